@@ -1,0 +1,142 @@
+import type { AuthorKind, ChatView, MessageView, QueueEntry } from '../shared/protocol.ts';
+import type { AgentRow } from '../storage/agents.ts';
+import { chatsRepo, type ChatRow } from '../storage/chats.ts';
+import type { Db } from '../storage/db.ts';
+import { messagesRepo } from '../storage/messages.ts';
+import { visitorsRepo } from '../storage/visitors.ts';
+import { errors } from './errors.ts';
+import { presentChat, presentMessage, presentQueue } from './presenters.ts';
+
+/** What the chat domain tells the transport to deliver; it knows nothing of sockets. */
+export interface ChatEvents {
+  messageAdded(chat: ChatRow, message: MessageView): void;
+  chatChanged(chat: ChatRow, view: ChatView): void;
+  queueChanged(queue: QueueEntry[], views: { chat: ChatRow; view: ChatView }[]): void;
+}
+
+export type Participant = { kind: 'visitor'; visitorId: string } | { kind: 'agent'; agent: AgentRow };
+
+const SYNC_PAGE = 500;
+
+export function chatService(db: Db, events: ChatEvents) {
+  const chats = chatsRepo(db);
+  const messages = messagesRepo(db);
+  const visitors = visitorsRepo(db);
+
+  async function view(chat: ChatRow): Promise<ChatView> {
+    if (chat.status !== 'queued') return presentChat(chat);
+    const queue = await chats.queued();
+    return presentChat(chat, queue.findIndex((row) => row.id === chat.id) + 1 || null);
+  }
+
+  async function publishQueue(): Promise<void> {
+    const queue = await chats.queued();
+    events.queueChanged(
+      presentQueue(queue),
+      queue.map((chat, index) => ({ chat, view: presentChat(chat, index + 1) })),
+    );
+  }
+
+  async function reload(chatId: number): Promise<ChatRow> {
+    const chat = await chats.byId(chatId);
+    if (!chat) throw errors.chatNotFound();
+    return chat;
+  }
+
+  /** The chat, if this participant may read and write it; the same error whether absent or not theirs. */
+  async function authorize(who: Participant, chatId: number): Promise<ChatRow> {
+    const chat = await chats.byId(chatId);
+    if (!chat) throw errors.chatNotFound();
+    if (who.kind === 'visitor' && chat.visitor_id === who.visitorId) return chat;
+    if (who.kind === 'agent') {
+      if (chat.agent_id === who.agent.id || chat.status === 'queued') return chat;
+      if (who.agent.role === 'admin') return chat;
+    }
+    throw errors.chatNotFound();
+  }
+
+  return {
+    authorize,
+    view,
+    queue: async () => presentQueue(await chats.queued()),
+
+    async start(visitorId: string, form: { name?: string; email?: string; question?: string }) {
+      await visitors.ensure(visitorId);
+      const open = await chats.forVisitor(visitorId, ['queued', 'active']);
+      if (open.length > 0) throw errors.chatAlreadyOpen();
+      await visitors.updateContact(visitorId, form.name ?? null, form.email ?? null);
+      const id = await chats.insert({
+        visitor_id: visitorId,
+        visitor_name: form.name ?? null,
+        visitor_email: form.email ?? null,
+        question: form.question ?? null,
+      });
+      if (form.question) {
+        await messages.append({ chatId: id, clientId: `question-${id}`, author: 'visitor', authorAgentId: null, body: form.question });
+      }
+      await publishQueue();
+      return view(await reload(id));
+    },
+
+    async listForVisitor(visitorId: string) {
+      const rows = await chats.forVisitor(visitorId, ['queued', 'active']);
+      return Promise.all(rows.map(view));
+    },
+
+    async listForAgent(agent: AgentRow) {
+      return (await chats.forAgent(agent.id, 'active')).map((row) => presentChat(row));
+    },
+
+    async sync(who: Participant, chatId: number, afterSeq: number) {
+      const chat = await authorize(who, chatId);
+      const rows = await messages.since(chat.id, afterSeq, SYNC_PAGE);
+      return { chat: await view(chat), messages: rows.map(presentMessage) };
+    },
+
+    async send(who: Participant, chatId: number, clientId: string, body: string) {
+      const chat = await authorize(who, chatId);
+      const author: AuthorKind = who.kind;
+      if (who.kind === 'agent' && (chat.status !== 'active' || chat.agent_id !== who.agent.id)) {
+        throw chat.status === 'ended' ? errors.chatEnded() : errors.forbidden('write in a chat you have not accepted');
+      }
+      const existing = await messages.byClientId(chat.id, clientId);
+      if (existing) return presentMessage(existing); // a resend: already stored and delivered
+      if (chat.status === 'ended') throw errors.chatEnded();
+      const { row, created } = await messages.append({
+        chatId: chat.id,
+        clientId,
+        author,
+        authorAgentId: who.kind === 'agent' ? who.agent.id : null,
+        body,
+      });
+      const message = presentMessage(row);
+      if (created) events.messageAdded(chat, message);
+      return message;
+    },
+
+    async accept(agent: AgentRow, chatId: number) {
+      const chat = await authorize({ kind: 'agent', agent }, chatId);
+      if (chat.status !== 'queued' || !(await chats.accept(chat.id, agent.id))) throw errors.chatNotQueued();
+      const accepted = await reload(chat.id);
+      const acceptedView = await view(accepted);
+      events.chatChanged(accepted, acceptedView);
+      await publishQueue();
+      return acceptedView;
+    },
+
+    async end(who: Participant, chatId: number) {
+      const chat = await authorize(who, chatId);
+      if (who.kind === 'agent' && chat.agent_id !== who.agent.id && who.agent.role !== 'admin') {
+        throw errors.forbidden('end a chat you have not accepted');
+      }
+      if (!(await chats.end(chat.id, who.kind))) throw errors.chatEnded();
+      const ended = await reload(chat.id);
+      const endedView = presentChat(ended);
+      events.chatChanged(ended, endedView);
+      if (chat.status === 'queued') await publishQueue();
+      return endedView;
+    },
+  };
+}
+
+export type ChatService = ReturnType<typeof chatService>;

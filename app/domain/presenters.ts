@@ -1,0 +1,63 @@
+import type { ChatView, MessageView, QueueEntry, TranscriptSummary } from '../shared/protocol.ts';
+import type { AgentRow } from '../storage/agents.ts';
+import type { ChatRow } from '../storage/chats.ts';
+import type { MessageRow } from '../storage/messages.ts';
+
+// Everything that leaves the server goes through one of these: never a raw row.
+
+const iso = (date: Date | null) => (date ? date.toISOString() : null);
+
+export function presentChat(row: ChatRow, queuePosition: number | null = null): ChatView {
+  return {
+    id: row.id,
+    status: row.status,
+    visitorName: row.visitor_name,
+    visitorEmail: row.visitor_email,
+    question: row.question,
+    agentName: row.agent_name,
+    queuePosition: row.status === 'queued' ? queuePosition : null,
+    lastSeq: row.last_seq,
+    createdAt: row.created_at.toISOString(),
+    acceptedAt: iso(row.accepted_at),
+    endedAt: iso(row.ended_at),
+  };
+}
+
+export function presentMessage(row: MessageRow): MessageView {
+  return {
+    chatId: row.chat_id,
+    seq: row.seq,
+    clientId: row.client_id,
+    author: row.author_kind,
+    authorName: row.author_kind === 'agent' ? row.author_name : null,
+    body: row.body,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+export function presentQueue(rows: ChatRow[]): QueueEntry[] {
+  return rows.map((row, index) => ({
+    chatId: row.id,
+    visitorName: row.visitor_name,
+    question: row.question,
+    waitingSince: row.created_at.toISOString(),
+    position: index + 1,
+  }));
+}
+
+export function presentTranscriptSummary(row: ChatRow & { message_count: number }): TranscriptSummary {
+  return {
+    chatId: row.id,
+    visitorName: row.visitor_name,
+    visitorEmail: row.visitor_email,
+    question: row.question,
+    agentName: row.agent_name,
+    messageCount: Number(row.message_count),
+    createdAt: row.created_at.toISOString(),
+    endedAt: iso(row.ended_at),
+  };
+}
+
+export function presentAgent(row: AgentRow) {
+  return { id: row.id, email: row.email, name: row.name, role: row.role };
+}

@@ -1,0 +1,43 @@
+import type { Context, Next } from 'koa';
+import { randomUUID } from 'node:crypto';
+import { errors, isParleyError } from '../domain/errors.ts';
+import { describeError, type Logger } from '../log.ts';
+
+/**
+ * Gives every request an id and a child logger, turns every error into
+ * `{ error: { id, message }, requestId }`, and writes one access log line.
+ */
+export function errorHandler(log: Logger) {
+  return async (ctx: Context, next: Next) => {
+    const requestId = randomUUID();
+    const started = performance.now();
+    ctx.state.requestId = requestId;
+    ctx.state.log = log.child({ requestId });
+    ctx.set('X-Request-Id', requestId);
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw errors.notFound('page or endpoint');
+    } catch (caught) {
+      let error = caught;
+      const status = (caught as { status?: unknown } | null)?.status;
+      // Koa's own client errors (malformed JSON, body too large) carry a status but no id.
+      if (!isParleyError(caught) && typeof status === 'number' && status >= 400 && status < 500) {
+        error =
+          status === 413
+            ? errors.bodyTooLarge()
+            : errors.invalidInput('The request body is not valid JSON.');
+      }
+      if (!isParleyError(error)) {
+        ctx.state.log.error({ err: describeError(error) }, 'unhandled error');
+        error = errors.internal();
+      }
+      const known = error as ReturnType<typeof errors.internal>;
+      ctx.status = known.status;
+      ctx.body = { error: { id: known.id, message: known.message }, requestId };
+    }
+    ctx.state.log.info(
+      { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) },
+      'request',
+    );
+  };
+}

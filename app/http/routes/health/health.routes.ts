@@ -1,0 +1,33 @@
+import type { ParleyRouter, Services } from '../../context.ts';
+
+/** /healthz: the process lives. /readyz: the database and clamd answer (503 otherwise). */
+export function healthRoutes(router: ParleyRouter, services: Services) {
+  router.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+
+  router.get('/readyz', async (ctx) => {
+    const [database, clamd] = await Promise.all([
+      services.db
+        .raw('SELECT 1')
+        .then(() => ({ up: true }))
+        .catch(() => ({ up: false })),
+      services.clamd.status(),
+    ]);
+    const ready = database.up && clamd.up;
+    ctx.status = ready ? 200 : 503;
+    ctx.body = {
+      status: ready ? 'ready' : 'not_ready',
+      checks: {
+        database,
+        clamd: { ...clamd, signatureAgeDays: signatureAgeDays(clamd.signaturesDate) },
+      },
+    };
+  });
+}
+
+function signatureAgeDays(date: string | undefined): number | null {
+  if (!date) return null;
+  const parsed = Date.parse(date);
+  return Number.isNaN(parsed) ? null : Math.floor((Date.now() - parsed) / 86_400_000);
+}

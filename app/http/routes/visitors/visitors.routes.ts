@@ -1,0 +1,41 @@
+import type { Next } from 'koa';
+import { errors } from '../../../domain/errors.ts';
+import type { ParleyContext, ParleyRouter, Services } from '../../context.ts';
+import { inputOf, validate } from '../../validate.ts';
+import { visitorTokenSchema } from './visitors.schema.ts';
+
+/** CORS for the widget: only configured site origins (and Parley's own) may call the visitor API. */
+function widgetCors(services: Services) {
+  const allowed = new Set([services.config.publicOrigin, ...services.config.env.PARLEY_WIDGET_ORIGINS]);
+  return async (ctx: ParleyContext, next: Next) => {
+    const origin = ctx.get('Origin');
+    ctx.vary('Origin');
+    if (origin !== '') {
+      if (!allowed.has(origin)) throw errors.originNotAllowed();
+      ctx.set('Access-Control-Allow-Origin', origin);
+      ctx.set('Access-Control-Expose-Headers', 'X-Request-Id');
+    }
+    if (ctx.method === 'OPTIONS') {
+      ctx.set('Access-Control-Allow-Methods', 'POST');
+      ctx.set('Access-Control-Allow-Headers', 'Content-Type');
+      ctx.set('Access-Control-Max-Age', '600');
+      ctx.status = 204;
+      return;
+    }
+    await next();
+  };
+}
+
+export function visitorRoutes(router: ParleyRouter, services: Services) {
+  const cors = widgetCors(services);
+  router.options('/api/visitor/token', cors);
+  router.post('/api/visitor/token', cors, validate(visitorTokenSchema), (ctx) => {
+    const { token } = inputOf(ctx, visitorTokenSchema);
+    const known = token ? services.visitorTokens.verify(token) : null;
+    // An unknown or expired token is not an error: the visitor simply starts afresh.
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = known
+      ? { visitorId: known, token: services.visitorTokens.renew(known) }
+      : services.visitorTokens.issue();
+  });
+}

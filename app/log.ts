@@ -1,0 +1,41 @@
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+// Paths that may carry secrets; pino replaces them before a line is written.
+const redact = [
+  'password',
+  '*.password',
+  'token',
+  '*.token',
+  'cookie',
+  '*.cookie',
+  'req.headers.cookie',
+  'req.headers.authorization',
+  'headers.cookie',
+  'headers.authorization',
+  'res.headers["set-cookie"]',
+];
+
+export function createLogger(level: string, name = 'parley'): Logger {
+  return pino({
+    name,
+    level,
+    redact: { paths: redact, censor: '[redacted]' },
+    base: { pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  });
+}
+
+/** What of an unknown error may be logged: its class and code, never its message (SQL, secrets). */
+export function describeError(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { kind: typeof error };
+  const withCode = error as Error & { code?: unknown; errno?: unknown };
+  return {
+    kind: error.name,
+    code: typeof withCode.code === 'string' ? withCode.code : undefined,
+    errno: typeof withCode.errno === 'number' ? withCode.errno : undefined,
+    at: error.stack?.split('\n')[1]?.trim(),
+  };
+}

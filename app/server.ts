@@ -1,0 +1,89 @@
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../config/load.ts';
+import { agentSessions } from './domain/agentSessions.ts';
+import { chatService } from './domain/chats.ts';
+import { passwordHasher } from './domain/passwords.ts';
+import { visitorTokens } from './domain/visitorTokens.ts';
+import { createHttpApp } from './http/app.ts';
+import type { Services } from './http/context.ts';
+import type { Logger } from './log.ts';
+import { clamdClient } from './storage/clamd.ts';
+import { openDb, type Db } from './storage/db.ts';
+import { socketDelivery } from './socket/delivery.ts';
+import { attachSocketHandlers, createSocketServer, disconnectSession } from './socket/server.ts';
+
+export interface RunningParley {
+  services: Services;
+  httpsPort: number;
+  httpPort: number | null;
+  close(): Promise<void>;
+}
+
+export function buildServices(config: Config, log: Logger, db: Db = openDb(config)) {
+  const env = config.env;
+  const sockets = createSocketServer(config.publicOrigin, env.PARLEY_WIDGET_ORIGINS);
+  const hasher = passwordHasher({
+    memoryCost: env.PARLEY_ARGON2_MEMORY_KIB,
+    timeCost: env.PARLEY_ARGON2_ITERATIONS,
+    parallelism: env.PARLEY_ARGON2_PARALLELISM,
+  });
+  const services: Services = {
+    config,
+    db,
+    log,
+    sessions: agentSessions(db, hasher, {
+      idleMinutes: env.PARLEY_SESSION_IDLE_MINUTES,
+      absoluteHours: env.PARLEY_SESSION_ABSOLUTE_HOURS,
+    }),
+    visitorTokens: visitorTokens(config.secretKey, env.PARLEY_VISITOR_TOKEN_DAYS),
+    chats: chatService(db, socketDelivery(sockets.visitors, sockets.agents)),
+    clamd: clamdClient(env.PARLEY_CLAMD_HOST, env.PARLEY_CLAMD_PORT, env.PARLEY_CLAMD_TIMEOUT_MS),
+    disconnectAgentSession: (sessionHash, reason) => disconnectSession(sockets, sessionHash, reason),
+  };
+  return { services, sockets, hasher };
+}
+
+const listen = (server: HttpServer | HttpsServer, port: number, host: string) =>
+  new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+
+/** Starts HTTPS (console, API, widget, Socket.IO) and the plain-HTTP port that only redirects. */
+export async function startParley(config: Config, log: Logger, db?: Db): Promise<RunningParley> {
+  const env = config.env;
+  const { services, sockets } = buildServices(config, log, db);
+  const app = createHttpApp(services);
+  const https = createHttpsServer(
+    { cert: config.tls.cert, key: config.tls.key, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' },
+    app.callback(),
+  );
+  attachSocketHandlers(sockets, services, https);
+  const httpsPort = await listen(https, env.PARLEY_HTTPS_PORT, env.PARLEY_HTTPS_HOST);
+
+  let redirect: HttpServer | null = null;
+  let httpPort: number | null = null;
+  if (env.PARLEY_HTTP_REDIRECT) {
+    redirect = createHttpServer((req, res) => {
+      const target = new URL(req.url ?? '/', config.publicOrigin);
+      res.writeHead(308, { Location: target.toString(), 'Content-Type': 'text/plain' });
+      res.end('Parley is served over HTTPS.\n');
+    });
+    httpPort = await listen(redirect, env.PARLEY_HTTP_PORT, env.PARLEY_HTTPS_HOST);
+  }
+  log.info({ httpsPort, httpPort, publicUrl: env.PARLEY_PUBLIC_URL }, 'parley listening');
+
+  return {
+    services,
+    httpsPort,
+    httpPort,
+    async close() {
+      await sockets.io.close(); // also closes the HTTPS server
+      https.closeAllConnections();
+      if (redirect) await new Promise((resolve) => redirect.close(resolve));
+      await services.db.destroy();
+    },
+  };
+}

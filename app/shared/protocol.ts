@@ -1,0 +1,159 @@
+// The wire contract between the server and the UI (console and widget).
+// The UI imports these *types* only; nothing here runs.
+
+export type ChatStatus = 'queued' | 'active' | 'ended';
+export type AuthorKind = 'visitor' | 'agent' | 'system';
+
+export interface MessageView {
+  chatId: number;
+  seq: number;
+  clientId: string;
+  author: AuthorKind;
+  authorName: string | null;
+  body: string;
+  createdAt: string;
+}
+
+export interface ChatView {
+  id: number;
+  status: ChatStatus;
+  visitorName: string | null;
+  visitorEmail: string | null;
+  question: string | null;
+  agentName: string | null;
+  queuePosition: number | null;
+  lastSeq: number;
+  createdAt: string;
+  acceptedAt: string | null;
+  endedAt: string | null;
+}
+
+export interface QueueEntry {
+  chatId: number;
+  visitorName: string | null;
+  question: string | null;
+  waitingSince: string;
+  position: number;
+}
+
+export interface ErrorBody {
+  id: string;
+  message: string;
+}
+
+export type Ack<T> = ({ ok: true } & T) | { ok: false; error: ErrorBody };
+export type AckFn<T> = (reply: Ack<T>) => void;
+
+export interface StartChatInput {
+  name?: string;
+  email?: string;
+  question?: string;
+}
+export interface ChatRef {
+  chatId: number;
+}
+export interface SyncInput {
+  chatId: number;
+  afterSeq: number;
+}
+export interface SendInput {
+  chatId: number;
+  clientId: string;
+  body: string;
+}
+export interface TypingInput {
+  chatId: number;
+  typing: boolean;
+}
+
+export interface TypingEvent {
+  chatId: number;
+  author: AuthorKind;
+  typing: boolean;
+}
+
+/** Events the server sends to visitor sockets (namespace /visitor). */
+export interface VisitorServerEvents {
+  'message:new': (message: MessageView) => void;
+  'chat:updated': (chat: ChatView) => void;
+  typing: (event: TypingEvent) => void;
+}
+
+/** Events a visitor socket sends; every one is acknowledged. */
+export interface VisitorClientEvents {
+  'chat:start': (input: StartChatInput, ack: AckFn<{ chat: ChatView }>) => void;
+  'chat:list': (input: Record<string, never>, ack: AckFn<{ chats: ChatView[] }>) => void;
+  'chat:sync': (input: SyncInput, ack: AckFn<{ chat: ChatView; messages: MessageView[] }>) => void;
+  'message:send': (input: SendInput, ack: AckFn<{ message: MessageView }>) => void;
+  typing: (input: TypingInput, ack?: AckFn<Record<string, never>>) => void;
+  'chat:end': (input: ChatRef, ack: AckFn<{ chat: ChatView }>) => void;
+}
+
+/** Events the server sends to agent sockets (namespace /agent). */
+export interface AgentServerEvents {
+  'queue:updated': (queue: QueueEntry[]) => void;
+  'message:new': (message: MessageView) => void;
+  'chat:updated': (chat: ChatView) => void;
+  typing: (event: TypingEvent) => void;
+  'session:ended': (reason: { id: string; message: string }) => void;
+}
+
+/** Events an agent socket sends; every one is acknowledged. */
+export interface AgentClientEvents {
+  'queue:list': (input: Record<string, never>, ack: AckFn<{ queue: QueueEntry[] }>) => void;
+  'chat:mine': (input: Record<string, never>, ack: AckFn<{ chats: ChatView[] }>) => void;
+  'chat:accept': (input: ChatRef, ack: AckFn<{ chat: ChatView }>) => void;
+  'chat:sync': (input: SyncInput, ack: AckFn<{ chat: ChatView; messages: MessageView[] }>) => void;
+  'message:send': (input: SendInput, ack: AckFn<{ message: MessageView }>) => void;
+  typing: (input: TypingInput, ack?: AckFn<Record<string, never>>) => void;
+  'chat:end': (input: ChatRef, ack: AckFn<{ chat: ChatView }>) => void;
+}
+
+// HTTP API payloads
+
+export interface AgentView {
+  id: number;
+  email: string;
+  name: string;
+  role: 'admin' | 'agent';
+}
+
+export interface SignInRequest {
+  email: string;
+  password: string;
+}
+export interface SignInResponse {
+  agent: AgentView;
+}
+
+export interface VisitorTokenRequest {
+  token?: string;
+}
+export interface VisitorTokenResponse {
+  token: string;
+  visitorId: string;
+}
+
+export interface TranscriptSummary {
+  chatId: number;
+  visitorName: string | null;
+  visitorEmail: string | null;
+  question: string | null;
+  agentName: string | null;
+  messageCount: number;
+  createdAt: string;
+  endedAt: string | null;
+}
+export interface TranscriptListResponse {
+  transcripts: TranscriptSummary[];
+  nextBefore: number | null;
+}
+export interface TranscriptResponse {
+  chat: ChatView;
+  messages: MessageView[];
+}
+
+export interface ErrorResponse {
+  error: ErrorBody;
+  requestId: string;
+}

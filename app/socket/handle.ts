@@ -1,0 +1,68 @@
+import type { Socket } from 'socket.io';
+import type { z } from 'zod';
+import { errors, isParleyError, type ParleyError } from '../domain/errors.ts';
+import { describeError, type Logger } from '../log.ts';
+import type { Ack } from '../shared/protocol.ts';
+import { describeIssues } from '../http/validate.ts';
+
+type Reply = Record<string, unknown>;
+
+export interface HandlerOptions {
+  log: Logger;
+  maxPayloadBytes: number;
+  /** Runs before every event, e.g. to re-check that an agent's session is still valid. */
+  guard?: () => Promise<void>;
+}
+
+function failure(error: ParleyError): Ack<never> {
+  return { ok: false, error: { id: error.id, message: error.message } };
+}
+
+/**
+ * Registers one socket event: size limit → validate → guard → run → acknowledge with one shape.
+ * A bad payload gets an error ack and the connection stays usable.
+ */
+export function on<S extends z.ZodType, R extends Reply>(
+  socket: Socket,
+  event: string,
+  schema: S,
+  options: HandlerOptions,
+  run: (input: z.infer<S>) => Promise<R>,
+): void {
+  socket.on(event, (...args: unknown[]) => {
+    const last = args.at(-1);
+    const ack = typeof last === 'function' ? (last as (reply: Ack<R>) => void) : () => undefined;
+    const payload: unknown = typeof last === 'function' ? args.slice(0, -1)[0] : args[0];
+    void (async () => {
+      try {
+        const size = Buffer.byteLength(JSON.stringify(payload ?? null));
+        if (size > options.maxPayloadBytes) throw errors.payloadTooLarge(options.maxPayloadBytes);
+        const parsed = schema.safeParse(payload ?? {});
+        if (!parsed.success) throw errors.invalidInput(describeIssues(parsed.error));
+        await options.guard?.();
+        const reply = await run(parsed.data);
+        ack({ ok: true, ...reply } as Ack<R>);
+      } catch (error) {
+        if (isParleyError(error)) {
+          ack(failure(error));
+          return;
+        }
+        options.log.error({ event, err: describeError(error) }, 'socket handler failed');
+        ack(failure(errors.internal()));
+      }
+    })();
+  });
+}
+
+/** Any event the namespace does not know is answered, not ignored. */
+export function rejectUnknownEvents(socket: Socket, known: readonly string[]): void {
+  socket.onAny((event: string, ...args: unknown[]) => {
+    if (known.includes(event)) return;
+    const last = args.at(-1);
+    if (typeof last === 'function') {
+      (last as (reply: Ack<never>) => void)(
+        failure(errors.invalidInput(`Unknown event "${String(event).slice(0, 40)}".`)),
+      );
+    }
+  });
+}

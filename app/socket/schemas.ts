@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+// Socket payloads, validated before any handler runs. Limits on every string.
+
+const chatId = z.number().int().positive();
+const optionalText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max)
+    .optional()
+    .transform((value) => (value === '' ? undefined : value));
+
+export const emptySchema = z.strictObject({});
+export const chatRefSchema = z.strictObject({ chatId });
+export const syncSchema = z.strictObject({ chatId, afterSeq: z.number().int().min(0) });
+export const typingSchema = z.strictObject({ chatId, typing: z.boolean() });
+
+export const startChatSchema = z.strictObject({
+  name: optionalText(100),
+  email: optionalText(254).pipe(z.email('must be an email address').optional()),
+  question: optionalText(1000),
+});
+
+export function sendSchema(maxChars: number) {
+  return z.strictObject({
+    chatId,
+    clientId: z
+      .string()
+      .min(8)
+      .max(64)
+      .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only'),
+    body: z
+      .string()
+      .trim()
+      .min(1, 'a message cannot be empty')
+      .max(maxChars, `a message can be at most ${maxChars} characters`),
+  });
+}

@@ -1,0 +1,40 @@
+import type { Server as HttpsServer } from 'node:https';
+import { Server } from 'socket.io';
+import type { Services } from '../http/context.ts';
+import { agentNamespace } from './agentNamespace.ts';
+import { sessionRoom } from './delivery.ts';
+import { visitorNamespace } from './visitorNamespace.ts';
+
+/** The namespaces before the HTTPS server exists: the chat domain needs them to deliver events. */
+export function createSocketServer(publicOrigin: string, widgetOrigins: string[]) {
+  const allowed = new Set([publicOrigin, ...widgetOrigins]);
+  const io = new Server({
+    path: '/socket.io',
+    serveClient: false,
+    // Well above any valid payload: socket.io drops the connection past this; our own limit answers first.
+    maxHttpBufferSize: 1_000_000,
+    cors: { origin: [...allowed], credentials: false },
+    // Browsers always send Origin; a page from an origin that is not allowed is refused at the handshake.
+    allowRequest: (req, callback) => {
+      const origin = req.headers.origin;
+      callback(null, origin === undefined || allowed.has(origin));
+    },
+    pingInterval: 20_000,
+    pingTimeout: 20_000,
+  });
+  return { io, visitors: io.of('/visitor'), agents: io.of('/agent') };
+}
+
+export type SocketServer = ReturnType<typeof createSocketServer>;
+
+export function attachSocketHandlers(sockets: SocketServer, services: Services, server: HttpsServer): void {
+  visitorNamespace(sockets.visitors, sockets.agents, services);
+  agentNamespace(sockets.agents, sockets.visitors, services);
+  sockets.io.attach(server);
+}
+
+export function disconnectSession(sockets: SocketServer, sessionHash: Buffer, reason: string): void {
+  const room = sockets.agents.in(sessionRoom(sessionHash));
+  room.emit('session:ended', { id: reason, message: 'Your session has ended; sign in again.' });
+  room.disconnectSockets(true);
+}

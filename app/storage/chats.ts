@@ -1,0 +1,67 @@
+import type { Knex } from 'knex';
+import type { ChatStatus } from '../shared/protocol.ts';
+import type { Db } from './db.ts';
+
+export interface ChatRow {
+  id: number;
+  visitor_id: string;
+  agent_id: number | null;
+  status: ChatStatus;
+  visitor_name: string | null;
+  visitor_email: string | null;
+  question: string | null;
+  last_seq: number;
+  ended_by: 'visitor' | 'agent' | 'system' | null;
+  created_at: Date;
+  accepted_at: Date | null;
+  ended_at: Date | null;
+  agent_name: string | null;
+}
+
+const columns = ['chats.*', 'agents.name as agent_name'];
+
+export function chatsRepo(db: Db) {
+  const base = () => db('chats').leftJoin('agents', 'agents.id', 'chats.agent_id').select(columns);
+  return {
+    byId: (id: number): Promise<ChatRow | undefined> => base().where('chats.id', id).first(),
+    forVisitor: (visitorId: string, statuses: ChatStatus[]): Promise<ChatRow[]> =>
+      base().where('chats.visitor_id', visitorId).whereIn('chats.status', statuses).orderBy('chats.id'),
+    forAgent: (agentId: number, status: ChatStatus): Promise<ChatRow[]> =>
+      base().where({ 'chats.agent_id': agentId, 'chats.status': status }).orderBy('chats.id'),
+    queued: (): Promise<ChatRow[]> =>
+      base().where('chats.status', 'queued').orderBy('chats.created_at').orderBy('chats.id').limit(500),
+    async insert(row: Pick<ChatRow, 'visitor_id' | 'visitor_name' | 'visitor_email' | 'question'>) {
+      const [id] = await db('chats').insert(row);
+      return Number(id);
+    },
+    /** Moves a queued chat to an agent; false when someone else got there first. */
+    async accept(id: number, agentId: number): Promise<boolean> {
+      const changed = await db('chats')
+        .where({ id, status: 'queued' })
+        .update({ status: 'active', agent_id: agentId, accepted_at: db.fn.now(3) });
+      return changed === 1;
+    },
+    async end(id: number, by: 'visitor' | 'agent' | 'system'): Promise<boolean> {
+      const changed = await db('chats')
+        .where({ id })
+        .whereNot({ status: 'ended' })
+        .update({ status: 'ended', ended_by: by, ended_at: db.fn.now(3) });
+      return changed === 1;
+    },
+    /** Ended chats, newest first, for the transcripts list. */
+    transcripts(options: { before: number | null; limit: number; agentId: number | null }) {
+      const query: Knex.QueryBuilder = db('chats')
+        .leftJoin('agents', 'agents.id', 'chats.agent_id')
+        .where('chats.status', 'ended')
+        .select(columns)
+        .select(
+          db.raw('(SELECT COUNT(*) FROM messages m WHERE m.chat_id = chats.id) AS message_count'),
+        )
+        .orderBy('chats.id', 'desc')
+        .limit(options.limit);
+      if (options.before !== null) void query.where('chats.id', '<', options.before);
+      if (options.agentId !== null) void query.where('chats.agent_id', options.agentId);
+      return query as Promise<(ChatRow & { message_count: number })[]>;
+    },
+  };
+}

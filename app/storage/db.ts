@@ -1,0 +1,40 @@
+import knex, { type Knex } from 'knex';
+import { fileURLToPath } from 'node:url';
+import type { Config } from '../../config/load.ts';
+
+export type Db = Knex;
+
+export const migrationsDir = fileURLToPath(new URL('./migrations', import.meta.url));
+
+export function migrationConfig(): Knex.MigratorConfig {
+  return { directory: migrationsDir, loadExtensions: ['.ts'], tableName: 'knex_migrations' };
+}
+
+export function openDb(config: Config, database = config.env.PARLEY_DB_NAME): Db {
+  return knex({
+    client: 'mysql2',
+    connection: {
+      host: config.env.PARLEY_DB_HOST,
+      port: config.env.PARLEY_DB_PORT,
+      user: config.env.PARLEY_DB_USER,
+      password: config.dbPassword,
+      database,
+      charset: 'utf8mb4',
+      timezone: 'Z',
+      dateStrings: false,
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+    },
+    pool: { min: 0, max: config.env.PARLEY_DB_POOL_MAX },
+    migrations: migrationConfig(),
+  });
+}
+
+/** MariaDB error numbers Parley reacts to. */
+export const ER_DUP_ENTRY = 1062;
+export const ER_LOCK_DEADLOCK = 1213;
+
+export function sqlErrno(error: unknown): number | undefined {
+  const errno = (error as { errno?: unknown } | null)?.errno;
+  return typeof errno === 'number' ? errno : undefined;
+}

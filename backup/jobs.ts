@@ -1,0 +1,40 @@
+import type { Logger } from '../app/log.ts';
+import type { AgentSessions } from '../app/domain/agentSessions.ts';
+
+/** A scheduled job is data: a name, a cron expression and what it runs. */
+export interface Job {
+  name: string;
+  schedule: string;
+  run(): Promise<Record<string, number>>;
+}
+
+export function jobs(deps: { sessions: AgentSessions; sessionPurgeCron: string }): Job[] {
+  return [
+    {
+      name: 'purge-expired-sessions',
+      schedule: deps.sessionPurgeCron,
+      run: async () => ({ removed: await deps.sessions.purgeExpired() }),
+    },
+  ];
+}
+
+/** Runs a job unless its previous run is still going, and logs the outcome. */
+export function guarded(job: Job, log: Logger): () => Promise<void> {
+  let running = false;
+  return async () => {
+    if (running) {
+      log.warn({ job: job.name }, 'previous run still going; skipped');
+      return;
+    }
+    running = true;
+    const started = performance.now();
+    try {
+      const result = await job.run();
+      log.info({ job: job.name, ms: Math.round(performance.now() - started), ...result }, 'job finished');
+    } catch (error) {
+      log.error({ job: job.name, kind: (error as Error).name }, 'job failed');
+    } finally {
+      running = false;
+    }
+  };
+}

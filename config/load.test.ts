@@ -1,0 +1,73 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseEnv } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './load.ts';
+import { envSchema } from './schema.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'parley-config-'));
+const file = (name: string, content: string) => {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+};
+const valid = {
+  PARLEY_PUBLIC_URL: 'https://chat.example.com',
+  PARLEY_TLS_CERT_FILE: file('cert', 'CERT'),
+  PARLEY_TLS_KEY_FILE: file('key', 'KEY'),
+  PARLEY_DB_PASSWORD_FILE: file('db', 'hunter2-but-longer\n'),
+  PARLEY_SECRET_KEY_FILE: file('secret', 'x'.repeat(48)),
+};
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('configuration', () => {
+  it('reads secrets from files, never from values', () => {
+    const config = loadConfig({ ...valid, PARLEY_WIDGET_ORIGINS: 'https://a.example, https://b.example:8443' });
+    expect(config.dbPassword).toBe('hunter2-but-longer');
+    expect(config.publicOrigin).toBe('https://chat.example.com');
+    expect(config.env.PARLEY_WIDGET_ORIGINS).toEqual(['https://a.example', 'https://b.example:8443']);
+    expect(config.env.PARLEY_SESSION_IDLE_MINUTES).toBe(15);
+  });
+
+  it('reports every problem at once, one line each, naming the variable', () => {
+    const found = problems({
+      PARLEY_PUBLIC_URL: 'http://chat.example.com',
+      PARLEY_HTTPS_PORT: 'eighty',
+      PARLEY_WIDGET_ORIGINS: 'https://ok.example,https://bad.example/path',
+      PARLEY_TLS_CERT_FILE: valid.PARLEY_TLS_CERT_FILE,
+      PARLEY_TLS_KEY_FILE: valid.PARLEY_TLS_KEY_FILE,
+      PARLEY_DB_PASSWORD_FILE: valid.PARLEY_DB_PASSWORD_FILE,
+    });
+    expect(found).toEqual([
+      'PARLEY_PUBLIC_URL: must be an https:// URL such as https://chat.example.com',
+      'PARLEY_HTTPS_PORT: must be a port number',
+      'PARLEY_WIDGET_ORIGINS: must be an origin like https://www.example.com (no path)',
+      'PARLEY_SECRET_KEY_FILE: is required but not set',
+    ]);
+  });
+
+  it('names a secret file that cannot be read or is too short', () => {
+    expect(
+      problems({ ...valid, PARLEY_DB_PASSWORD_FILE: join(dir, 'absent'), PARLEY_SECRET_KEY_FILE: file('short', 'abc') }),
+    ).toEqual([
+      `PARLEY_DB_PASSWORD_FILE: cannot read ${join(dir, 'absent')} (ENOENT)`,
+      'PARLEY_SECRET_KEY_FILE: the key must be at least 32 bytes',
+    ]);
+  });
+
+  it('documents every setting of the schema in config/example.env, and nothing else', () => {
+    const documented = Object.keys(parseEnv(readFileSync(new URL('./example.env', import.meta.url), 'utf8')));
+    expect(documented.sort()).toEqual(Object.keys(envSchema.shape).sort());
+  });
+});

@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { envSchema, type Env } from './schema.ts';
+
+export interface Config {
+  env: Env;
+  publicOrigin: string;
+  dbPassword: string;
+  secretKey: Buffer;
+  tls: { cert: Buffer; key: Buffer };
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+function readSecretFile(variable: string, path: string, problems: string[]): Buffer {
+  try {
+    const content = readFileSync(path);
+    if (content.length === 0) problems.push(`${variable}: file ${path} is empty`);
+    return content;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    problems.push(`${variable}: cannot read ${path} (${code})`);
+    return Buffer.alloc(0);
+  }
+}
+
+/** Validates the environment, reads every secret file, and reports all problems at once. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? 'environment');
+      const missing = source[variable] === undefined;
+      return `${variable}: ${missing ? 'is required but not set' : issue.message}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const env = parsed.data;
+  const problems: string[] = [];
+  const dbPassword = readSecretFile('PARLEY_DB_PASSWORD_FILE', env.PARLEY_DB_PASSWORD_FILE, problems)
+    .toString('utf8')
+    .trim();
+  const secretKey = readSecretFile('PARLEY_SECRET_KEY_FILE', env.PARLEY_SECRET_KEY_FILE, problems);
+  if (secretKey.length > 0 && secretKey.length < 32) {
+    problems.push('PARLEY_SECRET_KEY_FILE: the key must be at least 32 bytes');
+  }
+  const cert = readSecretFile('PARLEY_TLS_CERT_FILE', env.PARLEY_TLS_CERT_FILE, problems);
+  const key = readSecretFile('PARLEY_TLS_KEY_FILE', env.PARLEY_TLS_KEY_FILE, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    env,
+    publicOrigin: new URL(env.PARLEY_PUBLIC_URL).origin,
+    dbPassword,
+    secretKey,
+    tls: { cert, key },
+  };
+}
+
+/** For process entry points: print one line per problem and exit. */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`parley: configuration is invalid\n`);
+      for (const problem of error.problems) process.stderr.write(`  ${problem}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+}
