@@ -17,18 +17,25 @@ const redact = [
   'res.headers["set-cookie"]',
 ];
 
-export function createLogger(level: string, name = 'parley'): Logger {
-  return pino({
-    name,
-    level,
-    redact: { paths: redact, censor: '[redacted]' },
-    base: { pid: process.pid },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-  });
+export function createLogger(
+  level: string,
+  name = 'parley',
+  destination: pino.DestinationStream = pino.destination(1),
+): Logger {
+  return pino(
+    {
+      name,
+      level,
+      redact: { paths: redact, censor: '[redacted]' },
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
 }
 
-/** What of an unknown error may be logged: its class and code, never its message (SQL, secrets). */
+/** What of an unknown error may be logged: its class and code; never its message or stack (SQL, secrets). */
 export function describeError(error: unknown): Record<string, unknown> {
   if (!(error instanceof Error)) return { kind: typeof error };
   const withCode = error as Error & { code?: unknown; errno?: unknown };
@@ -36,6 +43,5 @@ export function describeError(error: unknown): Record<string, unknown> {
     kind: error.name,
     code: typeof withCode.code === 'string' ? withCode.code : undefined,
     errno: typeof withCode.errno === 'number' ? withCode.errno : undefined,
-    at: error.stack?.split('\n')[1]?.trim(),
   };
 }

@@ -40,7 +40,8 @@ export function buildServices(config: Config, log: Logger, db: Db = openDb(confi
     visitorTokens: visitorTokens(config.secretKey, env.PARLEY_VISITOR_TOKEN_DAYS),
     chats: chatService(db, socketDelivery(sockets.visitors, sockets.agents)),
     clamd: clamdClient(env.PARLEY_CLAMD_HOST, env.PARLEY_CLAMD_PORT, env.PARLEY_CLAMD_TIMEOUT_MS),
-    disconnectAgentSession: (sessionHash, reason) => disconnectSession(sockets, sessionHash, reason),
+    disconnectAgentSession: (sessionHash, reason) =>
+      disconnectSession(sockets, sessionHash, reason),
   };
   return { services, sockets, hasher };
 }
@@ -55,10 +56,10 @@ const listen = (server: HttpServer | HttpsServer, port: number, host: string) =>
 export async function startParley(config: Config, log: Logger, db?: Db): Promise<RunningParley> {
   const env = config.env;
   const { services, sockets } = buildServices(config, log, db);
-  const app = createHttpApp(services);
+  const handler = createHttpApp(services).callback();
   const https = createHttpsServer(
     { cert: config.tls.cert, key: config.tls.key, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' },
-    app.callback(),
+    (req, res) => void handler(req, res),
   );
   attachSocketHandlers(sockets, services, https);
   const httpsPort = await listen(https, env.PARLEY_HTTPS_PORT, env.PARLEY_HTTPS_HOST);

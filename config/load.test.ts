@@ -33,10 +33,16 @@ function problems(env: Record<string, string>): string[] {
 
 describe('configuration', () => {
   it('reads secrets from files, never from values', () => {
-    const config = loadConfig({ ...valid, PARLEY_WIDGET_ORIGINS: 'https://a.example, https://b.example:8443' });
+    const config = loadConfig({
+      ...valid,
+      PARLEY_WIDGET_ORIGINS: 'https://a.example, https://b.example:8443',
+    });
     expect(config.dbPassword).toBe('hunter2-but-longer');
     expect(config.publicOrigin).toBe('https://chat.example.com');
-    expect(config.env.PARLEY_WIDGET_ORIGINS).toEqual(['https://a.example', 'https://b.example:8443']);
+    expect(config.env.PARLEY_WIDGET_ORIGINS).toEqual([
+      'https://a.example',
+      'https://b.example:8443',
+    ]);
     expect(config.env.PARLEY_SESSION_IDLE_MINUTES).toBe(15);
   });
 
@@ -59,7 +65,11 @@ describe('configuration', () => {
 
   it('names a secret file that cannot be read or is too short', () => {
     expect(
-      problems({ ...valid, PARLEY_DB_PASSWORD_FILE: join(dir, 'absent'), PARLEY_SECRET_KEY_FILE: file('short', 'abc') }),
+      problems({
+        ...valid,
+        PARLEY_DB_PASSWORD_FILE: join(dir, 'absent'),
+        PARLEY_SECRET_KEY_FILE: file('short', 'abc'),
+      }),
     ).toEqual([
       `PARLEY_DB_PASSWORD_FILE: cannot read ${join(dir, 'absent')} (ENOENT)`,
       'PARLEY_SECRET_KEY_FILE: the key must be at least 32 bytes',
@@ -67,7 +77,9 @@ describe('configuration', () => {
   });
 
   it('documents every setting of the schema in config/example.env, and nothing else', () => {
-    const documented = Object.keys(parseEnv(readFileSync(new URL('./example.env', import.meta.url), 'utf8')));
+    const documented = Object.keys(
+      parseEnv(readFileSync(new URL('./example.env', import.meta.url), 'utf8')),
+    );
     expect(documented.sort()).toEqual(Object.keys(envSchema.shape).sort());
   });
 });

@@ -42,7 +42,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   }
   const env = parsed.data;
   const problems: string[] = [];
-  const dbPassword = readSecretFile('PARLEY_DB_PASSWORD_FILE', env.PARLEY_DB_PASSWORD_FILE, problems)
+  const dbPassword = readSecretFile(
+    'PARLEY_DB_PASSWORD_FILE',
+    env.PARLEY_DB_PASSWORD_FILE,
+    problems,
+  )
     .toString('utf8')
     .trim();
   const secretKey = readSecretFile('PARLEY_SECRET_KEY_FILE', env.PARLEY_SECRET_KEY_FILE, problems);

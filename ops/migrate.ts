@@ -10,7 +10,11 @@ try {
     console.log(names.length ? `rolled back: ${names.join(', ')}` : 'nothing to roll back');
   } else {
     const [, names] = (await db.migrate.latest()) as [number, string[]];
-    console.log(names.length ? `migrated: ${names.length} migration(s) applied` : 'database schema is up to date');
+    console.log(
+      names.length
+        ? `migrated: ${names.length} migration(s) applied`
+        : 'database schema is up to date',
+    );
   }
 } catch (error) {
   console.error(`migration failed: ${(error as Error).message.split('\n')[0]}`);

@@ -18,7 +18,12 @@ export interface SignedInAgent {
 
 const hashOf = (sessionId: string) => createHash('sha256').update(sessionId).digest();
 
-export function agentSessions(db: Db, hasher: PasswordHasher, policy: SessionPolicy, now = () => new Date()) {
+export function agentSessions(
+  db: Db,
+  hasher: PasswordHasher,
+  policy: SessionPolicy,
+  now = () => new Date(),
+) {
   const agents = agentsRepo(db);
   const sessions = sessionsRepo(db);
   const idleMs = policy.idleMinutes * 60_000;
@@ -30,7 +35,7 @@ export function agentSessions(db: Db, hasher: PasswordHasher, policy: SessionPol
       const agent = await agents.byEmail(email);
       const valid = await hasher.verify(agent?.active ? agent.password_hash : undefined, password);
       if (!agent || !valid) throw errors.invalidCredentials();
-      if (await hasher.needsRehash(agent.password_hash)) {
+      if (hasher.needsRehash(agent.password_hash)) {
         await agents.updatePasswordHash(agent.id, await hasher.hash(password));
       }
       const sessionId = randomBytes(32).toString('base64url');
@@ -60,7 +65,8 @@ export function agentSessions(db: Db, hasher: PasswordHasher, policy: SessionPol
       const agent = await agents.byId(session.agent_id);
       if (!agent?.active) return null;
       // Write at most once a minute: the idle clock needs no finer grain.
-      if (at.getTime() - session.last_seen_at.getTime() > 60_000) await sessions.touch(sessionHash, at);
+      if (at.getTime() - session.last_seen_at.getTime() > 60_000)
+        await sessions.touch(sessionHash, at);
       return { agent, sessionHash };
     },
     signOut: (sessionHash: Buffer) => sessions.remove(sessionHash),

@@ -14,7 +14,8 @@ export interface ChatEvents {
   queueChanged(queue: QueueEntry[], views: { chat: ChatRow; view: ChatView }[]): void;
 }
 
-export type Participant = { kind: 'visitor'; visitorId: string } | { kind: 'agent'; agent: AgentRow };
+export type Participant =
+  { kind: 'visitor'; visitorId: string } | { kind: 'agent'; agent: AgentRow };
 
 const SYNC_PAGE = 500;
 
@@ -72,7 +73,13 @@ export function chatService(db: Db, events: ChatEvents) {
         question: form.question ?? null,
       });
       if (form.question) {
-        await messages.append({ chatId: id, clientId: `question-${id}`, author: 'visitor', authorAgentId: null, body: form.question });
+        await messages.append({
+          chatId: id,
+          clientId: `question-${id}`,
+          author: 'visitor',
+          authorAgentId: null,
+          body: form.question,
+        });
       }
       await publishQueue();
       return view(await reload(id));
@@ -97,7 +104,9 @@ export function chatService(db: Db, events: ChatEvents) {
       const chat = await authorize(who, chatId);
       const author: AuthorKind = who.kind;
       if (who.kind === 'agent' && (chat.status !== 'active' || chat.agent_id !== who.agent.id)) {
-        throw chat.status === 'ended' ? errors.chatEnded() : errors.forbidden('write in a chat you have not accepted');
+        throw chat.status === 'ended'
+          ? errors.chatEnded()
+          : errors.forbidden('write in a chat you have not accepted');
       }
       const existing = await messages.byClientId(chat.id, clientId);
       if (existing) return presentMessage(existing); // a resend: already stored and delivered
@@ -116,7 +125,8 @@ export function chatService(db: Db, events: ChatEvents) {
 
     async accept(agent: AgentRow, chatId: number) {
       const chat = await authorize({ kind: 'agent', agent }, chatId);
-      if (chat.status !== 'queued' || !(await chats.accept(chat.id, agent.id))) throw errors.chatNotQueued();
+      if (chat.status !== 'queued' || !(await chats.accept(chat.id, agent.id)))
+        throw errors.chatNotQueued();
       const accepted = await reload(chat.id);
       const acceptedView = await view(accepted);
       events.chatChanged(accepted, acceptedView);

@@ -45,7 +45,9 @@ export function presentQueue(rows: ChatRow[]): QueueEntry[] {
   }));
 }
 
-export function presentTranscriptSummary(row: ChatRow & { message_count: number }): TranscriptSummary {
+export function presentTranscriptSummary(
+  row: ChatRow & { message_count: number },
+): TranscriptSummary {
   return {
     chatId: row.id,
     visitorName: row.visitor_name,

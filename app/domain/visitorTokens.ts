@@ -5,7 +5,11 @@ import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-export function visitorTokens(secretKey: Buffer, lifetimeDays: number, now: () => Date = () => new Date()) {
+export function visitorTokens(
+  secretKey: Buffer,
+  lifetimeDays: number,
+  now: () => Date = () => new Date(),
+) {
   const sign = (payload: string) =>
     createHmac('sha256', secretKey).update(`parley-visitor:${payload}`).digest('base64url');
   const issueFor = (visitorId: string) => {

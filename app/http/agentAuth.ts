@@ -7,7 +7,14 @@ export const SESSION_COOKIE = '__Host-parley_session';
 
 export function sessionCookieOptions() {
   // No maxAge or expires: a session-only cookie, gone when the browser closes.
-  return { httpOnly: true, secure: true, sameSite: 'strict' as const, path: '/', overwrite: true, signed: false };
+  return {
+    httpOnly: true,
+    secure: true,
+    sameSite: 'strict' as const,
+    path: '/',
+    overwrite: true,
+    signed: false,
+  };
 }
 
 /** Requires a signed-in agent; the session comes from the server-side store, never from the cookie alone. */
@@ -30,7 +37,11 @@ export function sameOriginOnly(publicOrigin: string) {
     if (!['GET', 'HEAD', 'OPTIONS'].includes(ctx.method)) {
       const origin = ctx.get('Origin');
       if (origin !== '' && origin !== publicOrigin) throw errors.originNotAllowed();
-      if (origin === '' && ctx.get('Sec-Fetch-Site') !== '' && ctx.get('Sec-Fetch-Site') !== 'same-origin') {
+      if (
+        origin === '' &&
+        ctx.get('Sec-Fetch-Site') !== '' &&
+        ctx.get('Sec-Fetch-Site') !== 'same-origin'
+      ) {
         throw errors.originNotAllowed();
       }
       if (ctx.method !== 'DELETE' && !ctx.is('application/json')) {

@@ -1,4 +1,5 @@
-import type { Context, Next } from 'koa';
+import type { Next, ParameterizedContext } from 'koa';
+import type { ParleyState } from './context.ts';
 import { randomUUID } from 'node:crypto';
 import { errors, isParleyError } from '../domain/errors.ts';
 import { describeError, type Logger } from '../log.ts';
@@ -8,7 +9,7 @@ import { describeError, type Logger } from '../log.ts';
  * `{ error: { id, message }, requestId }`, and writes one access log line.
  */
 export function errorHandler(log: Logger) {
-  return async (ctx: Context, next: Next) => {
+  return async (ctx: ParameterizedContext<ParleyState>, next: Next) => {
     const requestId = randomUUID();
     const started = performance.now();
     ctx.state.requestId = requestId;
@@ -36,7 +37,12 @@ export function errorHandler(log: Logger) {
       ctx.body = { error: { id: known.id, message: known.message }, requestId };
     }
     ctx.state.log.info(
-      { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) },
+      {
+        method: ctx.method,
+        path: ctx.path,
+        status: ctx.status,
+        ms: Math.round(performance.now() - started),
+      },
       'request',
     );
   };

@@ -2,11 +2,17 @@ import type { Context, Next } from 'koa';
 import helmet from 'helmet';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-type NodeMiddleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+type NodeMiddleware = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (err?: unknown) => void,
+) => void;
 
 const adapt = (middleware: NodeMiddleware) => (ctx: Context, next: Next) =>
   new Promise<void>((resolve, reject) =>
-    middleware(ctx.req, ctx.res, (err?: unknown) => (err ? reject(err as Error) : resolve())),
+    middleware(ctx.req, ctx.res, (err?: unknown) =>
+      err ? reject(err instanceof Error ? err : new Error('security headers failed')) : resolve(),
+    ),
   ).then(next);
 
 /** Helmet with Parley's policy: no inline script or style, never framed, HSTS, nosniff, no referrer. */
@@ -33,6 +39,6 @@ export function securityHeaders() {
       crossOriginResourcePolicy: { policy: 'same-origin' },
       crossOriginOpenerPolicy: { policy: 'same-origin' },
       xFrameOptions: { action: 'deny' },
-    }) as NodeMiddleware,
+    }),
   );
 }

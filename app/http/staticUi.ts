@@ -29,7 +29,10 @@ export function staticUi(uiDir: string) {
   const widgetFile = resolve(uiDir, 'widget', 'widget.js');
 
   return async (ctx: ParleyContext, next: Next) => {
-    if (!['GET', 'HEAD'].includes(ctx.method) || ctx.path.startsWith('/api/')) return next();
+    if (!['GET', 'HEAD'].includes(ctx.method) || ctx.path.startsWith('/api/')) {
+      await next();
+      return;
+    }
     let path: string | null;
     if (ctx.path === '/widget.js') {
       path = await fileIn(resolve(uiDir, 'widget'), 'widget.js');
@@ -48,7 +51,10 @@ export function staticUi(uiDir: string) {
     } else {
       path = await fileIn(consoleDir, ctx.path);
     }
-    if (!path) return next();
+    if (!path) {
+      await next();
+      return;
+    }
     ctx.type = types[extname(path)] ?? 'application/octet-stream';
     ctx.body = createReadStream(path);
   };

@@ -14,7 +14,8 @@ export function describeIssues(error: z.ZodError): string {
 /** Validates the JSON body (or, for GET, the query) and gives the handler a typed `ctx.state.input`. */
 export function validate<S extends z.ZodType>(schema: S) {
   return async (ctx: ParleyContext, next: Next) => {
-    const source: unknown = ctx.method === 'GET' ? ctx.query : (ctx.request as { body?: unknown }).body;
+    const source: unknown =
+      ctx.method === 'GET' ? ctx.query : (ctx.request as { body?: unknown }).body;
     const result = schema.safeParse(source ?? {});
     if (!result.success) throw errors.invalidInput(describeIssues(result.error));
     ctx.state.input = result.data;
@@ -22,4 +23,5 @@ export function validate<S extends z.ZodType>(schema: S) {
   };
 }
 
-export const inputOf = <S extends z.ZodType>(ctx: ParleyContext, _schema: S) => ctx.state.input as z.infer<S>;
+export const inputOf = <S extends z.ZodType>(ctx: ParleyContext, _schema: S) =>
+  ctx.state.input as z.infer<S>;

@@ -8,7 +8,15 @@ import { AGENTS_ROOM, agentRoom, sessionRoom, visitorRoom } from './delivery.ts'
 import { on, rejectUnknownEvents, type HandlerOptions } from './handle.ts';
 import { chatRefSchema, emptySchema, sendSchema, syncSchema, typingSchema } from './schemas.ts';
 
-const EVENTS = ['queue:list', 'chat:mine', 'chat:accept', 'chat:sync', 'message:send', 'typing', 'chat:end'] as const;
+const EVENTS = [
+  'queue:list',
+  'chat:mine',
+  'chat:accept',
+  'chat:sync',
+  'message:send',
+  'typing',
+  'chat:end',
+] as const;
 const RECHECK_MS = 60_000;
 
 interface AgentSocketData {
@@ -20,12 +28,14 @@ interface AgentSocketData {
 export function readCookie(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? '').split(';')) {
     const index = part.indexOf('=');
-    if (index > 0 && part.slice(0, index).trim() === name) return decodeURIComponent(part.slice(index + 1).trim());
+    if (index > 0 && part.slice(0, index).trim() === name)
+      return decodeURIComponent(part.slice(index + 1).trim());
   }
   return undefined;
 }
 
-const refusal = (id: string, message: string) => Object.assign(new Error(message), { data: { id } });
+const refusal = (id: string, message: string) =>
+  Object.assign(new Error(message), { data: { id } });
 
 /** /agent: authenticated at the handshake with the same server-side session as HTTP. */
 export function agentNamespace(ns: Namespace, visitors: Namespace, services: Services): void {
@@ -44,7 +54,11 @@ export function agentNamespace(ns: Namespace, visitors: Namespace, services: Ser
         }
         const data = socket.data as AgentSocketData;
         Object.assign(data, { agent: signedIn.agent, sessionId, checkedAt: Date.now() });
-        void socket.join([agentRoom(signedIn.agent.id), AGENTS_ROOM, sessionRoom(signedIn.sessionHash)]);
+        void socket.join([
+          agentRoom(signedIn.agent.id),
+          AGENTS_ROOM,
+          sessionRoom(signedIn.sessionHash),
+        ]);
         next();
       },
       () => next(refusal('unavailable', errors.unavailable('Sign-in').message)),
@@ -62,7 +76,10 @@ export function agentNamespace(ns: Namespace, visitors: Namespace, services: Ser
       async guard() {
         if (Date.now() - data.checkedAt < RECHECK_MS) return;
         if (!(await services.sessions.resolve(data.sessionId))) {
-          socket.emit('session:ended', { id: 'unauthenticated', message: errors.unauthenticated().message });
+          socket.emit('session:ended', {
+            id: 'unauthenticated',
+            message: errors.unauthenticated().message,
+          });
           socket.disconnect(true);
           throw errors.unauthenticated();
         }
@@ -72,22 +89,36 @@ export function agentNamespace(ns: Namespace, visitors: Namespace, services: Ser
     const chats = services.chats;
 
     on(socket, 'queue:list', emptySchema, options, async () => ({ queue: await chats.queue() }));
-    on(socket, 'chat:mine', emptySchema, options, async () => ({ chats: await chats.listForAgent(agent) }));
+    on(socket, 'chat:mine', emptySchema, options, async () => ({
+      chats: await chats.listForAgent(agent),
+    }));
     on(socket, 'chat:accept', chatRefSchema, options, async (input) => ({
       chat: await chats.accept(agent, input.chatId),
     }));
-    on(socket, 'chat:sync', syncSchema, options, (input) => chats.sync(who, input.chatId, input.afterSeq));
-    on(socket, 'message:send', sendSchema(services.config.env.PARLEY_MESSAGE_MAX_CHARS), options, async (input) => ({
-      message: await chats.send(who, input.chatId, input.clientId, input.body),
-    }));
+    on(socket, 'chat:sync', syncSchema, options, (input) =>
+      chats.sync(who, input.chatId, input.afterSeq),
+    );
+    on(
+      socket,
+      'message:send',
+      sendSchema(services.config.env.PARLEY_MESSAGE_MAX_CHARS),
+      options,
+      async (input) => ({
+        message: await chats.send(who, input.chatId, input.clientId, input.body),
+      }),
+    );
     on(socket, 'typing', typingSchema, options, async (input) => {
       const chat = await chats.authorize(who, input.chatId);
       if (chat.status === 'active' && chat.agent_id === agent.id) {
-        visitors.to(visitorRoom(chat.visitor_id)).emit('typing', { chatId: chat.id, author: 'agent', typing: input.typing });
+        visitors
+          .to(visitorRoom(chat.visitor_id))
+          .emit('typing', { chatId: chat.id, author: 'agent', typing: input.typing });
       }
       return {};
     });
-    on(socket, 'chat:end', chatRefSchema, options, async (input) => ({ chat: await chats.end(who, input.chatId) }));
+    on(socket, 'chat:end', chatRefSchema, options, async (input) => ({
+      chat: await chats.end(who, input.chatId),
+    }));
     rejectUnknownEvents(socket, EVENTS);
   });
 }

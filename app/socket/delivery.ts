@@ -23,7 +23,8 @@ export function socketDelivery(visitors: Namespace, agents: Namespace): ChatEven
     },
     queueChanged(queue, views) {
       agents.to(AGENTS_ROOM).emit('queue:updated', queue);
-      for (const { chat, view } of views) visitors.to(visitorRoom(chat.visitor_id)).emit('chat:updated', view);
+      for (const { chat, view } of views)
+        visitors.to(visitorRoom(chat.visitor_id)).emit('chat:updated', view);
     },
   };
 }

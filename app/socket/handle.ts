@@ -41,7 +41,7 @@ export function on<S extends z.ZodType, R extends Reply>(
         if (!parsed.success) throw errors.invalidInput(describeIssues(parsed.error));
         await options.guard?.();
         const reply = await run(parsed.data);
-        ack({ ok: true, ...reply } as Ack<R>);
+        ack({ ok: true, ...reply });
       } catch (error) {
         if (isParleyError(error)) {
           ack(failure(error));

@@ -27,13 +27,21 @@ export function createSocketServer(publicOrigin: string, widgetOrigins: string[]
 
 export type SocketServer = ReturnType<typeof createSocketServer>;
 
-export function attachSocketHandlers(sockets: SocketServer, services: Services, server: HttpsServer): void {
+export function attachSocketHandlers(
+  sockets: SocketServer,
+  services: Services,
+  server: HttpsServer,
+): void {
   visitorNamespace(sockets.visitors, sockets.agents, services);
   agentNamespace(sockets.agents, sockets.visitors, services);
   sockets.io.attach(server);
 }
 
-export function disconnectSession(sockets: SocketServer, sessionHash: Buffer, reason: string): void {
+export function disconnectSession(
+  sockets: SocketServer,
+  sessionHash: Buffer,
+  reason: string,
+): void {
   const room = sockets.agents.in(sessionRoom(sessionHash));
   room.emit('session:ended', { id: reason, message: 'Your session has ended; sign in again.' });
   room.disconnectSockets(true);

@@ -4,9 +4,23 @@ import type { Services } from '../http/context.ts';
 import type { Participant } from '../domain/chats.ts';
 import { agentRoom, visitorRoom } from './delivery.ts';
 import { on, rejectUnknownEvents, type HandlerOptions } from './handle.ts';
-import { chatRefSchema, emptySchema, sendSchema, startChatSchema, syncSchema, typingSchema } from './schemas.ts';
+import {
+  chatRefSchema,
+  emptySchema,
+  sendSchema,
+  startChatSchema,
+  syncSchema,
+  typingSchema,
+} from './schemas.ts';
 
-const EVENTS = ['chat:start', 'chat:list', 'chat:sync', 'message:send', 'typing', 'chat:end'] as const;
+const EVENTS = [
+  'chat:start',
+  'chat:list',
+  'chat:sync',
+  'message:send',
+  'typing',
+  'chat:end',
+] as const;
 
 /** /visitor: authenticated at the handshake by the signed visitor token; a visitor reaches only their chats. */
 export function visitorNamespace(ns: Namespace, agents: Namespace, services: Services): void {
@@ -14,7 +28,11 @@ export function visitorNamespace(ns: Namespace, agents: Namespace, services: Ser
     const token = (socket.handshake.auth as { token?: unknown }).token;
     const visitorId = services.visitorTokens.verify(token);
     if (!visitorId) {
-      next(Object.assign(new Error(errors.unauthenticated().message), { data: { id: 'unauthenticated' } }));
+      next(
+        Object.assign(new Error(errors.unauthenticated().message), {
+          data: { id: 'unauthenticated' },
+        }),
+      );
       return;
     }
     (socket.data as { visitorId: string }).visitorId = visitorId;
@@ -37,10 +55,18 @@ export function visitorNamespace(ns: Namespace, agents: Namespace, services: Ser
     on(socket, 'chat:list', emptySchema, options, async () => ({
       chats: await chats.listForVisitor(visitorId),
     }));
-    on(socket, 'chat:sync', syncSchema, options, (input) => chats.sync(who, input.chatId, input.afterSeq));
-    on(socket, 'message:send', sendSchema(services.config.env.PARLEY_MESSAGE_MAX_CHARS), options, async (input) => ({
-      message: await chats.send(who, input.chatId, input.clientId, input.body),
-    }));
+    on(socket, 'chat:sync', syncSchema, options, (input) =>
+      chats.sync(who, input.chatId, input.afterSeq),
+    );
+    on(
+      socket,
+      'message:send',
+      sendSchema(services.config.env.PARLEY_MESSAGE_MAX_CHARS),
+      options,
+      async (input) => ({
+        message: await chats.send(who, input.chatId, input.clientId, input.body),
+      }),
+    );
     on(socket, 'typing', typingSchema, options, async (input) => {
       const chat = await chats.authorize(who, input.chatId);
       if (chat.status === 'active' && chat.agent_id !== null) {

@@ -21,6 +21,8 @@ export function agentsRepo(db: Db) {
       return Number(id);
     },
     updatePasswordHash: (id: number, passwordHash: string) =>
-      db('agents').where({ id }).update({ password_hash: passwordHash, updated_at: db.fn.now(3) }),
+      db('agents')
+        .where({ id })
+        .update({ password_hash: passwordHash, updated_at: db.fn.now(3) }),
   };
 }

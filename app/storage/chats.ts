@@ -25,11 +25,18 @@ export function chatsRepo(db: Db) {
   return {
     byId: (id: number): Promise<ChatRow | undefined> => base().where('chats.id', id).first(),
     forVisitor: (visitorId: string, statuses: ChatStatus[]): Promise<ChatRow[]> =>
-      base().where('chats.visitor_id', visitorId).whereIn('chats.status', statuses).orderBy('chats.id'),
+      base()
+        .where('chats.visitor_id', visitorId)
+        .whereIn('chats.status', statuses)
+        .orderBy('chats.id'),
     forAgent: (agentId: number, status: ChatStatus): Promise<ChatRow[]> =>
       base().where({ 'chats.agent_id': agentId, 'chats.status': status }).orderBy('chats.id'),
     queued: (): Promise<ChatRow[]> =>
-      base().where('chats.status', 'queued').orderBy('chats.created_at').orderBy('chats.id').limit(500),
+      base()
+        .where('chats.status', 'queued')
+        .orderBy('chats.created_at')
+        .orderBy('chats.id')
+        .limit(500),
     async insert(row: Pick<ChatRow, 'visitor_id' | 'visitor_name' | 'visitor_email' | 'question'>) {
       const [id] = await db('chats').insert(row);
       return Number(id);

@@ -50,7 +50,9 @@ export function messagesRepo(db: Db) {
           await trx.raw('UPDATE chats SET last_seq = LAST_INSERT_ID(last_seq + 1) WHERE id = ?', [
             message.chatId,
           ]);
-          const [[{ seq }]] = (await trx.raw('SELECT LAST_INSERT_ID() AS seq')) as [[{ seq: number }]];
+          const [[{ seq }]] = (await trx.raw('SELECT LAST_INSERT_ID() AS seq')) as [
+            [{ seq: number }],
+          ];
           await trx('messages').insert({
             chat_id: message.chatId,
             seq,

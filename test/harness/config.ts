@@ -14,7 +14,9 @@ export function devEnv(): Record<string, string> {
   try {
     return parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
   } catch {
-    throw new Error(`${path} is missing: run \`make services\` first (it starts MariaDB and clamd for tests)`);
+    throw new Error(
+      `${path} is missing: run \`make services\` first (it starts MariaDB and clamd for tests)`,
+    );
   }
 }
 

@@ -23,7 +23,9 @@ export async function recreateDatabase(name: string): Promise<void> {
   const server = serverConnection();
   try {
     await server.raw(`DROP DATABASE IF EXISTS \`${name}\``);
-    await server.raw(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    await server.raw(
+      `CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
+    );
   } finally {
     await server.destroy();
   }

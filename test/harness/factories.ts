@@ -7,7 +7,12 @@ let counter = 0;
 
 export async function createAgent(
   db: Db,
-  overrides: Partial<{ email: string; name: string; role: 'admin' | 'agent'; password: string }> = {},
+  overrides: Partial<{
+    email: string;
+    name: string;
+    role: 'admin' | 'agent';
+    password: string;
+  }> = {},
 ): Promise<{ agent: AgentRow; password: string }> {
   counter += 1;
   const password = overrides.password ?? `correct horse battery ${counter}`;

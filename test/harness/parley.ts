@@ -7,7 +7,8 @@ import type {
   VisitorClientEvents,
   VisitorServerEvents,
 } from '../../app/shared/protocol.ts';
-import { createLogger } from '../../app/log.ts';
+import { Writable } from 'node:stream';
+import { createLogger, type Logger } from '../../app/log.ts';
 import { startParley, type RunningParley } from '../../app/server.ts';
 import type { Config } from '../../config/load.ts';
 import { TEST_ORIGIN, devEnv, testConfig } from './config.ts';
@@ -15,7 +16,8 @@ import { TEST_ORIGIN, devEnv, testConfig } from './config.ts';
 export type VisitorSocket = Socket<VisitorServerEvents, VisitorClientEvents>;
 export type AgentSocket = Socket<AgentServerEvents, AgentClientEvents>;
 
-export const caCert = () => readFileSync(devEnv().PARLEY_TLS_CERT_FILE!.replace(/server\.crt$/, 'ca.crt'));
+export const caCert = () =>
+  readFileSync(devEnv().PARLEY_TLS_CERT_FILE!.replace(/server\.crt$/, 'ca.crt'));
 
 export interface TestParley {
   parley: RunningParley;
@@ -26,9 +28,12 @@ export interface TestParley {
 }
 
 /** A real Parley (HTTPS + Socket.IO) on an ephemeral port against the test database. */
-export async function startTestParley(overrides: Record<string, string> = {}): Promise<TestParley> {
+export async function startTestParley(
+  overrides: Record<string, string> = {},
+  log?: Logger,
+): Promise<TestParley> {
   const config = testConfig(overrides);
-  const parley = await startParley(config, createLogger(config.env.PARLEY_LOG_LEVEL));
+  const parley = await startParley(config, log ?? createLogger(config.env.PARLEY_LOG_LEVEL));
   const url = `https://127.0.0.1:${parley.httpsPort}`;
   const ca = caCert();
   return {
@@ -65,12 +70,23 @@ const clientOptions = (extra: Record<string, unknown>) => ({
   ...extra,
 });
 
-export function connectVisitor(url: string, token: string, extra: Record<string, unknown> = {}): VisitorSocket {
+export function connectVisitor(
+  url: string,
+  token: string,
+  extra: Record<string, unknown> = {},
+): VisitorSocket {
   return io(`${url}/visitor`, clientOptions({ auth: { token }, ...extra }));
 }
 
-export function connectAgent(url: string, cookie: string, extra: Record<string, unknown> = {}): AgentSocket {
-  return io(`${url}/agent`, clientOptions({ extraHeaders: { cookie, origin: TEST_ORIGIN }, ...extra }));
+export function connectAgent(
+  url: string,
+  cookie: string,
+  extra: Record<string, unknown> = {},
+): AgentSocket {
+  return io(
+    `${url}/agent`,
+    clientOptions({ extraHeaders: { cookie, origin: TEST_ORIGIN }, ...extra }),
+  );
 }
 
 /** Resolves when connected; rejects with the handshake error (its `data.id`). */
@@ -82,7 +98,12 @@ export function connected(socket: Socket): Promise<void> {
 }
 
 /** The next occurrence of an event (optionally the first that matches). */
-export function nextEvent<T>(socket: Socket, event: string, match: (value: T) => boolean = () => true, ms = 5000) {
+export function nextEvent<T>(
+  socket: Socket,
+  event: string,
+  match: (value: T) => boolean = () => true,
+  ms = 5000,
+) {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.off(event, listener);
@@ -96,4 +117,16 @@ export function nextEvent<T>(socket: Socket, event: string, match: (value: T) =>
     };
     socket.on(event, listener);
   });
+}
+
+/** A logger with Parley's settings that keeps every line it writes, for tests that read the logs. */
+export function capturingLogger(): { log: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  return { log: createLogger('info', 'parley-test', sink), lines };
 }

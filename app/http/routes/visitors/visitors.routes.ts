@@ -6,7 +6,10 @@ import { visitorTokenSchema } from './visitors.schema.ts';
 
 /** CORS for the widget: only configured site origins (and Parley's own) may call the visitor API. */
 function widgetCors(services: Services) {
-  const allowed = new Set([services.config.publicOrigin, ...services.config.env.PARLEY_WIDGET_ORIGINS]);
+  const allowed = new Set([
+    services.config.publicOrigin,
+    ...services.config.env.PARLEY_WIDGET_ORIGINS,
+  ]);
   return async (ctx: ParleyContext, next: Next) => {
     const origin = ctx.get('Origin');
     ctx.vary('Origin');
