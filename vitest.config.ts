@@ -4,7 +4,13 @@ import { defineConfig } from 'vitest/config';
 // files run one at a time; each file gets a freshly truncated database.
 export default defineConfig({
   test: {
-    include: ['app/**/*.test.ts', 'config/**/*.test.ts', 'backup/**/*.test.ts', 'ops/**/*.test.ts', 'test/**/*.test.ts'],
+    include: [
+      'app/**/*.test.ts',
+      'config/**/*.test.ts',
+      'backup/**/*.test.ts',
+      'ops/**/*.test.ts',
+      'test/**/*.test.ts',
+    ],
     globalSetup: ['test/harness/globalSetup.ts'],
     fileParallelism: false,
     testTimeout: 30_000,

@@ -30,7 +30,10 @@ export function guarded(job: Job, log: Logger): () => Promise<void> {
     const started = performance.now();
     try {
       const result = await job.run();
-      log.info({ job: job.name, ms: Math.round(performance.now() - started), ...result }, 'job finished');
+      log.info(
+        { job: job.name, ms: Math.round(performance.now() - started), ...result },
+        'job finished',
+      );
     } catch (error) {
       log.error({ job: job.name, kind: (error as Error).name }, 'job failed');
     } finally {

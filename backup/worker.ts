@@ -18,7 +18,10 @@ const sessions = agentSessions(
     timeCost: env.PARLEY_ARGON2_ITERATIONS,
     parallelism: env.PARLEY_ARGON2_PARALLELISM,
   }),
-  { idleMinutes: env.PARLEY_SESSION_IDLE_MINUTES, absoluteHours: env.PARLEY_SESSION_ABSOLUTE_HOURS },
+  {
+    idleMinutes: env.PARLEY_SESSION_IDLE_MINUTES,
+    absoluteHours: env.PARLEY_SESSION_ABSOLUTE_HOURS,
+  },
 );
 
 const tasks = jobs({ sessions, sessionPurgeCron: env.PARLEY_SESSION_PURGE_CRON }).map((job) => {
@@ -32,7 +35,7 @@ const tasks = jobs({ sessions, sessionPurgeCron: env.PARLEY_SESSION_PURGE_CRON }
 
 const stop = () => {
   for (const task of tasks) void task.stop();
-  db.destroy().finally(() => process.exit(0));
+  void db.destroy().finally(() => process.exit(0));
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -20,10 +20,13 @@ describe('migration files', () => {
   });
 
   it('the name check catches a file that breaks the convention', () => {
-    expect(badMigrationNames(['2026_add_things.ts', '20261121220000_AddThings.ts', '20261121220000_ok_name.ts'])).toEqual([
-      '2026_add_things.ts',
-      '20261121220000_AddThings.ts',
-    ]);
+    expect(
+      badMigrationNames([
+        '2026_add_things.ts',
+        '20261121220000_AddThings.ts',
+        '20261121220000_ok_name.ts',
+      ]),
+    ).toEqual(['2026_add_things.ts', '20261121220000_AddThings.ts']);
   });
 
   it('each hold one DDL change and a down', async () => {
@@ -45,12 +48,16 @@ describe('migrating a fresh database', () => {
   afterAll(() => db.destroy());
 
   const tables = async () =>
-    ((await db.raw('SHOW TABLES'))[0] as Record<string, string>[]).map((row) => Object.values(row)[0]).sort();
+    ((await db.raw('SHOW TABLES'))[0] as Record<string, string>[])
+      .map((row) => Object.values(row)[0] ?? '')
+      .sort();
 
   it('goes up, all the way down, and up again', async () => {
     await db.migrate.latest();
     const up = await tables();
-    expect(up).toEqual(expect.arrayContaining(['agents', 'agent_sessions', 'chats', 'messages', 'visitors']));
+    expect(up).toEqual(
+      expect.arrayContaining(['agents', 'agent_sessions', 'chats', 'messages', 'visitors']),
+    );
     const [, pending] = (await db.migrate.list()) as [unknown[], unknown[]];
     expect(pending).toEqual([]);
 

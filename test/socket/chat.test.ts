@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Ack, ChatView, MessageView, QueueEntry, TypingEvent } from '../../app/shared/protocol.ts';
+import type {
+  Ack,
+  ChatView,
+  MessageView,
+  QueueEntry,
+  TypingEvent,
+} from '../../app/shared/protocol.ts';
 import type { Db } from '../../app/storage/db.ts';
 import { WIDGET_ORIGIN } from '../harness/config.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
@@ -39,7 +45,7 @@ type Ok<T> = Extract<Ack<T>, { ok: true }>;
 
 function ok<T>(reply: Ack<T>): Ok<T> {
   if (!reply.ok) throw new Error(`expected ok, got ${reply.error.id}: ${reply.error.message}`);
-  return reply as Ok<T>;
+  return reply;
 }
 
 async function visitor(token?: string): Promise<{ socket: VisitorSocket; token: string }> {
@@ -50,7 +56,9 @@ async function visitor(token?: string): Promise<{ socket: VisitorSocket; token: 
   return { socket, token: visitorTokenValue };
 }
 
-async function agent(role: 'admin' | 'agent' = 'agent'): Promise<{ socket: AgentSocket; cookie: string }> {
+async function agent(
+  role: 'admin' | 'agent' = 'agent',
+): Promise<{ socket: AgentSocket; cookie: string }> {
   const { agent: row, password } = await createAgent(db, { role });
   const cookie = await signIn(t, row.email, password);
   const socket = connectAgent(t.url, cookie);
@@ -59,36 +67,66 @@ async function agent(role: 'admin' | 'agent' = 'agent'): Promise<{ socket: Agent
   return { socket, cookie };
 }
 
-const send = (socket: VisitorSocket | AgentSocket, chatId: number, body: string, clientId = randomUUID()) =>
-  (socket as VisitorSocket).emitWithAck('message:send', { chatId, clientId, body });
+const send = (
+  socket: VisitorSocket | AgentSocket,
+  chatId: number,
+  body: string,
+  clientId = randomUUID(),
+) => (socket as VisitorSocket).emitWithAck('message:send', { chatId, clientId, body });
 
 describe('a visitor and an agent chat in real time', () => {
   it('queues, accepts, exchanges messages and typing, and ends into a transcript', async () => {
     const a = await agent();
     const queueSeen = nextEvent<QueueEntry[]>(a.socket, 'queue:updated', (q) => q.length === 1);
     const v = await visitor();
-    const started = ok(await v.socket.emitWithAck('chat:start', { name: 'Ada', email: 'ada@example.test', question: 'Card lost' }));
+    const started = ok(
+      await v.socket.emitWithAck('chat:start', {
+        name: 'Ada',
+        email: 'ada@example.test',
+        question: 'Card lost',
+      }),
+    );
     expect(started.chat).toMatchObject({ status: 'queued', queuePosition: 1, visitorName: 'Ada' });
     const queue = await queueSeen;
     expect(queue[0]).toMatchObject({ chatId: started.chat.id, visitorName: 'Ada', position: 1 });
 
-    const visitorSeesAccept = nextEvent<ChatView>(v.socket, 'chat:updated', (c) => c.status === 'active');
+    const visitorSeesAccept = nextEvent<ChatView>(
+      v.socket,
+      'chat:updated',
+      (c) => c.status === 'active',
+    );
     const accepted = ok(await a.socket.emitWithAck('chat:accept', { chatId: started.chat.id }));
     expect(accepted.chat.status).toBe('active');
     expect((await visitorSeesAccept).agentName).toMatch(/^Agent /);
 
-    const agentGetsMessage = nextEvent<MessageView>(a.socket, 'message:new', (m) => m.body === 'Hello?');
+    const agentGetsMessage = nextEvent<MessageView>(
+      a.socket,
+      'message:new',
+      (m) => m.body === 'Hello?',
+    );
     const sent = ok(await send(v.socket, started.chat.id, 'Hello?'));
     expect(sent.message.seq).toBe(2); // the pre-chat question is message 1
     expect((await agentGetsMessage).seq).toBe(2);
 
-    const visitorGetsReply = nextEvent<MessageView>(v.socket, 'message:new', (m) => m.author === 'agent');
+    const visitorGetsReply = nextEvent<MessageView>(
+      v.socket,
+      'message:new',
+      (m) => m.author === 'agent',
+    );
     ok(await send(a.socket, started.chat.id, 'Hi Ada, I can help.'));
-    expect(await visitorGetsReply).toMatchObject({ seq: 3, body: 'Hi Ada, I can help.', author: 'agent' });
+    expect(await visitorGetsReply).toMatchObject({
+      seq: 3,
+      body: 'Hi Ada, I can help.',
+      author: 'agent',
+    });
 
     const agentSeesTyping = nextEvent<TypingEvent>(a.socket, 'typing');
     ok(await v.socket.emitWithAck('typing', { chatId: started.chat.id, typing: true }));
-    expect(await agentSeesTyping).toEqual({ chatId: started.chat.id, author: 'visitor', typing: true });
+    expect(await agentSeesTyping).toEqual({
+      chatId: started.chat.id,
+      author: 'visitor',
+      typing: true,
+    });
     const visitorSeesTyping = nextEvent<TypingEvent>(v.socket, 'typing');
     ok(await a.socket.emitWithAck('typing', { chatId: started.chat.id, typing: true }));
     expect(await visitorSeesTyping).toMatchObject({ author: 'agent', typing: true });
@@ -99,7 +137,11 @@ describe('a visitor and an agent chat in real time', () => {
     const late = await send(v.socket, started.chat.id, 'one more thing');
     expect(late).toMatchObject({ ok: false, error: { id: 'chat_ended' } });
 
-    const transcript = await t.http().get(`/api/transcripts/${started.chat.id}`).set('Cookie', a.cookie).expect(200);
+    const transcript = await t
+      .http()
+      .get(`/api/transcripts/${started.chat.id}`)
+      .set('Cookie', a.cookie)
+      .expect(200);
     expect((transcript.body as { messages: MessageView[] }).messages.map((m) => m.body)).toEqual([
       'Card lost',
       'Hello?',
@@ -129,7 +171,10 @@ describe('a visitor and an agent chat in real time', () => {
     expect(mine.chats.map((c) => c.id).sort()).toEqual(chats.map((c) => c.id).sort());
 
     const received = visitors.map((v, i) =>
-      nextEvent<MessageView>(v.socket, 'message:new', (m) => m.author === 'agent').then((m) => [i, m.body]),
+      nextEvent<MessageView>(v.socket, 'message:new', (m) => m.author === 'agent').then((m) => [
+        i,
+        m.body,
+      ]),
     );
     for (const [i, chat] of chats.entries()) ok(await send(a.socket, chat.id, `for visitor ${i}`));
     expect(await Promise.all(received)).toEqual([
@@ -148,7 +193,10 @@ describe('a visitor and an agent chat in real time', () => {
       a2.socket.emitWithAck('chat:accept', { chatId: chat.id }),
     ]);
     expect(replies.filter((r) => r.ok)).toHaveLength(1);
-    expect(replies.find((r) => !r.ok)).toMatchObject({ ok: false, error: { id: 'chat_not_queued' } });
+    expect(replies.find((r) => !r.ok)).toMatchObject({
+      ok: false,
+      error: { id: 'chat_not_queued' },
+    });
   });
 });
 
@@ -167,8 +215,16 @@ describe('durable delivery', () => {
     v.socket.disconnect();
     for (let i = 1; i <= 5; i += 1) ok(await send(a.socket, chat.id, `missed ${i}`));
     const back = await visitor(v.token);
-    const sync = ok(await back.socket.emitWithAck('chat:sync', { chatId: chat.id, afterSeq: first.message.seq }));
-    expect(sync.messages.map((m) => m.body)).toEqual(['missed 1', 'missed 2', 'missed 3', 'missed 4', 'missed 5']);
+    const sync = ok(
+      await back.socket.emitWithAck('chat:sync', { chatId: chat.id, afterSeq: first.message.seq }),
+    );
+    expect(sync.messages.map((m) => m.body)).toEqual([
+      'missed 1',
+      'missed 2',
+      'missed 3',
+      'missed 4',
+      'missed 5',
+    ]);
     expect(sync.messages.map((m) => m.seq)).toEqual([2, 3, 4, 5, 6]);
     const all = ok(await back.socket.emitWithAck('chat:sync', { chatId: chat.id, afterSeq: 0 }));
     expect(all.messages.filter((m) => m.clientId === clientId)).toHaveLength(1);
@@ -206,19 +262,17 @@ describe('isolation and bad input', () => {
   it('answers malformed, oversized and unknown payloads with an error ack and keeps the connection', async () => {
     const v = await visitor();
     const chat = ok(await v.socket.emitWithAck('chat:start', {})).chat;
-    const bad = await (v.socket as unknown as { emitWithAck(e: string, p: unknown): Promise<unknown> }).emitWithAck(
-      'message:send',
-      { chatId: 'x', body: 42 },
-    );
+    const bad = await (
+      v.socket as unknown as { emitWithAck(e: string, p: unknown): Promise<unknown> }
+    ).emitWithAck('message:send', { chatId: 'x', body: 42 });
     expect(bad).toMatchObject({ ok: false, error: { id: 'invalid_input' } });
     const huge = await send(v.socket, chat.id, 'x'.repeat(50_000));
     expect(huge).toMatchObject({ ok: false, error: { id: 'payload_too_large' } });
     const long = await send(v.socket, chat.id, 'x'.repeat(5000));
     expect(long).toMatchObject({ ok: false, error: { id: 'invalid_input' } });
-    const unknown = await (v.socket as unknown as { emitWithAck(e: string, p: unknown): Promise<unknown> }).emitWithAck(
-      'admin:drop-tables',
-      {},
-    );
+    const unknown = await (
+      v.socket as unknown as { emitWithAck(e: string, p: unknown): Promise<unknown> }
+    ).emitWithAck('admin:drop-tables', {});
     expect(unknown).toMatchObject({ ok: false, error: { id: 'invalid_input' } });
     expect(v.socket.connected).toBe(true);
     expect(ok(await send(v.socket, chat.id, 'still here')).message.body).toBe('still here');
@@ -236,7 +290,9 @@ describe('isolation and bad input', () => {
     const allowed = connectVisitor(t.url, token, { extraHeaders: { origin: WIDGET_ORIGIN } });
     sockets.push(allowed);
     await connected(allowed);
-    const foreign = connectVisitor(t.url, token, { extraHeaders: { origin: 'https://evil.example' } });
+    const foreign = connectVisitor(t.url, token, {
+      extraHeaders: { origin: 'https://evil.example' },
+    });
     sockets.push(foreign);
     await expect(connected(foreign)).rejects.toThrow();
   });
@@ -244,7 +300,12 @@ describe('isolation and bad input', () => {
   it('disconnects an agent’s sockets when they sign out', async () => {
     const a = await agent();
     const gone = new Promise((resolve) => a.socket.once('disconnect', resolve));
-    await t.http().delete('/api/agent/session').set('Cookie', a.cookie).set('Origin', t.config.publicOrigin).expect(204);
+    await t
+      .http()
+      .delete('/api/agent/session')
+      .set('Cookie', a.cookie)
+      .set('Origin', t.config.publicOrigin)
+      .expect(204);
     await gone;
     const again = connectAgent(t.url, a.cookie);
     sockets.push(again);

@@ -20,7 +20,11 @@ it('keeps an acknowledged message across a restart of the app, over long-polling
   const started = await before.emitWithAck('chat:start', {});
   if (!started.ok) throw new Error(started.error.id);
   const clientId = randomUUID();
-  const ack = await before.emitWithAck('message:send', { chatId: started.chat.id, clientId, body: 'durable' });
+  const ack = await before.emitWithAck('message:send', {
+    chatId: started.chat.id,
+    clientId,
+    body: 'durable',
+  });
   expect(ack.ok).toBe(true);
   before.disconnect();
   await first.close();
