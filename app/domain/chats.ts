@@ -1,25 +1,43 @@
-import type { AuthorKind, ChatView, MessageView, QueueEntry } from '../shared/protocol.ts';
+import type { ChatView, MessageView, QueueEntry } from '../shared/protocol.ts';
 import type { AgentRow } from '../storage/agents.ts';
 import { chatsRepo, type ChatRow } from '../storage/chats.ts';
 import type { Db } from '../storage/db.ts';
 import { messagesRepo } from '../storage/messages.ts';
+import { messageWriter, type LockedChat, type MessageWriter } from '../storage/messageWriter.ts';
 import { visitorsRepo } from '../storage/visitors.ts';
 import { errors } from './errors.ts';
 import { presentChat, presentMessage, presentQueue } from './presenters.ts';
 
 /** What the chat domain tells the transport to deliver; it knows nothing of sockets. */
 export interface ChatEvents {
-  messageAdded(chat: ChatRow, message: MessageView): void;
+  messageAdded(chat: Participants, message: MessageView): void;
   chatChanged(chat: ChatRow, view: ChatView): void;
   queueChanged(queue: QueueEntry[], views: { chat: ChatRow; view: ChatView }[]): void;
 }
+
+/** Enough of a chat to deliver to the people in it. */
+export type Participants = Pick<ChatRow, 'visitor_id' | 'agent_id'>;
 
 export type Participant =
   { kind: 'visitor'; visitorId: string } | { kind: 'agent'; agent: AgentRow };
 
 const SYNC_PAGE = 500;
 
-export function chatService(db: Db, events: ChatEvents) {
+/** Who may add a message to a chat: its visitor while it is open, its agent while it is active. */
+function mayWrite(who: Participant) {
+  return (chat: LockedChat | undefined): Error | null => {
+    if (!chat) return errors.chatNotFound();
+    if (who.kind === 'visitor' && chat.visitor_id !== who.visitorId) return errors.chatNotFound();
+    if (who.kind === 'agent' && chat.agent_id !== who.agent.id) {
+      return chat.status === 'queued' || who.agent.role === 'admin'
+        ? errors.forbidden('write in a chat you have not accepted')
+        : errors.chatNotFound();
+    }
+    return chat.status === 'ended' ? errors.chatEnded() : null;
+  };
+}
+
+export function chatService(db: Db, events: ChatEvents, writer: MessageWriter = messageWriter(db)) {
   const chats = chatsRepo(db);
   const messages = messagesRepo(db);
   const visitors = visitorsRepo(db);
@@ -73,12 +91,14 @@ export function chatService(db: Db, events: ChatEvents) {
         question: form.question ?? null,
       });
       if (form.question) {
-        await messages.append({
+        await writer.append({
           chatId: id,
           clientId: `question-${id}`,
           author: 'visitor',
           authorAgentId: null,
+          authorName: null,
           body: form.question,
+          check: mayWrite({ kind: 'visitor', visitorId }),
         });
       }
       await publishQueue();
@@ -101,25 +121,18 @@ export function chatService(db: Db, events: ChatEvents) {
     },
 
     async send(who: Participant, chatId: number, clientId: string, body: string) {
-      const chat = await authorize(who, chatId);
-      const author: AuthorKind = who.kind;
-      if (who.kind === 'agent' && (chat.status !== 'active' || chat.agent_id !== who.agent.id)) {
-        throw chat.status === 'ended'
-          ? errors.chatEnded()
-          : errors.forbidden('write in a chat you have not accepted');
-      }
-      const existing = await messages.byClientId(chat.id, clientId);
-      if (existing) return presentMessage(existing); // a resend: already stored and delivered
-      if (chat.status === 'ended') throw errors.chatEnded();
-      const { row, created } = await messages.append({
-        chatId: chat.id,
+      // Authorized against the chat row as it is under the write lock, not as it was a moment ago.
+      const { row, created, chat } = await writer.append({
+        chatId,
         clientId,
-        author,
+        author: who.kind,
         authorAgentId: who.kind === 'agent' ? who.agent.id : null,
+        authorName: who.kind === 'agent' ? who.agent.name : null,
         body,
+        check: mayWrite(who),
       });
       const message = presentMessage(row);
-      if (created) events.messageAdded(chat, message);
+      if (created) events.messageAdded(chat, message); // a resend was delivered the first time
       return message;
     },
 

@@ -1,6 +1,5 @@
 import type { Namespace } from 'socket.io';
-import type { ChatEvents } from '../domain/chats.ts';
-import type { ChatRow } from '../storage/chats.ts';
+import type { ChatEvents, Participants } from '../domain/chats.ts';
 
 // Rooms: each visitor's sockets join `visitor:<id>`, each agent's `agent:<id>`, every agent `agents`.
 export const visitorRoom = (visitorId: string) => `visitor:${visitorId}`;
@@ -10,7 +9,7 @@ export const AGENTS_ROOM = 'agents';
 
 /** Delivers the chat domain's events to the sockets of the chat's participants. */
 export function socketDelivery(visitors: Namespace, agents: Namespace): ChatEvents {
-  const toParticipants = (chat: ChatRow, emit: (room: string, ns: Namespace) => void) => {
+  const toParticipants = (chat: Participants, emit: (room: string, ns: Namespace) => void) => {
     emit(visitorRoom(chat.visitor_id), visitors);
     if (chat.agent_id !== null) emit(agentRoom(chat.agent_id), agents);
   };

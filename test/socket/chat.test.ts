@@ -230,6 +230,34 @@ describe('durable delivery', () => {
     expect(all.messages.filter((m) => m.clientId === clientId)).toHaveLength(1);
   });
 
+  it('stores one message when the same client id arrives twice at once', async () => {
+    const v = await visitor();
+    const chat = ok(await v.socket.emitWithAck('chat:start', {})).chat;
+    const clientId = randomUUID();
+    const [a, b] = await Promise.all([
+      send(v.socket, chat.id, 'twice', clientId),
+      send(v.socket, chat.id, 'twice', clientId),
+    ]);
+    expect(ok(a).message.seq).toBe(ok(b).message.seq);
+    const all = ok(await v.socket.emitWithAck('chat:sync', { chatId: chat.id, afterSeq: 0 }));
+    expect(all.messages).toHaveLength(1);
+  });
+
+  it('refuses an agent writing in a chat they have not accepted', async () => {
+    const [owner, other] = await Promise.all([agent(), agent()]);
+    const v = await visitor();
+    const chat = ok(await v.socket.emitWithAck('chat:start', {})).chat;
+    expect(await send(other.socket, chat.id, 'too early')).toMatchObject({
+      ok: false,
+      error: { id: 'forbidden' },
+    });
+    ok(await owner.socket.emitWithAck('chat:accept', { chatId: chat.id }));
+    expect(await send(other.socket, chat.id, 'not mine')).toMatchObject({
+      ok: false,
+      error: { id: 'chat_not_found' },
+    });
+  });
+
   it('gives every message of a busy chat a unique, gap-free sequence', async () => {
     const a = await agent();
     const v = await visitor();

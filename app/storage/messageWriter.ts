@@ -1,0 +1,148 @@
+import type { AuthorKind } from '../shared/protocol.ts';
+import type { Db } from './db.ts';
+import type { MessageRow } from './messages.ts';
+
+/** The chat columns a write is checked against, read under the row lock. */
+export interface LockedChat {
+  id: number;
+  visitor_id: string;
+  agent_id: number | null;
+  status: 'queued' | 'active' | 'ended';
+  last_seq: number;
+}
+
+export interface AppendRequest {
+  chatId: number;
+  clientId: string;
+  author: AuthorKind;
+  authorAgentId: number | null;
+  authorName: string | null;
+  body: string;
+  /** Returns the error to answer with when this writer may not write to the chat as it now is. */
+  check(chat: LockedChat | undefined): Error | null;
+}
+
+export interface AppendResult {
+  row: MessageRow;
+  created: boolean;
+  chat: LockedChat;
+}
+
+interface Pending {
+  request: AppendRequest;
+  resolve(result: AppendResult): void;
+  reject(error: unknown): void;
+}
+
+const MAX_BATCH = 500;
+
+/**
+ * Group commit: messages that arrive while a batch is being written wait for the next one, and a
+ * batch is one transaction — lock the chats, find resends, insert, bump each chat's counter.
+ * Nothing is acknowledged before its transaction commits.
+ */
+export function messageWriter(db: Db) {
+  let queue: Pending[] = [];
+  let writing = false;
+
+  async function writeBatch(batch: Pending[]): Promise<Map<Pending, AppendResult | Error>> {
+    const outcome = new Map<Pending, AppendResult | Error>();
+    await db.transaction(async (trx) => {
+      outcome.clear();
+      const chatIds = [...new Set(batch.map((p) => p.request.chatId))].sort((a, b) => a - b);
+      const chats = new Map<number, LockedChat>(
+        (
+          (await trx('chats')
+            .whereIn('id', chatIds)
+            .select('id', 'visitor_id', 'agent_id', 'status', 'last_seq')
+            .forUpdate()) as LockedChat[]
+        ).map((chat) => [chat.id, { ...chat }]),
+      );
+      const stored = new Map<string, MessageRow>();
+      const key = (chatId: number, clientId: string) => `${chatId}\u0000${clientId}`;
+      const existing: MessageRow[] = await trx<MessageRow>('messages')
+        .leftJoin('agents', 'agents.id', 'messages.author_agent_id')
+        .whereIn('messages.chat_id', chatIds)
+        .whereIn('messages.client_id', [...new Set(batch.map((p) => p.request.clientId))])
+        .select('messages.*', 'agents.name as author_name');
+      for (const row of existing) stored.set(key(row.chat_id, row.client_id), row);
+
+      const inserts: MessageRow[] = [];
+      const now = new Date();
+      for (const pending of batch) {
+        const { request } = pending;
+        const chat = chats.get(request.chatId);
+        const previous = stored.get(key(request.chatId, request.clientId));
+        if (chat && previous) {
+          outcome.set(pending, { row: previous, created: false, chat });
+          continue;
+        }
+        const refused = request.check(chat);
+        if (refused || !chat) {
+          outcome.set(pending, refused ?? new Error('chat vanished'));
+          continue;
+        }
+        chat.last_seq += 1;
+        const row: MessageRow = {
+          id: 0,
+          chat_id: chat.id,
+          seq: chat.last_seq,
+          client_id: request.clientId,
+          author_kind: request.author,
+          author_agent_id: request.authorAgentId,
+          body: request.body,
+          created_at: now,
+          author_name: request.authorName,
+        };
+        stored.set(key(chat.id, request.clientId), row);
+        inserts.push(row);
+        outcome.set(pending, { row, created: true, chat });
+      }
+      if (inserts.length === 0) return;
+      await trx('messages').insert(
+        inserts.map(({ id: _id, author_name: _name, ...columns }) => columns),
+      );
+      const touched = [...new Set(inserts.map((row) => row.chat_id))];
+      await trx('chats')
+        .whereIn('id', touched)
+        .update({
+          last_seq: trx.raw(
+            `CASE id ${touched.map(() => 'WHEN ? THEN ?').join(' ')} END`,
+            touched.flatMap((id) => [id, chats.get(id)!.last_seq]),
+          ),
+        });
+    });
+    return outcome;
+  }
+
+  async function drain(): Promise<void> {
+    writing = true;
+    while (queue.length > 0) {
+      const batch = queue.slice(0, MAX_BATCH);
+      queue = queue.slice(batch.length);
+      try {
+        const outcome = await writeBatch(batch);
+        for (const pending of batch) {
+          const result = outcome.get(pending)!;
+          if (result instanceof Error) pending.reject(result);
+          else pending.resolve(result);
+        }
+      } catch (error) {
+        for (const pending of batch) pending.reject(error);
+      }
+    }
+    writing = false;
+  }
+
+  return {
+    append(request: AppendRequest): Promise<AppendResult> {
+      return new Promise((resolve, reject) => {
+        queue.push({ request, resolve, reject });
+        // Let the handlers of this I/O turn join the batch before it starts.
+        if (!writing && queue.length === 1) setImmediate(() => void drain());
+      });
+    },
+  };
+}
+
+export type MessageWriter = ReturnType<typeof messageWriter>;
