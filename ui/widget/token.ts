@@ -1,0 +1,35 @@
+import type { VisitorTokenResponse } from '../../app/shared/protocol.ts';
+import { HttpError, requestJson } from '../shared/http.ts';
+import { readItem, writeItem } from './storage.ts';
+
+/** Kept in the customer page's localStorage so a returning visitor keeps their identity. */
+const TOKEN_KEY = 'parley.visitorToken';
+
+export function readSavedToken(): string | null {
+  return readItem(() => localStorage, TOKEN_KEY);
+}
+
+function saveToken(token: string | null): void {
+  writeItem(() => localStorage, TOKEN_KEY, token);
+}
+
+/** Exchanges the saved token (if any) for a current one; a refused saved token is forgotten. */
+export async function issueToken(origin: string): Promise<string> {
+  const url = `${origin}/api/visitor/token`;
+  const saved = readSavedToken();
+  let reply: VisitorTokenResponse;
+  try {
+    reply = await requestJson(url, {
+      method: 'POST',
+      body: saved ? { token: saved } : {},
+      credentials: 'omit',
+    });
+  } catch (error) {
+    const refused = error instanceof HttpError && [400, 401, 403].includes(error.status);
+    if (!saved || !refused) throw error;
+    saveToken(null);
+    reply = await requestJson(url, { method: 'POST', body: {}, credentials: 'omit' });
+  }
+  saveToken(reply.token);
+  return reply.token;
+}
