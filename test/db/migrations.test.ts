@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrationsDir, openDb, type Db } from '../../app/storage/db.ts';
-import { testConfig } from '../harness/config.ts';
+import { TEST_DB, testConfig } from '../harness/config.ts';
 import { recreateDatabase } from '../harness/db.ts';
 
 const NAME = /^\d{14}_[a-z0-9]+(_[a-z0-9]+)*\.ts$/;
@@ -39,7 +39,7 @@ describe('migration files', () => {
 });
 
 describe('migrating a fresh database', () => {
-  const database = 'parley_test_migrations';
+  const database = `${TEST_DB}_migrations`;
   let db: Db;
   beforeAll(async () => {
     await recreateDatabase(database);

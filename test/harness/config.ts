@@ -4,7 +4,8 @@ import { parseEnv } from 'node:util';
 import { loadConfig, type Config } from '../../config/load.ts';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-export const TEST_DB = 'parley_test';
+// PARLEY_TEST_DB lets two test runs on one machine use separate databases.
+export const TEST_DB = process.env.PARLEY_TEST_DB ?? 'parley_test';
 export const TEST_ORIGIN = 'https://localhost:18443';
 export const WIDGET_ORIGIN = 'https://127.0.0.1:18444';
 
