@@ -2,6 +2,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/load.ts';
+import { auditLog } from './domain/audit/auditLog.ts';
 import { agentSessions } from './domain/agentSessions.ts';
 import { chatService } from './domain/chats.ts';
 import { passwordHasher } from './domain/passwords.ts';
@@ -39,6 +40,7 @@ export function buildServices(config: Config, log: Logger, db: Db = openDb(confi
     }),
     visitorTokens: visitorTokens(config.secretKey, env.PARLEY_VISITOR_TOKEN_DAYS),
     chats: chatService(db, socketDelivery(sockets.visitors, sockets.agents)),
+    audit: auditLog(db),
     clamd: clamdClient(env.PARLEY_CLAMD_HOST, env.PARLEY_CLAMD_PORT, env.PARLEY_CLAMD_TIMEOUT_MS),
     disconnectAgentSession: (sessionHash, reason) =>
       disconnectSession(sockets, sessionHash, reason),

@@ -1,5 +1,6 @@
 import type { ChatView, MessageView, QueueEntry } from '../shared/protocol.ts';
 import type { AgentRow } from '../storage/agents.ts';
+import type { Grants } from './permissions/policy.ts';
 import { chatsRepo, type ChatRow } from '../storage/chats.ts';
 import type { Db } from '../storage/db.ts';
 import { messagesRepo } from '../storage/messages.ts';
@@ -19,7 +20,7 @@ export interface ChatEvents {
 export type Participants = Pick<ChatRow, 'visitor_id' | 'agent_id'>;
 
 export type Participant =
-  { kind: 'visitor'; visitorId: string } | { kind: 'agent'; agent: AgentRow };
+  { kind: 'visitor'; visitorId: string } | { kind: 'agent'; agent: AgentRow; grants: Grants };
 
 const SYNC_PAGE = 500;
 
@@ -29,7 +30,7 @@ function mayWrite(who: Participant) {
     if (!chat) return errors.chatNotFound();
     if (who.kind === 'visitor' && chat.visitor_id !== who.visitorId) return errors.chatNotFound();
     if (who.kind === 'agent' && chat.agent_id !== who.agent.id) {
-      return chat.status === 'queued' || who.agent.role === 'admin'
+      return chat.status === 'queued'
         ? errors.forbidden('write in a chat you have not accepted')
         : errors.chatNotFound();
     }
@@ -68,8 +69,11 @@ export function chatService(db: Db, events: ChatEvents, writer: MessageWriter = 
     if (!chat) throw errors.chatNotFound();
     if (who.kind === 'visitor' && chat.visitor_id === who.visitorId) return chat;
     if (who.kind === 'agent') {
-      if (chat.agent_id === who.agent.id || chat.status === 'queued') return chat;
-      if (who.agent.role === 'admin') return chat;
+      const resource = { departmentId: chat.department_id, agentId: chat.agent_id };
+      if (chat.agent_id === who.agent.id) return chat;
+      // A waiting chat is visible to whoever may accept it; others' chats to whoever may monitor them.
+      if (chat.status === 'queued' && who.grants.covers('chats.accept', resource)) return chat;
+      if (chat.status !== 'queued' && who.grants.covers('chats.monitor', resource)) return chat;
     }
     throw errors.chatNotFound();
   }
@@ -136,9 +140,9 @@ export function chatService(db: Db, events: ChatEvents, writer: MessageWriter = 
       return message;
     },
 
-    async accept(agent: AgentRow, chatId: number) {
-      const chat = await authorize({ kind: 'agent', agent }, chatId);
-      if (chat.status !== 'queued' || !(await chats.accept(chat.id, agent.id)))
+    async accept(who: Participant & { kind: 'agent' }, chatId: number) {
+      const chat = await authorize(who, chatId);
+      if (chat.status !== 'queued' || !(await chats.accept(chat.id, who.agent.id)))
         throw errors.chatNotQueued();
       const accepted = await reload(chat.id);
       const acceptedView = await view(accepted);
@@ -149,7 +153,7 @@ export function chatService(db: Db, events: ChatEvents, writer: MessageWriter = 
 
     async end(who: Participant, chatId: number) {
       const chat = await authorize(who, chatId);
-      if (who.kind === 'agent' && chat.agent_id !== who.agent.id && who.agent.role !== 'admin') {
+      if (who.kind === 'agent' && chat.agent_id !== who.agent.id) {
         throw errors.forbidden('end a chat you have not accepted');
       }
       if (!(await chats.end(chat.id, who.kind))) throw errors.chatEnded();

@@ -33,6 +33,12 @@ export const errors = {
     new ParleyError('invalid_credentials', 401, 'The email or password is incorrect.'),
   forbidden: (what = 'do this') =>
     new ParleyError('forbidden', 403, `You are not allowed to ${what}.`),
+  missingPermission: (requirement: string | readonly string[]) =>
+    new ParleyError(
+      'forbidden',
+      403,
+      `You are not allowed to do this: it needs the ${[requirement].flat().join(' or ')} permission.`,
+    ),
   originNotAllowed: () =>
     new ParleyError(
       'origin_not_allowed',

@@ -4,6 +4,7 @@ import Koa from 'koa';
 import type { ParleyState, Services } from './context.ts';
 import { errorHandler } from './errorHandler.ts';
 import { agentSessionRoutes } from './routes/agentSession/agentSession.routes.ts';
+import { declare } from './route.ts';
 import { healthRoutes } from './routes/health/health.routes.ts';
 import { transcriptRoutes } from './routes/transcripts/transcripts.routes.ts';
 import { visitorRoutes } from './routes/visitors/visitors.routes.ts';
@@ -17,10 +18,11 @@ export function createHttpApp(services: Services): Koa<ParleyState> {
   app.silent = true; // errors are logged by errorHandler, without stack traces on stderr
 
   const router = new Router<ParleyState>();
-  healthRoutes(router, services);
-  visitorRoutes(router, services);
-  agentSessionRoutes(router, services);
-  transcriptRoutes(router, services);
+  const routes = declare(router, services);
+  healthRoutes(routes, services);
+  visitorRoutes(routes, services);
+  agentSessionRoutes(routes, services);
+  transcriptRoutes(routes, services);
 
   app.use(errorHandler(services.log));
   app.use(securityHeaders());

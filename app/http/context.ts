@@ -4,6 +4,8 @@ import type { AgentSessions } from '../domain/agentSessions.ts';
 import type { ChatService } from '../domain/chats.ts';
 import type { VisitorTokens } from '../domain/visitorTokens.ts';
 import type { Logger } from '../log.ts';
+import type { Grants } from '../domain/permissions/policy.ts';
+import type { AuditLog } from '../domain/audit/auditLog.ts';
 import type { AgentRow } from '../storage/agents.ts';
 import type { ClamdClient } from '../storage/clamd.ts';
 import type { Db } from '../storage/db.ts';
@@ -17,6 +19,7 @@ export interface Services {
   visitorTokens: VisitorTokens;
   chats: ChatService;
   clamd: ClamdClient;
+  audit: AuditLog;
   /** Disconnects an agent's open sockets, e.g. at sign-out. */
   disconnectAgentSession(sessionHash: Buffer, reason: string): void;
 }
@@ -26,6 +29,7 @@ export interface ParleyState {
   log: Logger;
   input: unknown;
   agent?: AgentRow;
+  grants?: Grants;
   sessionHash?: Buffer;
 }
 

@@ -4,23 +4,16 @@ import { errors } from '../domain/errors.ts';
 import { SESSION_COOKIE } from '../http/agentAuth.ts';
 import type { Services } from '../http/context.ts';
 import type { AgentRow } from '../storage/agents.ts';
+import { loadGrants, meets, type Grants } from '../domain/permissions/policy.ts';
 import { AGENTS_ROOM, agentRoom, sessionRoom, visitorRoom } from './delivery.ts';
 import { on, rejectUnknownEvents, type HandlerOptions } from './handle.ts';
 import { chatRefSchema, emptySchema, sendSchema, syncSchema, typingSchema } from './schemas.ts';
 
-const EVENTS = [
-  'queue:list',
-  'chat:mine',
-  'chat:accept',
-  'chat:sync',
-  'message:send',
-  'typing',
-  'chat:end',
-] as const;
 const RECHECK_MS = 60_000;
 
 interface AgentSocketData {
   agent: AgentRow;
+  grants: Grants;
   sessionId: string;
   checkedAt: number;
 }
@@ -46,30 +39,39 @@ export function agentNamespace(ns: Namespace, visitors: Namespace, services: Ser
       return;
     }
     const sessionId = readCookie(socket.handshake.headers.cookie, SESSION_COOKIE);
-    services.sessions.resolve(sessionId).then(
-      (signedIn) => {
-        if (!signedIn || !sessionId) {
-          next(refusal('unauthenticated', errors.unauthenticated().message));
-          return;
-        }
-        const data = socket.data as AgentSocketData;
-        Object.assign(data, { agent: signedIn.agent, sessionId, checkedAt: Date.now() });
-        void socket.join([
-          agentRoom(signedIn.agent.id),
-          AGENTS_ROOM,
-          sessionRoom(signedIn.sessionHash),
-        ]);
-        next();
-      },
-      () => next(refusal('unavailable', errors.unavailable('Sign-in').message)),
-    );
+    const admit = async () => {
+      const signedIn = await services.sessions.resolve(sessionId);
+      if (!signedIn || !sessionId) {
+        next(refusal('unauthenticated', errors.unauthenticated().message));
+        return;
+      }
+      const grants = await loadGrants(services.db, signedIn.agent);
+      const data = socket.data as AgentSocketData;
+      Object.assign(data, { agent: signedIn.agent, grants, sessionId, checkedAt: Date.now() });
+      await socket.join([
+        agentRoom(signedIn.agent.id),
+        sessionRoom(signedIn.sessionHash),
+        // Only agents who may accept chats watch the queue.
+        ...(grants.holds('chats.accept') ? [AGENTS_ROOM] : []),
+      ]);
+      next();
+    };
+    admit().catch(() => next(refusal('unavailable', errors.unavailable('Sign-in').message)));
   });
 
   ns.on('connection', (socket: Socket) => {
     const data = socket.data as AgentSocketData;
     const agent = data.agent;
-    const who: Participant = { kind: 'agent', agent };
+    const who = (): Participant & { kind: 'agent' } => ({
+      kind: 'agent',
+      agent,
+      grants: data.grants,
+    });
     const options: HandlerOptions = {
+      namespace: '/agent',
+      permit(requirement) {
+        if (!meets(data.grants, requirement)) throw errors.missingPermission(requirement);
+      },
       log: services.log.child({ agentId: agent.id }),
       maxPayloadBytes: services.config.env.PARLEY_SOCKET_PAYLOAD_MAX_BYTES,
       // A socket outlives the HTTP request that opened it: re-check the session now and then.
@@ -83,32 +85,36 @@ export function agentNamespace(ns: Namespace, visitors: Namespace, services: Ser
           socket.disconnect(true);
           throw errors.unauthenticated();
         }
+        data.grants = await loadGrants(services.db, agent);
         data.checkedAt = Date.now();
       },
     };
     const chats = services.chats;
 
-    on(socket, 'queue:list', emptySchema, options, async () => ({ queue: await chats.queue() }));
-    on(socket, 'chat:mine', emptySchema, options, async () => ({
+    on(socket, 'queue:list', 'chats.accept', emptySchema, options, async () => ({
+      queue: await chats.queue(),
+    }));
+    on(socket, 'chat:mine', 'signedIn', emptySchema, options, async () => ({
       chats: await chats.listForAgent(agent),
     }));
-    on(socket, 'chat:accept', chatRefSchema, options, async (input) => ({
-      chat: await chats.accept(agent, input.chatId),
+    on(socket, 'chat:accept', 'chats.accept', chatRefSchema, options, async (input) => ({
+      chat: await chats.accept(who(), input.chatId),
     }));
-    on(socket, 'chat:sync', syncSchema, options, (input) =>
-      chats.sync(who, input.chatId, input.afterSeq),
+    on(socket, 'chat:sync', 'signedIn', syncSchema, options, (input) =>
+      chats.sync(who(), input.chatId, input.afterSeq),
     );
     on(
       socket,
       'message:send',
+      'signedIn',
       sendSchema(services.config.env.PARLEY_MESSAGE_MAX_CHARS),
       options,
       async (input) => ({
-        message: await chats.send(who, input.chatId, input.clientId, input.body),
+        message: await chats.send(who(), input.chatId, input.clientId, input.body),
       }),
     );
-    on(socket, 'typing', typingSchema, options, async (input) => {
-      const chat = await chats.authorize(who, input.chatId);
+    on(socket, 'typing', 'signedIn', typingSchema, options, async (input) => {
+      const chat = await chats.authorize(who(), input.chatId);
       if (chat.status === 'active' && chat.agent_id === agent.id) {
         visitors
           .to(visitorRoom(chat.visitor_id))
@@ -116,9 +122,9 @@ export function agentNamespace(ns: Namespace, visitors: Namespace, services: Ser
       }
       return {};
     });
-    on(socket, 'chat:end', chatRefSchema, options, async (input) => ({
-      chat: await chats.end(who, input.chatId),
+    on(socket, 'chat:end', 'signedIn', chatRefSchema, options, async (input) => ({
+      chat: await chats.end(who(), input.chatId),
     }));
-    rejectUnknownEvents(socket, EVENTS);
+    rejectUnknownEvents(socket);
   });
 }

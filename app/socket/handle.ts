@@ -3,12 +3,19 @@ import type { z } from 'zod';
 import { errors, isParleyError, type ParleyError } from '../domain/errors.ts';
 import { describeError, type Logger } from '../log.ts';
 import type { Ack } from '../shared/protocol.ts';
+import type { Requirement } from '../domain/permissions/catalogue.ts';
 import { describeIssues } from '../http/validate.ts';
 
 type Reply = Record<string, unknown>;
 
+/** Every socket event Parley handles, by namespace, with what it requires. */
+export const declaredEvents = new Map<string, Requirement>();
+
 export interface HandlerOptions {
+  namespace: '/visitor' | '/agent';
   log: Logger;
+  /** Throws when this socket's principal does not meet the requirement (deny by default). */
+  permit(requirement: Requirement): void;
   maxPayloadBytes: number;
   /** Runs before every event, e.g. to re-check that an agent's session is still valid. */
   guard?: () => Promise<void>;
@@ -25,10 +32,12 @@ function failure(error: ParleyError): Ack<never> {
 export function on<S extends z.ZodType, R extends Reply>(
   socket: Socket,
   event: string,
+  requirement: Requirement,
   schema: S,
   options: HandlerOptions,
   run: (input: z.infer<S>) => Promise<R>,
 ): void {
+  declaredEvents.set(`${options.namespace} ${event}`, requirement);
   socket.on(event, (...args: unknown[]) => {
     const last = args.at(-1);
     const ack = typeof last === 'function' ? (last as (reply: Ack<R>) => void) : () => undefined;
@@ -40,6 +49,7 @@ export function on<S extends z.ZodType, R extends Reply>(
         const parsed = schema.safeParse(payload ?? {});
         if (!parsed.success) throw errors.invalidInput(describeIssues(parsed.error));
         await options.guard?.();
+        options.permit(requirement);
         const reply = await run(parsed.data);
         ack({ ok: true, ...reply });
       } catch (error) {
@@ -55,9 +65,9 @@ export function on<S extends z.ZodType, R extends Reply>(
 }
 
 /** Any event the namespace does not know is answered, not ignored. */
-export function rejectUnknownEvents(socket: Socket, known: readonly string[]): void {
+export function rejectUnknownEvents(socket: Socket): void {
   socket.onAny((event: string, ...args: unknown[]) => {
-    if (known.includes(event)) return;
+    if (socket.listeners(event).length > 0) return;
     const last = args.at(-1);
     if (typeof last === 'function') {
       (last as (reply: Ack<never>) => void)(

@@ -1,5 +1,6 @@
 import type { Namespace, Socket } from 'socket.io';
 import { errors } from '../domain/errors.ts';
+import { meets } from '../domain/permissions/policy.ts';
 import type { Services } from '../http/context.ts';
 import type { Participant } from '../domain/chats.ts';
 import { agentRoom, visitorRoom } from './delivery.ts';
@@ -12,15 +13,6 @@ import {
   syncSchema,
   typingSchema,
 } from './schemas.ts';
-
-const EVENTS = [
-  'chat:start',
-  'chat:list',
-  'chat:sync',
-  'message:send',
-  'typing',
-  'chat:end',
-] as const;
 
 /** /visitor: authenticated at the handshake by the signed visitor token; a visitor reaches only their chats. */
 export function visitorNamespace(ns: Namespace, agents: Namespace, services: Services): void {
@@ -44,30 +36,35 @@ export function visitorNamespace(ns: Namespace, agents: Namespace, services: Ser
     const who: Participant = { kind: 'visitor', visitorId };
     void socket.join(visitorRoom(visitorId));
     const options: HandlerOptions = {
+      namespace: '/visitor',
+      permit(requirement) {
+        if (!meets(null, requirement, true)) throw errors.missingPermission(requirement);
+      },
       log: services.log.child({ visitorId }),
       maxPayloadBytes: services.config.env.PARLEY_SOCKET_PAYLOAD_MAX_BYTES,
     };
     const chats = services.chats;
 
-    on(socket, 'chat:start', startChatSchema, options, async (input) => ({
+    on(socket, 'chat:start', 'visitor', startChatSchema, options, async (input) => ({
       chat: await chats.start(visitorId, input),
     }));
-    on(socket, 'chat:list', emptySchema, options, async () => ({
+    on(socket, 'chat:list', 'visitor', emptySchema, options, async () => ({
       chats: await chats.listForVisitor(visitorId),
     }));
-    on(socket, 'chat:sync', syncSchema, options, (input) =>
+    on(socket, 'chat:sync', 'visitor', syncSchema, options, (input) =>
       chats.sync(who, input.chatId, input.afterSeq),
     );
     on(
       socket,
       'message:send',
+      'visitor',
       sendSchema(services.config.env.PARLEY_MESSAGE_MAX_CHARS),
       options,
       async (input) => ({
         message: await chats.send(who, input.chatId, input.clientId, input.body),
       }),
     );
-    on(socket, 'typing', typingSchema, options, async (input) => {
+    on(socket, 'typing', 'visitor', typingSchema, options, async (input) => {
       const chat = await chats.authorize(who, input.chatId);
       if (chat.status === 'active' && chat.agent_id !== null) {
         agents
@@ -76,9 +73,9 @@ export function visitorNamespace(ns: Namespace, agents: Namespace, services: Ser
       }
       return {};
     });
-    on(socket, 'chat:end', chatRefSchema, options, async (input) => ({
+    on(socket, 'chat:end', 'visitor', chatRefSchema, options, async (input) => ({
       chat: await chats.end(who, input.chatId),
     }));
-    rejectUnknownEvents(socket, EVENTS);
+    rejectUnknownEvents(socket);
   });
 }

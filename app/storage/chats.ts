@@ -1,11 +1,13 @@
 import type { Knex } from 'knex';
 import type { ChatStatus } from '../shared/protocol.ts';
+import type { ScopeFilter } from '../domain/permissions/policy.ts';
 import type { Db } from './db.ts';
 
 export interface ChatRow {
   id: number;
   visitor_id: string;
   agent_id: number | null;
+  department_id: number | null;
   status: ChatStatus;
   visitor_name: string | null;
   visitor_email: string | null;
@@ -56,7 +58,7 @@ export function chatsRepo(db: Db) {
       return changed === 1;
     },
     /** Ended chats, newest first, for the transcripts list. */
-    transcripts(options: { before: number | null; limit: number; agentId: number | null }) {
+    transcripts(options: { before: number | null; limit: number; scope: ScopeFilter }) {
       const query: Knex.QueryBuilder = db('chats')
         .leftJoin('agents', 'agents.id', 'chats.agent_id')
         .where('chats.status', 'ended')
@@ -67,7 +69,13 @@ export function chatsRepo(db: Db) {
         .orderBy('chats.id', 'desc')
         .limit(options.limit);
       if (options.before !== null) void query.where('chats.id', '<', options.before);
-      if (options.agentId !== null) void query.where('chats.agent_id', options.agentId);
+      const { scope } = options;
+      if (!scope.all) {
+        void query.where((inScope) => {
+          void inScope.whereIn('chats.department_id', scope.departmentIds);
+          void inScope.orWhereIn('chats.agent_id', scope.agentIds);
+        });
+      }
       return query as Promise<(ChatRow & { message_count: number })[]>;
     },
   };

@@ -2,8 +2,21 @@ import knex from 'knex';
 import { openDb, type Db } from '../../app/storage/db.ts';
 import type { Config } from '../../config/load.ts';
 import { testConfig } from './config.ts';
+import { up as seedAgentRoleGrants } from '../../app/storage/migrations/20261122091000_seed_agent_role_grants.ts';
 
-const TABLES = ['messages', 'chats', 'visitors', 'agent_sessions', 'agents'];
+const TABLES = [
+  'messages',
+  'chats',
+  'visitors',
+  'agent_sessions',
+  'agent_departments',
+  'agent_group_members',
+  'permission_grants',
+  'agents',
+  'departments',
+  'agent_groups',
+  'audit_events',
+];
 
 /** A connection with no database selected, to create and drop databases. */
 export function serverConnection(config: Config = testConfig()): Db {
@@ -35,12 +48,15 @@ export function testDb(config: Config = testConfig()): Db {
   return openDb(config);
 }
 
-/** Empties every table between tests; the schema stays. */
+/** Empties every table between tests and puts back what migrations seed; the schema stays. */
 export async function truncateAll(db: Db): Promise<void> {
-  await db.raw('SET FOREIGN_KEY_CHECKS = 0');
-  try {
-    for (const table of TABLES) await db.raw(`TRUNCATE TABLE \`${table}\``);
-  } finally {
-    await db.raw('SET FOREIGN_KEY_CHECKS = 1');
-  }
+  await db.transaction(async (trx) => {
+    await trx.raw('SET FOREIGN_KEY_CHECKS = 0');
+    try {
+      for (const table of TABLES) await trx.raw(`TRUNCATE TABLE \`${table}\``);
+    } finally {
+      await trx.raw('SET FOREIGN_KEY_CHECKS = 1');
+    }
+  });
+  await seedAgentRoleGrants(db);
 }

@@ -1,17 +1,13 @@
 import { presentAgent } from '../../../domain/presenters.ts';
-import {
-  SESSION_COOKIE,
-  requireAgent,
-  sameOriginOnly,
-  sessionCookieOptions,
-} from '../../agentAuth.ts';
-import type { ParleyRouter, Services } from '../../context.ts';
+import { SESSION_COOKIE, sameOriginOnly, sessionCookieOptions } from '../../agentAuth.ts';
+import type { Services } from '../../context.ts';
+import type { Routes } from '../../route.ts';
 import { inputOf, validate } from '../../validate.ts';
 import { signInSchema } from './agentSession.schema.ts';
 
-export function agentSessionRoutes(router: ParleyRouter, services: Services) {
+export function agentSessionRoutes(routes: Routes, services: Services) {
   const sameOrigin = sameOriginOnly(services.config.publicOrigin);
-  router.post('/api/agent/session', sameOrigin, validate(signInSchema), async (ctx) => {
+  routes.post('/api/agent/session', 'public', sameOrigin, validate(signInSchema), async (ctx) => {
     const { email, password } = inputOf(ctx, signInSchema);
     // End a session this browser already had, so sign-in always yields a fresh id.
     const previous = await services.sessions.resolve(ctx.cookies.get(SESSION_COOKIE));
@@ -25,12 +21,12 @@ export function agentSessionRoutes(router: ParleyRouter, services: Services) {
     ctx.body = { agent: presentAgent(agent) };
   });
 
-  router.get('/api/agent/session', requireAgent(services), (ctx) => {
+  routes.get('/api/agent/session', 'signedIn', (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { agent: presentAgent(ctx.state.agent!) };
   });
 
-  router.delete('/api/agent/session', sameOrigin, requireAgent(services), async (ctx) => {
+  routes.delete('/api/agent/session', 'signedIn', sameOrigin, async (ctx) => {
     const sessionHash = ctx.state.sessionHash!;
     await services.sessions.signOut(sessionHash);
     services.disconnectAgentSession(sessionHash, 'signed_out');

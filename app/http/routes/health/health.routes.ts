@@ -1,12 +1,13 @@
-import type { ParleyRouter, Services } from '../../context.ts';
+import type { Services } from '../../context.ts';
+import type { Routes } from '../../route.ts';
 
 /** /healthz: the process lives. /readyz: the database and clamd answer (503 otherwise). */
-export function healthRoutes(router: ParleyRouter, services: Services) {
-  router.get('/healthz', (ctx) => {
+export function healthRoutes(routes: Routes, services: Services) {
+  routes.get('/healthz', 'public', (ctx) => {
     ctx.body = { status: 'ok' };
   });
 
-  router.get('/readyz', async (ctx) => {
+  routes.get('/readyz', 'public', async (ctx) => {
     const [database, clamd] = await Promise.all([
       services.db
         .raw('SELECT 1')

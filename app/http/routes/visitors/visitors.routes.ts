@@ -1,6 +1,7 @@
 import type { Next } from 'koa';
 import { errors } from '../../../domain/errors.ts';
-import type { ParleyContext, ParleyRouter, Services } from '../../context.ts';
+import type { ParleyContext, Services } from '../../context.ts';
+import type { Routes } from '../../route.ts';
 import { inputOf, validate } from '../../validate.ts';
 import { visitorTokenSchema } from './visitors.schema.ts';
 
@@ -29,10 +30,10 @@ function widgetCors(services: Services) {
   };
 }
 
-export function visitorRoutes(router: ParleyRouter, services: Services) {
+export function visitorRoutes(routes: Routes, services: Services) {
   const cors = widgetCors(services);
-  router.options('/api/visitor/token', cors);
-  router.post('/api/visitor/token', cors, validate(visitorTokenSchema), (ctx) => {
+  routes.options('/api/visitor/token', 'public', cors);
+  routes.post('/api/visitor/token', 'public', cors, validate(visitorTokenSchema), (ctx) => {
     const { token } = inputOf(ctx, visitorTokenSchema);
     const known = token ? services.visitorTokens.verify(token) : null;
     // An unknown or expired token is not an error: the visitor simply starts afresh.
