@@ -13,10 +13,16 @@ import type { Logger } from './log.ts';
 import { clamdClient } from './storage/clamd.ts';
 import { openDb, type Db } from './storage/db.ts';
 import { socketDelivery } from './socket/delivery.ts';
-import { attachSocketHandlers, createSocketServer, disconnectSession } from './socket/server.ts';
+import {
+  attachSocketHandlers,
+  createSocketServer,
+  disconnectSession,
+  type SocketServer,
+} from './socket/server.ts';
 
 export interface RunningParley {
   services: Services;
+  sockets: SocketServer;
   httpsPort: number;
   httpPort: number | null;
   close(): Promise<void>;
@@ -80,6 +86,7 @@ export async function startParley(config: Config, log: Logger, db?: Db): Promise
 
   return {
     services,
+    sockets,
     httpsPort,
     httpPort,
     async close() {

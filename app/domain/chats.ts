@@ -24,6 +24,11 @@ export type Participant =
 
 const SYNC_PAGE = 500;
 
+/** Whether an entry of the queue is one these grants may accept (its department is covered). */
+export function mayAcceptFrom(grants: Grants, entry: QueueEntry): boolean {
+  return grants.covers('chats.accept', { departmentId: entry.departmentId, agentId: null });
+}
+
 /** Who may add a message to a chat: its visitor while it is open, its agent while it is active. */
 function mayWrite(who: Participant) {
   return (chat: LockedChat | undefined): Error | null => {
@@ -81,7 +86,9 @@ export function chatService(db: Db, events: ChatEvents, writer: MessageWriter = 
   return {
     authorize,
     view,
-    queue: async () => presentQueue(await chats.queued()),
+    /** The waiting chats this agent may accept; positions stay those of the whole queue. */
+    queue: async (who: Participant & { kind: 'agent' }) =>
+      presentQueue(await chats.queued()).filter((entry) => mayAcceptFrom(who.grants, entry)),
 
     async start(visitorId: string, form: { name?: string; email?: string; question?: string }) {
       await visitors.ensure(visitorId);

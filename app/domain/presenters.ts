@@ -29,7 +29,7 @@ export function presentMessage(row: MessageRow): MessageView {
     seq: row.seq,
     clientId: row.client_id,
     author: row.author_kind,
-    authorName: row.author_kind === 'agent' ? row.author_name : null,
+    authorName: row.author_kind === 'system' ? null : row.author_name,
     body: row.body,
     createdAt: row.created_at.toISOString(),
   };
@@ -42,6 +42,7 @@ export function presentQueue(rows: ChatRow[]): QueueEntry[] {
     question: row.question,
     waitingSince: row.created_at.toISOString(),
     position: index + 1,
+    departmentId: row.department_id,
   }));
 }
 

@@ -1,7 +1,7 @@
 import type { Next } from 'koa';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { extname, normalize, resolve, sep } from 'node:path';
 import { errors } from '../domain/errors.ts';
 import type { ParleyContext } from './context.ts';
 
@@ -60,4 +60,5 @@ export function staticUi(uiDir: string) {
   };
 }
 
-export const defaultUiDir = (configured: string) => resolve(join(process.cwd(), configured));
+/** PARLEY_UI_DIR, absolute or relative to the working directory. */
+export const defaultUiDir = (configured: string) => resolve(process.cwd(), configured);

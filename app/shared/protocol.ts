@@ -34,6 +34,7 @@ export interface QueueEntry {
   question: string | null;
   waitingSince: string;
   position: number;
+  departmentId: number | null;
 }
 
 export interface ErrorBody {

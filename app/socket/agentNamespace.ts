@@ -92,7 +92,7 @@ export function agentNamespace(ns: Namespace, visitors: Namespace, services: Ser
     const chats = services.chats;
 
     on(socket, 'queue:list', 'chats.accept', emptySchema, options, async () => ({
-      queue: await chats.queue(),
+      queue: await chats.queue(who()),
     }));
     on(socket, 'chat:mine', 'signedIn', emptySchema, options, async () => ({
       chats: await chats.listForAgent(agent),

@@ -1,5 +1,6 @@
 import type { Namespace } from 'socket.io';
-import type { ChatEvents, Participants } from '../domain/chats.ts';
+import { mayAcceptFrom, type ChatEvents, type Participants } from '../domain/chats.ts';
+import type { Grants } from '../domain/permissions/policy.ts';
 
 // Rooms: each visitor's sockets join `visitor:<id>`, each agent's `agent:<id>`, every agent `agents`.
 export const visitorRoom = (visitorId: string) => `visitor:${visitorId}`;
@@ -21,7 +22,15 @@ export function socketDelivery(visitors: Namespace, agents: Namespace): ChatEven
       toParticipants(chat, (room, ns) => ns.to(room).emit('chat:updated', view));
     },
     queueChanged(queue, views) {
-      agents.to(AGENTS_ROOM).emit('queue:updated', queue);
+      // Each agent sees the part of the queue their grants let them accept.
+      for (const socket of agents.sockets.values()) {
+        const grants = (socket.data as { grants?: Grants }).grants;
+        if (!grants || !socket.rooms.has(AGENTS_ROOM)) continue;
+        socket.emit(
+          'queue:updated',
+          queue.filter((entry) => mayAcceptFrom(grants, entry)),
+        );
+      }
       for (const { chat, view } of views)
         visitors.to(visitorRoom(chat.visitor_id)).emit('chat:updated', view);
     },

@@ -1,11 +1,12 @@
 import type { AuthorKind } from '../shared/protocol.ts';
 import type { Db } from './db.ts';
-import type { MessageRow } from './messages.ts';
+import { AUTHOR_NAME, type MessageRow } from './messages.ts';
 
 /** The chat columns a write is checked against, read under the row lock. */
 export interface LockedChat {
   id: number;
   visitor_id: string;
+  visitor_name: string | null;
   agent_id: number | null;
   status: 'queued' | 'active' | 'ended';
   last_seq: number;
@@ -54,7 +55,7 @@ export function messageWriter(db: Db) {
         (
           (await trx('chats')
             .whereIn('id', chatIds)
-            .select('id', 'visitor_id', 'agent_id', 'status', 'last_seq')
+            .select('id', 'visitor_id', 'visitor_name', 'agent_id', 'status', 'last_seq')
             .forUpdate()) as LockedChat[]
         ).map((chat) => [chat.id, { ...chat }]),
       );
@@ -62,9 +63,10 @@ export function messageWriter(db: Db) {
       const key = (chatId: number, clientId: string) => `${chatId}\u0000${clientId}`;
       const existing: MessageRow[] = await trx<MessageRow>('messages')
         .leftJoin('agents', 'agents.id', 'messages.author_agent_id')
+        .join('chats', 'chats.id', 'messages.chat_id')
         .whereIn('messages.chat_id', chatIds)
         .whereIn('messages.client_id', [...new Set(batch.map((p) => p.request.clientId))])
-        .select('messages.*', 'agents.name as author_name');
+        .select('messages.*', trx.raw(AUTHOR_NAME));
       for (const row of existing) stored.set(key(row.chat_id, row.client_id), row);
 
       const inserts: MessageRow[] = [];
@@ -92,7 +94,7 @@ export function messageWriter(db: Db) {
           author_agent_id: request.authorAgentId,
           body: request.body,
           created_at: now,
-          author_name: request.authorName,
+          author_name: request.author === 'visitor' ? chat.visitor_name : request.authorName,
         };
         stored.set(key(chat.id, request.clientId), row);
         inserts.push(row);

@@ -13,11 +13,16 @@ export interface MessageRow {
   author_name: string | null;
 }
 
+/** The agent's name for an agent's message, the name from the pre-chat form for a visitor's. */
+export const AUTHOR_NAME =
+  "CASE messages.author_kind WHEN 'agent' THEN agents.name WHEN 'visitor' THEN chats.visitor_name END AS author_name";
+
 export function messagesRepo(db: Db) {
   const base = () =>
     db('messages')
       .leftJoin('agents', 'agents.id', 'messages.author_agent_id')
-      .select('messages.*', 'agents.name as author_name');
+      .join('chats', 'chats.id', 'messages.chat_id')
+      .select('messages.*', db.raw(AUTHOR_NAME));
   const byClientId = (chatId: number, clientId: string): Promise<MessageRow | undefined> =>
     base().where({ 'messages.chat_id': chatId, 'messages.client_id': clientId }).first();
 
