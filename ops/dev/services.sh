@@ -28,9 +28,16 @@ CLAM_LOG="$LOGS/clamd.log"
 EICAR_HEX=58354f2150254041505b345c505a58353428505e2937434329377d2445494341522d5354414e444152442d414e544956495255532d544553542d46494c452124482b482a
 CLAM_TESTFILE=/usr/share/clamav-testfiles/clam.exe
 
-if [[ $EUID -eq 0 ]]; then
+if [[ $EUID -eq 0 ]] && runuser -u mysql -- test -x "$ROOT" 2>/dev/null &&
+  runuser -u clamav -- test -x "$ROOT" 2>/dev/null; then
+  # As root, the daemons drop to their own users when those can reach the checkout.
   DB_USER=mysql
   CLAM_USER=clamav
+elif [[ $EUID -eq 0 ]]; then
+  # The checkout sits under a directory only root may enter (e.g. a CI's mktemp -d):
+  # these private, loopback-only instances then stay root.
+  DB_USER=root
+  CLAM_USER=""
 else
   DB_USER="$(id -un)"
   CLAM_USER=""
