@@ -91,6 +91,7 @@ export function connectAgent(
 
 /** Resolves when connected; rejects with the handshake error (its `data.id`). */
 export function connected(socket: Socket): Promise<void> {
+  if (socket.connected) return Promise.resolve(); // it may have connected while the caller awaited
   return new Promise((resolve, reject) => {
     socket.once('connect', () => resolve());
     socket.once('connect_error', (error: Error & { data?: { id?: string } }) => reject(error));
