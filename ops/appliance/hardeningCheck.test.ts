@@ -1,0 +1,183 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parseYaml, toPlain } from './composeYaml.ts';
+import { checkDockerfile } from './dockerfileRules.ts';
+import { checkCompose, type Finding } from './hardeningRules.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const compose = readFileSync(`${root}docker-compose.yml`, 'utf8');
+
+const check = (source: string) => checkCompose(parseYaml(source), 'docker-compose.yml');
+const rulesOf = (findings: Finding[]) => findings.map((f) => `${f.where}: ${f.rule}`);
+
+/** The compose file with one edit inside one service's block (top-level keys when service is ''). */
+function edit(service: string, from: string | RegExp, to: string): string {
+  const start = service ? compose.indexOf(`\n  ${service}:\n`) : 0;
+  expect(start, `service ${service}`).toBeGreaterThanOrEqual(0);
+  const next = compose.slice(start + 1).search(/\n {2}\S|\n\S/);
+  const end = next < 0 ? compose.length : start + 1 + next;
+  const block = compose.slice(start, end);
+  const changed = block.replace(from, to);
+  expect(changed, `edit of ${service}`).not.toBe(block);
+  return compose.slice(0, start) + changed + compose.slice(end);
+}
+
+describe('the hardening check', () => {
+  it('passes docker-compose.yml and every Dockerfile under compose/', () => {
+    expect(check(compose)).toEqual([]);
+    const dirs = readdirSync(`${root}compose`, { withFileTypes: true }).filter((d) =>
+      d.isDirectory(),
+    );
+    expect(dirs.map((d) => d.name).sort()).toEqual(['app', 'clamav', 'db']);
+    for (const dir of dirs) {
+      const file = `compose/${dir.name}/Dockerfile`;
+      expect(checkDockerfile(readFileSync(`${root}${file}`, 'utf8'), file)).toEqual([]);
+    }
+  });
+
+  it.each([
+    ['worker', "user: '10001:10001'", 'user: root', 'non-root-user'],
+    ['app', /\n {4}user: '10001:10001'/, '', 'non-root-user'],
+    ['db', 'read_only: true', 'read_only: false', 'read-only-rootfs'],
+    ['app', 'size=64m,mode=1777,noexec,', 'mode=1777,', 'tmpfs-options'],
+    ['clamav', 'cap_drop: [ALL]', 'cap_drop: [NET_RAW]', 'cap-drop-all'],
+    [
+      'app',
+      'cap_drop: [ALL]',
+      'cap_drop: [ALL]\n    cap_add: [NET_BIND_SERVICE]',
+      'cap-add-justified',
+    ],
+    ['worker', "security_opt: ['no-new-privileges:true']", 'security_opt: []', 'no-new-privileges'],
+    ['db', /\n {4}mem_limit: .*/, '', 'memory-limit'],
+    ['clamav', /\n {4}cpus: .*/, '', 'cpu-limit'],
+    ['app', 'pids_limit: 256', 'pids_limit: -1', 'pids-limit'],
+    ['db', /\n {4}healthcheck:\n(\s{6}.*\n)+/, '\n', 'healthcheck'],
+    ['worker', 'init: true', 'init: false', 'init'],
+    ['clamav', 'restart: unless-stopped', 'restart: "no"', 'restart-policy'],
+    ['app', 'init: true', 'init: true\n    privileged: true', 'no-privileged'],
+    ['worker', 'init: true', 'init: true\n    network_mode: host', 'no-host-namespaces'],
+    ['db', 'init: true', 'init: true\n    devices: [/dev/sda]', 'no-devices'],
+    [
+      'worker',
+      '- backups:',
+      '- /var/run/docker.sock:/var/run/docker.sock\n      - backups:',
+      'no-docker-socket',
+    ],
+    ['app', '- uploads:', '- /etc:/host-etc:ro\n      - uploads:', 'no-sensitive-mounts'],
+    [
+      'db',
+      'networks: [backend]',
+      "networks: [backend]\n    ports: ['127.0.0.1:3306:3306']",
+      'published-ports',
+    ],
+    ['app', /'\$\{PARLEY_BIND_ADDRESS[^']*:8443'/, "'443:8443'", 'published-ports'],
+    ['app', /:8080'/, ":3000'", 'published-ports'],
+    ['clamav', 'networks: [backend]', 'networks: [backend, edge]', 'internal-network'],
+    [
+      'worker',
+      'PARLEY_DB_HOST: db',
+      'PARLEY_DB_HOST: db\n      PARLEY_DB_PASSWORD: hunter2',
+      'secrets-from-files',
+    ],
+    [
+      'app',
+      'PARLEY_SECRET_KEY_FILE: /run/secrets/secret_key',
+      'PARLEY_SECRET_KEY_FILE: /etc/key',
+      'secrets-from-files',
+    ],
+    ['app', 'max-file', 'max-files', 'log-rotation'],
+    ['db', /parley\/db:\$\{[^}]*\}/, 'parley/db', 'image-tag'],
+  ])('fails %s on a broken rule: %s → %s', (service, from, to, rule) => {
+    expect(rulesOf(check(edit(service, from, to)))).toContain(`service "${service}": ${rule}`);
+  });
+
+  it('accepts an added capability that says why', () => {
+    const justified = edit(
+      'app',
+      'cap_drop: [ALL]',
+      'cap_drop: [ALL]\n    cap_add:\n      # binds port 443 inside the container\n      - NET_BIND_SERVICE',
+    );
+    expect(check(justified)).toEqual([]);
+  });
+
+  it('requires every secret from a file, and the ones the appliance needs', () => {
+    const fromEnv = compose.replace(
+      / {2}db_password:\n {4}file: .*\n/,
+      '  db_password:\n    environment: DB\n',
+    );
+    expect(rulesOf(check(fromEnv))).toContain('secret "db_password": secrets-from-files');
+    const without = compose.replace(/ {2}backup_public_key:\n {4}file: .*\n/, '');
+    expect(rulesOf(check(without))).toContain('secret "backup_public_key": secrets-from-files');
+  });
+
+  it('names the line of each finding', () => {
+    const broken = edit('db', 'read_only: true', 'read_only: false');
+    const line = broken.split('\n').findIndex((l) => l.includes('read_only: false')) + 1;
+    expect(check(broken)).toEqual([
+      expect.objectContaining({ where: 'service "db"', rule: 'read-only-rootfs', line }),
+    ]);
+  });
+});
+
+describe('the compose YAML reader', () => {
+  it('reads mappings, sequences, flow collections, quotes and comments', () => {
+    const doc = parseYaml(
+      [
+        'a:',
+        '  list: [x, "y, z", 3]',
+        "  quoted: 'it''s'",
+        '  flag: true # why',
+        '  items:',
+        '  - one',
+        '  - name: two',
+        '    size: 2',
+        '  empty: {}',
+      ].join('\n'),
+    );
+    expect(toPlain(doc)).toEqual({
+      a: {
+        list: ['x', 'y, z', 3],
+        quoted: "it's",
+        flag: true,
+        items: ['one', { name: 'two', size: 2 }],
+        empty: {},
+      },
+    });
+  });
+
+  it('refuses anchors, aliases and block scalars, naming the line', () => {
+    expect(() => parseYaml('a: 1\nb: &x 2')).toThrow('line 2');
+    expect(() => parseYaml('a:\n  <<: *base')).toThrow('merge keys');
+    expect(() => parseYaml('a: |\n  text')).toThrow('line 1');
+  });
+});
+
+describe('the Dockerfile rules', () => {
+  const good = [
+    'ARG BASE_IMAGE=parley/base:bookworm',
+    'FROM ${BASE_IMAGE} AS build',
+    'FROM ${BASE_IMAGE}',
+    'RUN apt-get update && apt-get install -y --no-install-recommends x && rm -rf /var/lib/apt/lists/*',
+    'COPY --from=build /a /a',
+    'USER 10001',
+  ];
+  const rules = (lines: string[]) =>
+    checkDockerfile(lines.join('\n'), 'Dockerfile').map((f) => f.rule);
+
+  it('accepts the one base, stages, lean apt layers and a non-root user', () => {
+    expect(rules(good)).toEqual([]);
+  });
+
+  it.each([
+    [1, 'FROM debian:bookworm', 'dockerfile-base'],
+    [5, 'USER root', 'dockerfile-user'],
+    [4, 'ADD https://example.invalid/x /x', 'dockerfile-copy'],
+    [3, 'RUN apt-get update && apt-get install -y x', 'dockerfile-apt'],
+    [3, 'RUN wget -q -O /x something', 'dockerfile-no-download'],
+  ])('flags line %i replaced by "%s" as %s', (index, line, rule) => {
+    const lines = [...good];
+    lines[index] = line;
+    expect(rules(lines)).toContain(rule);
+  });
+});

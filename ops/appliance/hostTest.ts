@@ -1,0 +1,253 @@
+// The appliance test's client, run on the host against the published ports of a `make install`ed stack.
+//   node ops/appliance/hostTest.ts converse --state FILE   readiness, redirect, UI, then a visitor and an
+//                                                         agent talk over Socket.IO; FILE keeps the chat
+//   node ops/appliance/hostTest.ts verify --state FILE     after `make down` + `make up`: the same chat and
+//                                                         messages are there and still deliver live
+// Settings: --url https://127.0.0.1:9443 --http-url http://127.0.0.1:9080 --origin https://localhost:9443
+//           --ca config/tls/ca.crt --email admin@parley.local --password-file <file>
+import { randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { parseArgs } from 'node:util';
+import { io } from 'socket.io-client';
+import type {
+  Ack,
+  ChatView,
+  MessageView,
+  QueueEntry,
+  SignInResponse,
+  VisitorTokenResponse,
+} from '../../app/shared/protocol.ts';
+import {
+  connected,
+  nextEvent,
+  type AgentSocket,
+  type VisitorSocket,
+} from '../../test/harness/parley.ts';
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    state: { type: 'string' },
+    url: { type: 'string', default: 'https://127.0.0.1:9443' },
+    'http-url': { type: 'string', default: 'http://127.0.0.1:9080' },
+    origin: { type: 'string', default: 'https://localhost:9443' },
+    ca: { type: 'string' },
+    email: { type: 'string', default: 'admin@parley.local' },
+    'password-file': { type: 'string' },
+  },
+});
+const phase = positionals[0];
+const url = values.url;
+const origin = values.origin;
+const ca = values.ca ? readFileSync(values.ca, 'utf8') : undefined;
+// The certificate names the public host; the test connects to the published address.
+const servername = new URL(origin).hostname;
+
+interface State {
+  visitorToken: string;
+  chatId: number;
+  bodies: string[];
+}
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+function call(
+  method: string,
+  target: string,
+  options: { body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Reply> {
+  const address = new URL(target);
+  const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+  const headers: Record<string, string> = { ...options.headers };
+  if (payload !== undefined) headers['Content-Type'] = 'application/json';
+  return new Promise((resolve, reject) => {
+    const done = (res: import('node:http').IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
+    };
+    const req =
+      address.protocol === 'https:'
+        ? httpsRequest(address, { method, headers, ca, servername, timeout: 10_000 }, done)
+        : httpRequest(address, { method, headers, timeout: 10_000 }, done);
+    req.on('timeout', () => req.destroy(new Error(`${method} ${target} timed out`)));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+function check(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}
+
+function ok<T>(reply: Ack<T>, what: string): Extract<Ack<T>, { ok: true }> {
+  if (!reply.ok) throw new Error(`${what}: ${reply.error.id}: ${reply.error.message}`);
+  return reply;
+}
+
+const socketOptions = (extra: Record<string, unknown>) => ({
+  ca,
+  servername,
+  reconnection: false,
+  forceNew: true,
+  ...extra,
+});
+
+async function visitorSocket(token: string): Promise<VisitorSocket> {
+  const socket: VisitorSocket = io(`${url}/visitor`, socketOptions({ auth: { token } }));
+  await connected(socket);
+  return socket;
+}
+
+async function agentSocket(cookie: string): Promise<AgentSocket> {
+  const socket: AgentSocket = io(
+    `${url}/agent`,
+    socketOptions({ extraHeaders: { cookie, origin } }),
+  );
+  await connected(socket);
+  return socket;
+}
+
+async function readiness(): Promise<void> {
+  const reply = await call('GET', `${url}/readyz`);
+  const ready = JSON.parse(reply.body) as {
+    checks: { database: { up: boolean }; clamd: { up: boolean; version?: string } };
+  };
+  check(reply.status === 200, `/readyz answered ${reply.status}: ${reply.body}`);
+  check(ready.checks.database.up, 'readiness: the database is not up');
+  check(ready.checks.clamd.up, 'readiness: clamd is not up');
+  console.log(`host-test: /readyz ready: database up, clamd up (${ready.checks.clamd.version})`);
+}
+
+async function signIn(): Promise<string> {
+  const passwordFile = values['password-file'];
+  check(passwordFile, '--password-file is required');
+  const password = readFileSync(passwordFile, 'utf8').trim();
+  const reply = await call('POST', `${url}/api/agent/session`, {
+    body: { email: values.email, password },
+    headers: { Origin: origin },
+  });
+  check(reply.status === 200, `sign-in answered ${reply.status}: ${reply.body}`);
+  const agent = (JSON.parse(reply.body) as SignInResponse).agent;
+  const cookie = ([] as string[]).concat(reply.headers['set-cookie'] ?? [])[0]?.split(';')[0];
+  check(cookie, 'sign-in set no session cookie');
+  console.log(`host-test: signed in as ${agent.email} (${agent.role})`);
+  return cookie;
+}
+
+async function converse(statePath: string): Promise<void> {
+  await readiness();
+  const redirect = await call('GET', `${values['http-url']}/some/page`);
+  check(
+    redirect.status === 308 && redirect.headers.location === `${origin}/some/page`,
+    `the HTTP port answered ${redirect.status} ${String(redirect.headers.location)}, not a redirect to ${origin}`,
+  );
+  const consolePage = await call('GET', `${url}/`);
+  check(consolePage.status === 200 && consolePage.body.includes('<'), 'the console is not served');
+  const widget = await call('GET', `${url}/widget.js`);
+  check(widget.status === 200, `/widget.js answered ${widget.status}`);
+  console.log('host-test: HTTP redirects to HTTPS; the console and widget are served');
+
+  const agent = await agentSocket(await signIn());
+  const tokenReply = await call('POST', `${url}/api/visitor/token`, { body: {} });
+  check(tokenReply.status === 200, `visitor token answered ${tokenReply.status}`);
+  const { token } = JSON.parse(tokenReply.body) as VisitorTokenResponse;
+  const visitor = await visitorSocket(token);
+
+  const queued = nextEvent<QueueEntry[]>(agent, 'queue:updated', (q) => q.length > 0);
+  const question = 'Is my conversation kept when the appliance restarts?';
+  const { chat } = ok(
+    await visitor.emitWithAck('chat:start', { name: 'Appliance Test', question }),
+    'chat:start',
+  );
+  check(
+    (await queued).some((entry) => entry.chatId === chat.id),
+    'the agent never saw the chat',
+  );
+  const active = nextEvent<ChatView>(visitor, 'chat:updated', (c) => c.status === 'active');
+  ok(await agent.emitWithAck('chat:accept', { chatId: chat.id }), 'chat:accept');
+  await active;
+
+  const bodies = [question];
+  const exchange = [
+    { from: visitor as VisitorSocket | AgentSocket, to: agent, body: 'Hello from the visitor.' },
+    { from: agent, to: visitor, body: 'Hello from the agent, over the appliance.' },
+  ];
+  for (const { from, to, body } of exchange) {
+    const delivered = nextEvent<MessageView>(to, 'message:new', (m) => m.body === body);
+    ok(
+      await (from as VisitorSocket).emitWithAck('message:send', {
+        chatId: chat.id,
+        clientId: randomUUID(),
+        body,
+      }),
+      'message:send',
+    );
+    await delivered;
+    bodies.push(body);
+  }
+  visitor.disconnect();
+  agent.disconnect();
+  const state: State = { visitorToken: token, chatId: chat.id, bodies };
+  writeFileSync(statePath, JSON.stringify(state), { mode: 0o600 });
+  console.log(`host-test: chat ${chat.id}: visitor and agent exchanged messages live`);
+}
+
+async function verify(statePath: string): Promise<void> {
+  const state = JSON.parse(readFileSync(statePath, 'utf8')) as State;
+  await readiness();
+  const visitor = await visitorSocket(state.visitorToken);
+  const synced = ok(
+    await visitor.emitWithAck('chat:sync', { chatId: state.chatId, afterSeq: 0 }),
+    'chat:sync',
+  );
+  const seen = synced.messages.map((m) => m.body);
+  check(
+    JSON.stringify(seen) === JSON.stringify(state.bodies),
+    `after the restart the visitor sees ${JSON.stringify(seen)}, expected ${JSON.stringify(state.bodies)}`,
+  );
+  const agent = await agentSocket(await signIn());
+  const mine = ok(await agent.emitWithAck('chat:mine', {}), 'chat:mine');
+  check(
+    mine.chats.some((c) => c.id === state.chatId && c.status === 'active'),
+    'the agent lost the chat',
+  );
+  const body = 'Still here after the restart.';
+  const delivered = nextEvent<MessageView>(visitor, 'message:new', (m) => m.body === body);
+  ok(
+    await agent.emitWithAck('message:send', { chatId: state.chatId, clientId: randomUUID(), body }),
+    'message:send',
+  );
+  await delivered;
+  ok(await visitor.emitWithAck('chat:end', { chatId: state.chatId }), 'chat:end');
+  visitor.disconnect();
+  agent.disconnect();
+  console.log(
+    `host-test: chat ${state.chatId} survived make down/up with its ${seen.length} messages`,
+  );
+}
+
+const statePath = values.state;
+try {
+  check(statePath, '--state FILE is required');
+  if (phase === 'converse') await converse(statePath);
+  else if (phase === 'verify') await verify(statePath);
+  else throw new Error('usage: hostTest.ts converse|verify --state FILE [options]');
+} catch (error) {
+  console.error(`host-test: FAILED: ${(error as Error).message}`);
+  process.exitCode = 1;
+}
+// Sockets are closed above; nothing else should keep the process alive.
+process.exit();

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# `make up`: starts the installed stack (or applies changed settings) and waits until it is healthy.
+set -euo pipefail
+# shellcheck source=ops/appliance/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+[[ -f "$ENV_FILE" && -s "$SECRETS_DIR/db_password" ]] || die "not installed here: run make install"
+quiet_compose up -d --remove-orphans
+services=(db clamav app worker)
+if [[ ",$(env_value COMPOSE_PROFILES)," == *,freshclam,* ]]; then
+  services+=(freshclam)
+else
+  # The profile was turned off: its updater must not keep running.
+  quiet_compose rm -s -f freshclam >/dev/null
+fi
+if ! wait_healthy 300 db clamav app worker; then
+  show_logs "${services[@]}"
+  die "Parley did not come up; the logs above say why"
+fi
+say "Parley is up at $(env_value PARLEY_PUBLIC_URL)/"
