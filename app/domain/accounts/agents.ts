@@ -1,0 +1,213 @@
+import type { Knex } from 'knex';
+import { agentsRepo, type AgentRow } from '../../storage/agents.ts';
+import type { Db } from '../../storage/db.ts';
+import { departmentsRepo } from '../../storage/departments.ts';
+import { groupsRepo } from '../../storage/groups.ts';
+import { rolesRepo } from '../../storage/roles.ts';
+import { sessionsRepo } from '../../storage/sessions.ts';
+import { errors } from '../errors.ts';
+import { loadPasswordPolicy } from '../passwordPolicy/policy.ts';
+import { contentViolations } from '../passwordPolicy/rules.ts';
+import { diff, recordChange, type AccountServices, type Actor } from './actor.ts';
+import { generateCompliantPassword, storePassword } from './passwords.ts';
+import { presentAgentAdmin, type AgentWithMemberships } from './presenters.ts';
+import {
+  ADMIN_ROLE,
+  agentsScopedByGroups,
+  assertMayAssignRole,
+  assertMayManageAgent,
+  reloadPrivileges,
+} from './privileges.ts';
+import type { AgentAdminView, AgentChanges, AgentInput } from './views.ts';
+
+const COLUMNS = ['id', 'email', 'name', 'role', 'must_change_password', 'active', 'created_at'];
+
+async function withMemberships(db: Db, rows: AgentRow[]): Promise<AgentWithMemberships[]> {
+  const ids = rows.map((row) => row.id);
+  const [departments, groups] = (await Promise.all([
+    db('agent_departments').whereIn('agent_id', ids).select('agent_id', 'department_id as id'),
+    db('agent_group_members').whereIn('agent_id', ids).select('agent_id', 'group_id as id'),
+  ])) as { agent_id: number; id: number }[][];
+  const of = (links: { agent_id: number; id: number }[], agentId: number) =>
+    links
+      .filter((link) => Number(link.agent_id) === Number(agentId))
+      .map((link) => Number(link.id))
+      .sort((a, b) => a - b);
+  return rows.map((row) => ({
+    ...(row as AgentWithMemberships),
+    departments: of(departments!, row.id),
+    groups: of(groups!, row.id),
+  }));
+}
+
+export async function listAgents(db: Db): Promise<AgentAdminView[]> {
+  const rows: AgentRow[] = await db('agents').orderBy('name').select(COLUMNS);
+  return (await withMemberships(db, rows)).map(presentAgentAdmin);
+}
+
+export async function viewAgent(db: Db, id: number): Promise<AgentAdminView> {
+  const row: AgentRow | undefined = await db('agents').where({ id }).first(COLUMNS);
+  if (!row) throw errors.notFound('agent');
+  return presentAgentAdmin((await withMemberships(db, [row]))[0]!);
+}
+
+/** Refuses unknown roles, departments and groups, naming them. */
+async function assertReferencesExist(
+  db: Db,
+  input: { role?: string; departments?: number[]; groups?: number[] },
+): Promise<void> {
+  if (input.role !== undefined && !(await rolesRepo(db).byName(input.role))) {
+    throw errors.invalidInput(`role: no role named "${input.role}"`);
+  }
+  for (const [field, ids, repo] of [
+    ['departments', input.departments, departmentsRepo(db)],
+    ['groups', input.groups, groupsRepo(db)],
+  ] as const) {
+    if (!ids) continue;
+    const known = await repo.existing(ids);
+    const unknown = ids.filter((id) => !known.includes(id));
+    if (unknown.length > 0) throw errors.invalidInput(`${field}: no such id ${unknown.join(', ')}`);
+  }
+}
+
+async function assertEmailFree(db: Db, email: string, exceptId?: number): Promise<void> {
+  const existing = await agentsRepo(db).byEmail(email);
+  if (existing && existing.id !== exceptId)
+    throw errors.alreadyExists('An account with this email');
+}
+
+/** Creates an agent (no self-sign-up). The password is the admin's or generated; either way it must be changed at first sign-in. */
+export async function createAgent(
+  services: AccountServices,
+  actor: Actor,
+  input: AgentInput,
+): Promise<{ agent: AgentAdminView; generatedPassword: string | null }> {
+  const { db } = services;
+  const email = input.email.toLowerCase();
+  await assertReferencesExist(db, input);
+  await assertMayAssignRole(db, actor, input.role);
+  await assertEmailFree(db, email);
+  const policy = await loadPasswordPolicy(db);
+  const owner = { email, name: input.name };
+  if (input.password !== undefined) {
+    const violations = await contentViolations(policy, input.password, owner);
+    if (violations.length > 0) throw errors.passwordRejected(violations);
+  }
+  const password = input.password ?? (await generateCompliantPassword(policy, owner));
+  const hash = await services.passwords.hash(password);
+  const now = new Date();
+  const id = await db.transaction(async (trx) => {
+    const [inserted] = await trx('agents').insert({
+      email,
+      name: input.name,
+      role: input.role,
+      password_hash: hash,
+      must_change_password: true,
+    });
+    const agentId = Number(inserted);
+    await departmentsRepo(trx).setForAgent(agentId, input.departments);
+    await groupsRepo(trx).setForAgent(agentId, input.groups);
+    await storePassword(trx, agentId, hash, 'created', now);
+    await recordChange(
+      services,
+      actor,
+      {
+        action: 'agent.create',
+        target: { kind: 'agent', id: agentId },
+        details: {
+          email,
+          name: input.name,
+          role: input.role,
+          departments: input.departments,
+          groups: input.groups,
+          chosenBy: input.password === undefined ? 'server' : 'admin',
+        },
+      },
+      trx,
+    );
+    return agentId;
+  });
+  reloadPrivileges(services, await agentsScopedByGroups(db, input.groups));
+  return {
+    agent: await viewAgent(db, id),
+    generatedPassword: input.password === undefined ? password : null,
+  };
+}
+
+/** Locks the other active administrators' rows, so two admins cannot demote each other at once. */
+async function activeAdminsOtherThan(trx: Knex.Transaction, agentId: number): Promise<number> {
+  const ids = await trx('agents')
+    .where({ role: ADMIN_ROLE, active: true })
+    .whereNot({ id: agentId })
+    .forUpdate()
+    .pluck('id');
+  return ids.length;
+}
+
+/** Changes an agent; deactivating ends their sessions, and privilege changes reach their sockets. */
+export async function updateAgent(
+  services: AccountServices,
+  actor: Actor,
+  agentId: number,
+  changes: AgentChanges,
+): Promise<AgentAdminView> {
+  const { db } = services;
+  const before = await viewAgent(db, agentId);
+  assertMayManageAgent(actor, before);
+  if (changes.role !== undefined && changes.role !== before.role) {
+    await assertMayAssignRole(db, actor, changes.role);
+  }
+  await assertReferencesExist(db, changes);
+  const email = changes.email?.toLowerCase();
+  if (email !== undefined) await assertEmailFree(db, email, agentId);
+  const after = { ...changes, ...(email === undefined ? {} : { email }) };
+  const changed = diff(before as unknown as Record<string, unknown>, after);
+  if (Object.keys(changed).length === 0) return before;
+
+  const losesAdmin =
+    before.role === ADMIN_ROLE &&
+    before.active &&
+    (('role' in changed && after.role !== ADMIN_ROLE) || ('active' in changed && !after.active));
+  if (agentId === actor.agent.id && ('active' in changed || 'role' in changed)) {
+    throw errors.forbidden('change your own role or deactivate your own account');
+  }
+  const deactivating = 'active' in changed && after.active === false;
+  await db.transaction(async (trx) => {
+    if (losesAdmin && (await activeAdminsOtherThan(trx, agentId)) === 0) throw errors.lastAdmin();
+    const columns = Object.fromEntries(
+      (['email', 'name', 'role', 'active'] as const)
+        .filter((key) => key in changed)
+        .map((key) => [key, after[key]]),
+    );
+    if (Object.keys(columns).length > 0) {
+      await trx('agents')
+        .where({ id: agentId })
+        .update({ ...columns, updated_at: new Date() });
+    }
+    if ('departments' in changed)
+      await departmentsRepo(trx).setForAgent(agentId, after.departments!);
+    if ('groups' in changed) await groupsRepo(trx).setForAgent(agentId, after.groups!);
+    if (deactivating) await sessionsRepo(trx).removeForAgent(agentId);
+    const action = !('active' in changed)
+      ? 'agent.update'
+      : deactivating
+        ? 'agent.deactivate'
+        : 'agent.reactivate';
+    await recordChange(
+      services,
+      actor,
+      { action, target: { kind: 'agent', id: agentId }, details: { changes: changed } },
+      trx,
+    );
+  });
+
+  if (deactivating) services.disconnectAgent(agentId, 'deactivated', true);
+  else if ('role' in changed || 'departments' in changed || 'groups' in changed) {
+    const touchedGroups = [...before.groups, ...(after.groups ?? [])];
+    reloadPrivileges(services, [
+      agentId,
+      ...('groups' in changed ? await agentsScopedByGroups(db, touchedGroups) : []),
+    ]);
+  }
+  return viewAgent(db, agentId);
+}

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { ALL_PERMISSIONS, type Permission } from '../../../domain/permissions/catalogue.ts';
+import { idList, roleField } from '../agents/agents.schema.ts';
+
+const descriptionField = z.string().trim().max(255);
+
+export const createRoleSchema = z.strictObject({
+  name: roleField,
+  description: descriptionField.optional(),
+  requireTotp: z.boolean().optional(),
+});
+
+export const updateRoleSchema = z
+  .strictObject({ description: descriptionField.optional(), requireTotp: z.boolean().optional() })
+  .refine((body) => body.description !== undefined || body.requireTotp !== undefined, {
+    message: 'name at least one field to change',
+  });
+
+export const roleParam = roleField;
+
+export const grantListSchema = z.union([
+  z.strictObject({ role: roleField }),
+  z.strictObject({ agentId: z.coerce.number().int().positive() }),
+]);
+
+export const addGrantSchema = z
+  .strictObject({
+    permission: z.enum(ALL_PERMISSIONS as [Permission, ...Permission[]]),
+    role: roleField.optional(),
+    agentId: z.int().positive().optional(),
+    scope: z.enum(['all', 'departments', 'groups']),
+    scopeIds: idList.default([]),
+  })
+  .refine((body) => (body.role === undefined) !== (body.agentId === undefined), {
+    message: 'name either a role or an agentId',
+  });

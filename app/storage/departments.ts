@@ -1,0 +1,53 @@
+import type { Knex } from 'knex';
+import type { Db } from './db.ts';
+
+export interface DepartmentRow {
+  id: number;
+  name: string;
+  description: string;
+  created_at: Date;
+}
+
+export type DepartmentWithCount = DepartmentRow & { agent_count: number };
+
+/** Departments and who belongs to them (agent_departments). */
+export function departmentsRepo(db: Db | Knex.Transaction) {
+  return {
+    list: (): Promise<DepartmentWithCount[]> =>
+      db('departments as d')
+        .leftJoin('agent_departments as ad', 'ad.department_id', 'd.id')
+        .groupBy('d.id')
+        .orderBy('d.name')
+        .select('d.*', db.raw('COUNT(ad.agent_id) AS agent_count')),
+    byId: (id: number) => db<DepartmentRow>('departments').where({ id }).first(),
+    async existing(ids: number[]): Promise<number[]> {
+      if (ids.length === 0) return [];
+      return (await db('departments').whereIn('id', ids).pluck('id')).map(Number);
+    },
+    async insert(row: { name: string; description: string }): Promise<number> {
+      const [id] = await db('departments').insert(row);
+      return Number(id);
+    },
+    update: (id: number, changes: Partial<Pick<DepartmentRow, 'name' | 'description'>>) =>
+      db('departments').where({ id }).update(changes),
+    remove: (id: number) => db('departments').where({ id }).delete(),
+    async memberIds(id: number): Promise<number[]> {
+      return (await db('agent_departments').where({ department_id: id }).pluck('agent_id')).map(
+        Number,
+      );
+    },
+    async ofAgent(agentId: number): Promise<number[]> {
+      return (
+        await db('agent_departments').where({ agent_id: agentId }).pluck('department_id')
+      ).map(Number);
+    },
+    async setForAgent(agentId: number, departmentIds: number[]): Promise<void> {
+      await db('agent_departments').where({ agent_id: agentId }).delete();
+      if (departmentIds.length > 0) {
+        await db('agent_departments').insert(
+          departmentIds.map((departmentId) => ({ agent_id: agentId, department_id: departmentId })),
+        );
+      }
+    },
+  };
+}

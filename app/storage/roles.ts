@@ -1,0 +1,36 @@
+import type { Knex } from 'knex';
+import type { Db } from './db.ts';
+
+export interface RoleRow {
+  name: string;
+  description: string;
+  builtin: number;
+  require_totp: number;
+  created_at: Date;
+}
+
+export type RoleWithCount = RoleRow & { agent_count: number };
+
+export function rolesRepo(db: Db | Knex.Transaction) {
+  return {
+    list: (): Promise<RoleWithCount[]> =>
+      db('roles as r')
+        .leftJoin('agents as a', 'a.role', 'r.name')
+        .groupBy('r.name')
+        .orderBy([{ column: 'r.builtin', order: 'desc' }, 'r.name'])
+        .select('r.*', db.raw('COUNT(a.id) AS agent_count')),
+    byName: (name: string) => db<RoleRow>('roles').where({ name }).first(),
+    insert: (row: { name: string; description: string; require_totp: boolean }) =>
+      db('roles').insert({ ...row, builtin: false }),
+    update: (name: string, changes: Partial<{ description: string; require_totp: boolean }>) =>
+      db('roles').where({ name }).update(changes),
+    remove: (name: string) => db('roles').where({ name, builtin: false }).delete(),
+    async agentCount(name: string): Promise<number> {
+      const row = await db('agents').where({ role: name }).count({ n: '*' }).first();
+      return Number(row?.n ?? 0);
+    },
+    async agentIds(name: string): Promise<number[]> {
+      return (await db('agents').where({ role: name }).pluck('id')).map(Number);
+    },
+  };
+}
