@@ -1,0 +1,66 @@
+import { createChallenge, verifySolution, type Challenge } from 'altcha-lib';
+import { deriveKey as deriveShaKey } from 'altcha-lib/algorithms/sha';
+import { createHash, randomInt } from 'node:crypto';
+import type { SigninFailuresRepo } from '../../storage/signinFailures.ts';
+import { deriveKey } from './keys.ts';
+
+// A self-hosted proof-of-work CAPTCHA (ALTCHA v2): the server signs a challenge whose answer is a
+// counter it picked at random below `maxNumber`; the browser finds it by hashing counters from 0.
+// No outside service, so it works on an air-gapped site.
+
+export const CAPTCHA_ALGORITHM = 'SHA-256';
+const VALID_MINUTES = 10;
+
+export interface CaptchaSolution {
+  challenge: { parameters: Challenge['parameters']; signature: string };
+  solution: { counter: number; derivedKey: string };
+}
+
+export function captcha(
+  secretKey: Buffer,
+  maxNumber: number,
+  repo: SigninFailuresRepo,
+  now: () => Date,
+) {
+  const hmacSignatureSecret = deriveKey(secretKey, 'captcha signature v1').toString('hex');
+  const hmacKeySignatureSecret = deriveKey(secretKey, 'captcha key signature v1').toString('hex');
+
+  return {
+    async challenge() {
+      const challenge = await createChallenge({
+        algorithm: CAPTCHA_ALGORITHM,
+        cost: 1,
+        counter: randomInt(0, maxNumber),
+        deriveKey: deriveShaKey,
+        expiresAt: new Date(now().getTime() + VALID_MINUTES * 60_000),
+        hmacSignatureSecret,
+        hmacKeySignatureSecret,
+      });
+      return { parameters: challenge.parameters, signature: challenge.signature ?? '' };
+    },
+
+    /** True once per solved, unexpired challenge that this server signed. */
+    async redeem(payload: CaptchaSolution): Promise<boolean> {
+      const { parameters } = payload.challenge;
+      // Only the cheap algorithm we issue: a forged parameter set would fail the signature anyway.
+      if (parameters.algorithm !== CAPTCHA_ALGORITHM || parameters.cost !== 1) return false;
+      const expiresAt = parameters.expiresAt;
+      if (expiresAt === undefined || expiresAt * 1000 <= now().getTime()) return false;
+      const verified = await verifySolution({
+        challenge: payload.challenge,
+        solution: payload.solution,
+        deriveKey: deriveShaKey,
+        hmacSignatureSecret,
+        hmacKeySignatureSecret,
+      }).then(
+        (result) => result.verified,
+        () => false, // malformed hex or parameters: not a solution
+      );
+      if (!verified) return false;
+      const id = createHash('sha256').update(payload.challenge.signature).digest();
+      return repo.spendChallenge(id, new Date(expiresAt * 1000));
+    },
+  };
+}
+
+export type Captcha = ReturnType<typeof captcha>;

@@ -1,0 +1,237 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { AgentRow } from '../../storage/agents.ts';
+import { agentsRepo } from '../../storage/agents.ts';
+import type { Db } from '../../storage/db.ts';
+import { totpRepo } from '../../storage/totp.ts';
+import type { AuditLog } from '../audit/auditLog.ts';
+import type { AgentSessions, Client, SessionRestriction } from '../agentSessions.ts';
+import { errors, type ParleyError } from '../errors.ts';
+import type { TotpService } from '../totp/totp.ts';
+import type { Captcha, CaptchaSolution } from './captcha.ts';
+import type { EmailStanding, SigninDefences } from './defences.ts';
+
+// Sign-in, one or two steps. Every failure is counted against the email typed (known or not) and
+// the source address, and answered the same way for an account that exists and one that does not.
+
+const PENDING_MINUTES = 5;
+const PENDING_MAX_FAILURES = 5;
+
+export interface PasswordStep {
+  email: string;
+  password: string;
+  captcha?: CaptchaSolution | undefined;
+}
+
+export type SignInResult =
+  | { kind: 'session'; agent: AgentRow; sessionId: string; restriction: SessionRestriction }
+  | { kind: 'code'; agent: AgentRow; pendingId: string };
+
+/** The IP allow-list hook (issue 4 part C): before the password without `agent`, after it with. */
+export type AddressCheck = (attempt: {
+  email: string;
+  ip: string;
+  userAgent: string;
+  agent?: AgentRow;
+}) => Promise<void>;
+
+export interface SignInDeps {
+  db: Db;
+  sessions: AgentSessions;
+  defences: SigninDefences;
+  captcha: Captcha;
+  totp: TotpService;
+  audit: AuditLog;
+  checkAddress?: AddressCheck;
+}
+
+/** Seconds a `rate_limited` refusal asks the client to wait (for Retry-After). */
+export const retryAfterOf = (error: unknown): number | undefined =>
+  (error as { retryAfterSeconds?: number } | null)?.retryAfterSeconds;
+
+const pendingHashOf = (pendingId: string) => createHash('sha256').update(pendingId).digest();
+
+export function signInFlow(deps: SignInDeps, now: () => Date = () => new Date()) {
+  const { sessions, defences, audit } = deps;
+  const hasher = sessions.hasher;
+  const agents = agentsRepo(deps.db);
+  const pending = totpRepo(deps.db);
+
+  const record = (
+    action: string,
+    outcome: 'success' | 'failure',
+    email: string,
+    agent: AgentRow | undefined,
+    client: Client,
+    details: Record<string, unknown>,
+  ) =>
+    audit.record({
+      actor: { kind: 'agent', id: agent?.id ?? null, label: agent?.email ?? email },
+      action,
+      outcome,
+      target: agent ? { kind: 'agent', id: agent.id } : undefined,
+      ip: client.ip,
+      userAgent: client.userAgent,
+      details,
+    });
+
+  async function refuse(
+    error: ParleyError,
+    reason: string,
+    email: string,
+    agent: AgentRow | undefined,
+    client: Client,
+    extra: Record<string, unknown> = {},
+  ): Promise<never> {
+    await record('agent.signin', 'failure', email, agent, client, { reason, ...extra });
+    throw error;
+  }
+
+  /** Counts a wrong password or code; audits a lock it starts (for unknown emails too: same cost). */
+  async function countFailure(
+    standing: EmailStanding,
+    email: string,
+    agent: AgentRow | undefined,
+    client: Client,
+  ) {
+    const after = await defences.failed(standing, agent?.id ?? null);
+    if (after.locksNow) {
+      await record('agent.lockout', 'success', email, agent, client, {
+        failures: after.standing.failures,
+        until: after.standing.lockedUntil?.toISOString(),
+        accountExists: agent !== undefined,
+      });
+    }
+    return after.standing;
+  }
+
+  /** Counts this try against its address, or refuses it when the address is over its limit. */
+  async function reserveTry(email: string, agent: AgentRow | undefined, client: Client) {
+    const retryAfterSeconds = await defences.reserveAddressTry(client.ip);
+    if (retryAfterSeconds === 0) return;
+    const error = Object.assign(errors.signInRateLimited(retryAfterSeconds), { retryAfterSeconds });
+    await refuse(error, 'rate_limited', email, agent, client);
+  }
+
+  async function finish(agent: AgentRow, client: Client, details: Record<string, unknown>) {
+    await defences.releaseAddressTry(client.ip);
+    const { sessionId } = await sessions.open(agent, client);
+    const requirement = await deps.totp.requirement(agent);
+    await record('agent.signin', 'success', agent.email, agent, client, details);
+    const restriction: SessionRestriction =
+      requirement.required && !requirement.enabled ? 'totp_enrollment' : null;
+    return { kind: 'session' as const, agent, sessionId, restriction };
+  }
+
+  async function passwordStep(
+    email: string,
+    input: PasswordStep,
+    client: Client,
+  ): Promise<SignInResult> {
+    const [standing, agent] = await Promise.all([defences.standing(email), agents.byEmail(email)]);
+    if (defences.needsCaptcha(standing)) {
+      if (!input.captcha) {
+        await defences.releaseAddressTry(client.ip); // no password was tried
+        await refuse(errors.captchaRequired(), 'captcha_required', email, agent, client);
+      } else if (!(await deps.captcha.redeem(input.captcha))) {
+        await refuse(errors.captchaInvalid(), 'captcha_invalid', email, agent, client);
+      }
+    }
+    if (defences.isLocked(standing)) {
+      await hasher.verify(undefined, input.password); // the cost of a password check, as always
+      await refuse(errors.invalidCredentials(true), 'locked', email, agent, client);
+    }
+
+    const valid = await hasher.verify(
+      agent?.active ? agent.password_hash : undefined,
+      input.password,
+    );
+    if (!agent || !valid) {
+      const after = await countFailure(standing, email, agent, client);
+      const reason = !agent ? 'unknown_account' : agent.active ? 'bad_password' : 'inactive';
+      const error = errors.invalidCredentials(defences.isLocked(after));
+      await refuse(error, reason, email, agent, client, { failures: after.failures });
+    }
+    const signedIn = agent!;
+    await deps.checkAddress?.({
+      email,
+      ip: client.ip,
+      userAgent: client.userAgent,
+      agent: signedIn,
+    });
+    if (hasher.needsRehash(signedIn.password_hash)) {
+      await agents.updatePasswordHash(signedIn.id, await hasher.hash(input.password));
+    }
+
+    if (await deps.totp.enabled(signedIn.id)) {
+      const pendingId = randomBytes(32).toString('base64url');
+      await pending.insertPending({
+        id_hash: pendingHashOf(pendingId),
+        agent_id: signedIn.id,
+        expires_at: new Date(now().getTime() + PENDING_MINUTES * 60_000),
+        failures: 0,
+        ip: client.ip.slice(0, 45),
+        user_agent: client.userAgent.slice(0, 255),
+      });
+      await defences.releaseAddressTry(client.ip);
+      await record('agent.signin', 'success', email, signedIn, client, {
+        step: 'password',
+        next: 'code',
+      });
+      return { kind: 'code', agent: signedIn, pendingId };
+    }
+    // With TOTP on, the count resets only once the code is right too: codes cannot be guessed forever.
+    await defences.succeeded(standing);
+    return finish(signedIn, client, { step: 'password' });
+  }
+
+  async function codeStep(hash: Buffer, agent: AgentRow, code: string, client: Client) {
+    const row = await pending.pending(hash); // again: another try may have just used it
+    const standing = await defences.standing(agent.email);
+    if (!row || row.failures >= PENDING_MAX_FAILURES || defences.isLocked(standing)) {
+      await pending.takePending(hash);
+      await refuse(errors.totpStepExpired(), 'code_step_expired', agent.email, agent, client);
+    }
+    const factor = await deps.totp.verify(agent.id, code);
+    if (!factor) {
+      await pending.pendingFailed(hash);
+      const after = await countFailure(standing, agent.email, agent, client);
+      await refuse(errors.totpInvalid(), 'bad_code', agent.email, agent, client, {
+        step: 'code',
+        failures: after.failures,
+      });
+    }
+    if (!(await pending.takePending(hash))) throw errors.totpStepExpired();
+    await defences.succeeded(standing);
+    if (factor === 'recovery') {
+      await record('agent.recovery_code_used', 'success', agent.email, agent, client, {
+        left: await deps.totp.recoveryCodesLeft(agent.id),
+      });
+    }
+    return finish(agent, client, { step: 'code', factor });
+  }
+
+  return {
+    /** The password step: a full session, or a pending sign-in that waits for a TOTP code. */
+    async password(input: PasswordStep, client: Client): Promise<SignInResult> {
+      const email = input.email.trim().toLowerCase();
+      await reserveTry(email, undefined, client);
+      await deps.checkAddress?.({ email, ip: client.ip, userAgent: client.userAgent });
+      return defences.exclusive(email, () => passwordStep(email, input, client));
+    },
+
+    /** The code step: a TOTP code or an unused recovery code turns the pending sign-in into a session. */
+    async code(pendingId: string | undefined, code: string, client: Client): Promise<SignInResult> {
+      const hash = pendingId && pendingId.length <= 100 ? pendingHashOf(pendingId) : null;
+      const row = hash ? await pending.pending(hash) : undefined;
+      const agent = row ? await agents.byId(row.agent_id) : undefined;
+      if (!hash || !row || !agent?.active || row.expires_at <= now()) {
+        if (hash) await pending.takePending(hash);
+        throw errors.totpStepExpired();
+      }
+      await reserveTry(agent.email, agent, client);
+      return defences.exclusive(agent.email, () => codeStep(hash, agent, code, client));
+    },
+  };
+}
+
+export type SignInFlow = ReturnType<typeof signInFlow>;
