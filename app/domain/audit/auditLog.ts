@@ -1,8 +1,28 @@
-import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
-import type { Db } from '../../storage/db.ts';
+import type { Logger } from '../../log.ts';
+import { ER_LOCK_DEADLOCK, sqlErrno, type Db } from '../../storage/db.ts';
+import {
+  GENESIS,
+  HEAD,
+  LIMITS,
+  canonicalDetails,
+  columnText,
+  hashOf,
+  type AuditRow,
+  type HeadRow,
+  type Outcome,
+} from './chain.ts';
+import { verifyChain, type VerifyResult } from './verifyChain.ts';
 
-export type Outcome = 'success' | 'failure' | 'denied';
+export {
+  auditRows,
+  canonicalDetails,
+  detailsText,
+  hashOf,
+  type AuditRow,
+  type Outcome,
+} from './chain.ts';
+export type { VerifyResult } from './verifyChain.ts';
 
 export interface Actor {
   kind: 'agent' | 'visitor' | 'system';
@@ -18,154 +38,139 @@ export interface AuditEntry {
   departmentId?: number | null;
   ip?: string;
   userAgent?: string;
-  /** What changed. Keys that look like secrets are dropped before anything is written. */
+  /** What changed. Keys that name secrets are dropped before anything is written. */
   details?: Record<string, unknown>;
 }
 
-export interface AuditRow {
-  id: number;
-  at: Date;
-  actor_kind: Actor['kind'];
-  actor_id: number | null;
-  actor_label: string;
-  ip: string;
-  user_agent: string;
-  action: string;
-  target_kind: string;
-  target_id: string;
-  department_id: number | null;
-  outcome: Outcome;
-  details: string | null;
-  prev_hash: Buffer;
-  hash: Buffer;
+/** Where committed entries go besides the database (the syslog forwarder). Never blocks or throws. */
+export interface AuditSink {
+  send(row: AuditRow): void;
+  close(): Promise<void>;
 }
 
-const GENESIS = Buffer.alloc(32);
-const SECRET_KEY = /pass(word)?|secret|token|cookie|session|totp|recovery|captcha|cvc|cvv|pan/i;
-
-/** Sorted keys and no secrets: the same details always give the same bytes. */
-export function canonicalDetails(details: Record<string, unknown> | undefined): string | null {
-  if (!details) return null;
-  const clean = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(clean);
-    if (value && typeof value === 'object' && !(value instanceof Date)) {
-      return Object.fromEntries(
-        Object.keys(value)
-          .filter((key) => !SECRET_KEY.test(key))
-          .sort()
-          .map((key) => [key, clean((value as Record<string, unknown>)[key])]),
-      );
-    }
-    return value;
-  };
-  return JSON.stringify(clean(details));
+export interface AuditLogOptions {
+  now?: () => Date;
+  sink?: AuditSink;
+  log?: Logger;
 }
 
-/** The hash of a row: its predecessor's hash and every column but the hashes. */
-export function hashOf(row: Omit<AuditRow, 'hash'>): Buffer {
-  const canonical = JSON.stringify([
-    row.id,
-    row.at.toISOString(),
-    row.actor_kind,
-    row.actor_id,
-    row.actor_label,
-    row.ip,
-    row.user_agent,
-    row.action,
-    row.target_kind,
-    row.target_id,
-    row.department_id,
-    row.outcome,
-    row.details,
-  ]);
-  return createHash('sha256').update(row.prev_hash).update(canonical).digest();
+const ER_LOCK_WAIT_TIMEOUT = 1205;
+const RETRYABLE = new Set([ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT]);
+const ATTEMPTS = 5;
+
+/** The head row (newest id and hash) that every writer locks; the migration seeds it. */
+export async function seedChainHead(db: Db | Knex.Transaction): Promise<void> {
+  const last = await db<{ id: number; hash: Buffer }>('audit_events')
+    .orderBy('id', 'desc')
+    .first('id', 'hash');
+  await db(HEAD)
+    .insert({ id: 1, last_id: last?.id ?? 0, last_hash: last?.hash ?? GENESIS })
+    .onConflict('id')
+    .ignore();
 }
 
-/** The tamper-evident audit log: entries are chained by hash, written one at a time. */
-export function auditLog(db: Db, now: () => Date = () => new Date()) {
-  let chain: Promise<unknown> = Promise.resolve();
+/**
+ * The tamper-evident audit log. Each entry's hash covers its predecessor's hash, so editing,
+ * removing or reordering a row breaks the chain. Appends lock the chain head row, which orders
+ * writers across every process: ids are consecutive and commit in chain order.
+ */
+export function auditLog(db: Db, options: AuditLogOptions = {}) {
+  const now = options.now ?? (() => new Date());
+  let queue: Promise<unknown> = Promise.resolve();
+
+  async function lockHead(
+    trx: Knex.Transaction,
+    rebuilt = false,
+  ): Promise<{ last_id: number; last_hash: Buffer }> {
+    const head = await trx<HeadRow>(HEAD)
+      .where({ id: 1 })
+      .forUpdate()
+      .first('last_id', 'last_hash');
+    if (head) return { last_id: Number(head.last_id), last_hash: head.last_hash };
+    if (rebuilt) throw new Error('the audit chain head cannot be written');
+    // Missing (removed by hand): rebuilt from the newest entry, and said so.
+    await seedChainHead(trx);
+    options.log?.warn('audit chain head was missing and has been rebuilt from the newest entry');
+    return lockHead(trx, true);
+  }
 
   async function append(entry: AuditEntry, trx: Knex.Transaction): Promise<AuditRow> {
-    const last = (await trx('audit_events')
-      .select('id', 'hash')
-      .orderBy('id', 'desc')
-      .limit(1)
-      .forUpdate()) as {
-      id: number;
-      hash: Buffer;
-    }[];
-    const previous = last[0];
+    const head = await lockHead(trx);
+    const at = now(); // taken under the lock, so time follows the chain within a process
+    if (Number.isNaN(at.getTime())) throw new Error('audit clock returned an invalid date');
+    const label = entry.actor.label ?? (entry.actor.id != null ? String(entry.actor.id) : '');
     const base: Omit<AuditRow, 'hash'> = {
-      id: (previous?.id ?? 0) + 1,
-      at: now(),
+      id: head.last_id + 1,
+      at,
       actor_kind: entry.actor.kind,
       actor_id: typeof entry.actor.id === 'number' ? entry.actor.id : null,
-      actor_label: (
-        entry.actor.label ?? (entry.actor.id !== undefined ? String(entry.actor.id) : '')
-      ).slice(0, 254),
-      ip: (entry.ip ?? '').slice(0, 45),
-      user_agent: (entry.userAgent ?? '').slice(0, 255),
-      action: entry.action.slice(0, 64),
-      target_kind: (entry.target?.kind ?? '').slice(0, 32),
-      target_id: entry.target ? String(entry.target.id).slice(0, 64) : '',
+      actor_label: columnText(label, LIMITS.actor_label),
+      ip: columnText(entry.ip ?? '', LIMITS.ip),
+      user_agent: columnText(entry.userAgent ?? '', LIMITS.user_agent),
+      action: columnText(entry.action, LIMITS.action),
+      target_kind: columnText(entry.target?.kind ?? '', LIMITS.target_kind),
+      target_id: entry.target ? columnText(String(entry.target.id), LIMITS.target_id) : '',
       department_id: entry.departmentId ?? null,
       outcome: entry.outcome,
       details: canonicalDetails(entry.details),
-      prev_hash: previous?.hash ?? GENESIS,
+      prev_hash: head.last_hash,
     };
-    const row = { ...base, hash: hashOf(base) };
+    const row: AuditRow = { ...base, hash: hashOf(base) };
     await trx('audit_events').insert(row);
+    await trx(HEAD).where({ id: 1 }).update({ last_id: row.id, last_hash: row.hash });
     return row;
   }
 
+  function forward(row: AuditRow): void {
+    try {
+      options.sink?.send(row);
+    } catch (error) {
+      options.log?.warn({ err: (error as Error).name }, 'audit forwarding failed');
+    }
+  }
+
+  async function appendOwn(entry: AuditEntry): Promise<AuditRow> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const row = await db.transaction((own) => append(entry, own));
+        forward(row);
+        return row;
+      } catch (error) {
+        const errno = sqlErrno(error);
+        if (attempt >= ATTEMPTS || errno === undefined || !RETRYABLE.has(errno)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, attempt * 5 + Math.random() * 20));
+      }
+    }
+  }
+
   return {
-    /** Records one entry; inside the caller's transaction when given, so the entry and the change commit together. */
-    record(entry: AuditEntry, trx?: Knex.Transaction): Promise<AuditRow> {
-      if (trx) return append(entry, trx);
-      const next = chain.then(() => db.transaction((own) => append(entry, own)));
-      chain = next.catch(() => undefined);
-      return next;
+    /**
+     * Records one entry. Given the caller's transaction, the entry commits (or rolls back) with
+     * the change it describes; record it as the transaction's last statement, since the chain
+     * head stays locked until the commit.
+     */
+    async record(entry: AuditEntry, trx?: Knex.Transaction): Promise<AuditRow> {
+      if (!trx) {
+        const next = queue.then(() => appendOwn(entry));
+        queue = next.catch(() => undefined);
+        return next;
+      }
+      const row = await append(entry, trx);
+      let outer = trx;
+      while (outer.parentTransaction) outer = outer.parentTransaction;
+      // Forwarded only once committed: a rolled-back entry never existed.
+      outer.executionPromise.then(
+        () => forward(row),
+        () => undefined,
+      );
+      return row;
     },
 
-    /** Walks the chain; reports the first row that was altered, removed or moved. */
-    async verify(
-      pageSize = 1000,
-    ): Promise<
-      { ok: true; checked: number } | { ok: false; checked: number; id: number; problem: string }
-    > {
-      let previous: { id: number; hash: Buffer } = { id: 0, hash: GENESIS };
-      let checked = 0;
-      for (;;) {
-        const rows = (await db('audit_events')
-          .where('id', '>', previous.id)
-          .orderBy('id')
-          .limit(pageSize)) as AuditRow[];
-        for (const row of rows) {
-          if (row.id !== previous.id + 1) {
-            return {
-              ok: false,
-              checked,
-              id: previous.id + 1,
-              problem: `entry ${previous.id + 1} was removed`,
-            };
-          }
-          if (!row.prev_hash.equals(previous.hash)) {
-            return {
-              ok: false,
-              checked,
-              id: row.id,
-              problem: `entry ${row.id} does not follow entry ${previous.id} (removed or reordered)`,
-            };
-          }
-          if (!hashOf(row).equals(row.hash)) {
-            return { ok: false, checked, id: row.id, problem: `entry ${row.id} was altered` };
-          }
-          previous = { id: row.id, hash: row.hash };
-          checked += 1;
-        }
-        if (rows.length < pageSize) return { ok: true, checked };
-      }
-    },
+    /** Walks the chain oldest first; reports the first entry that was altered, removed or moved. */
+    verify: (pageSize = 1000): Promise<VerifyResult> => verifyChain(db, pageSize),
+
+    /** Stops forwarding (flushing what it can). */
+    close: () => options.sink?.close() ?? Promise.resolve(),
   };
 }
 

@@ -1,0 +1,148 @@
+import type { Db } from '../../storage/db.ts';
+import { GENESIS, HEAD, auditRows, hashOf, type AuditRow, type HeadRow } from './chain.ts';
+
+// Checking the audit log's hash chain: `make audit-verify`, GET /api/audit/verify.
+
+export type VerifyResult =
+  | { ok: true; checked: number }
+  | {
+      ok: false;
+      checked: number;
+      id: number;
+      kind: 'altered' | 'removed' | 'reordered';
+      problem: string;
+    };
+
+/** Walks the chain oldest first; reports the first entry that was altered, removed or moved. */
+export async function verifyChain(db: Db, pageSize = 1000): Promise<VerifyResult> {
+  // The head is read first: every entry up to it was committed before this read.
+  const head = await db<HeadRow>(HEAD).where({ id: 1 }).first('last_id', 'last_hash');
+  let previous: { id: number; hash: Buffer } = { id: 0, hash: GENESIS };
+  let checked = 0;
+  let headHash: Buffer | null = null;
+  for (;;) {
+    const rows = await auditRows(db).where('id', '>', previous.id).orderBy('id').limit(pageSize);
+    for (const row of rows) {
+      const broken = await checkLink(db, previous, row);
+      if (broken) return { ok: false, checked, ...broken };
+      if (head && row.id === Number(head.last_id)) headHash = row.hash;
+      previous = { id: row.id, hash: row.hash };
+      checked += 1;
+    }
+    if (rows.length < pageSize) break;
+  }
+  const tail = checkTail(head, previous.id, headHash, checked);
+  if (!tail.ok) return tail;
+  // The head only moves forward: behind the log now, it was set back by hand.
+  const latest = await db<HeadRow>(HEAD).where({ id: 1 }).first('last_id');
+  if (latest && Number(latest.last_id) < previous.id) {
+    return {
+      ok: false,
+      checked,
+      id: Number(latest.last_id),
+      kind: 'altered',
+      problem: `the chain head was set back to entry ${latest.last_id}; the log goes on to entry ${previous.id}`,
+    };
+  }
+  return tail;
+}
+
+type Broken = { id: number; kind: 'altered' | 'removed' | 'reordered'; problem: string };
+
+async function checkLink(
+  db: Db,
+  previous: { id: number; hash: Buffer },
+  row: AuditRow,
+): Promise<Broken | null> {
+  const expected = previous.id + 1;
+  if (row.id !== expected) {
+    const range =
+      row.id - 1 === expected ? `entry ${expected}` : `entries ${expected}–${row.id - 1}`;
+    return {
+      id: expected,
+      kind: 'removed',
+      problem: `${range} ${row.id - 1 === expected ? 'was' : 'were'} removed`,
+    };
+  }
+  const intact = hashOf(row).equals(row.hash);
+  if (row.prev_hash.equals(previous.hash)) {
+    return intact ? null : { id: row.id, kind: 'altered', problem: `entry ${row.id} was altered` };
+  }
+  // Not linked to its predecessor: was it written at another place in the chain?
+  const original = await writtenAs(db, row);
+  if (
+    original !== null &&
+    original !== row.id &&
+    hashOf({ ...row, id: original }).equals(row.hash)
+  ) {
+    return {
+      id: row.id,
+      kind: 'reordered',
+      problem: `entry ${row.id} holds what was written as entry ${original}: entries were reordered`,
+    };
+  }
+  return {
+    id: row.id,
+    kind: 'altered',
+    problem: intact
+      ? `entry ${row.id} does not follow entry ${previous.id}: one of them was altered and re-hashed`
+      : `entry ${row.id} was altered`,
+  };
+}
+
+/**
+ * The id an entry was written with, found by following its predecessors' hashes back to one that
+ * still stands where it was written (a few steps at most; only run once the chain is broken).
+ */
+async function writtenAs(db: Db, row: AuditRow): Promise<number | null> {
+  let hash = row.prev_hash;
+  for (let steps = 1; steps <= 20; steps += 1) {
+    if (hash.equals(GENESIS)) return steps;
+    const before = await auditRows(db).where({ hash }).first();
+    if (!before) return null;
+    if (hashOf(before).equals(before.hash)) return before.id + steps;
+    hash = before.prev_hash;
+  }
+  return null;
+}
+
+function checkTail(
+  head: { last_id: number; last_hash: Buffer } | undefined,
+  lastId: number,
+  headHash: Buffer | null,
+  checked: number,
+): VerifyResult {
+  if (!head) {
+    return lastId === 0
+      ? { ok: true, checked }
+      : {
+          ok: false,
+          checked,
+          id: lastId + 1,
+          kind: 'removed',
+          problem:
+            'the chain head is missing, so removal of the newest entries cannot be ruled out',
+        };
+  }
+  const headId = Number(head.last_id);
+  if (lastId < headId) {
+    const range = lastId + 1 === headId ? `entry ${headId}` : `entries ${lastId + 1}–${headId}`;
+    return {
+      ok: false,
+      checked,
+      id: lastId + 1,
+      kind: 'removed',
+      problem: `${range} (the newest) ${lastId + 1 === headId ? 'was' : 'were'} removed`,
+    };
+  }
+  if (headId > 0 && !headHash?.equals(head.last_hash)) {
+    return {
+      ok: false,
+      checked,
+      id: headId,
+      kind: 'altered',
+      problem: `entry ${headId} does not match the chain head: it was altered and re-hashed`,
+    };
+  }
+  return { ok: true, checked };
+}
