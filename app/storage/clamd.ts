@@ -1,13 +1,28 @@
 import { Socket } from 'node:net';
 
-// A minimal clamd control client for health: PING and VERSION over TCP (`z` commands are NUL-terminated).
-// File scanning (INSTREAM) arrives with the file-transfer issue.
+// A minimal clamd client over TCP (`z` commands are NUL-terminated): PING and VERSION for health, and
+// INSTREAM for scanning a stream while it arrives. The owner's `clamscan` package hides clamd's reply
+// when clamd closes the stream early (over StreamMaxLength it reports only `write EPIPE`), so the scan
+// path speaks INSTREAM itself and always returns what clamd said.
 
 export interface ClamdStatus {
   up: boolean;
   version?: string;
   signatures?: string;
   signaturesDate?: string;
+}
+
+/** Whether clamd answers PING (a fresh connection). */
+export function ping(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    let reply = '';
+    socket.setTimeout(timeoutMs, () => socket.destroy());
+    socket.on('data', (chunk: Buffer) => (reply += chunk.toString('utf8')));
+    socket.on('error', () => undefined);
+    socket.once('close', () => resolve(reply.startsWith('PONG')));
+    socket.connect(port, host, () => socket.end('zPING\0'));
+  });
 }
 
 export function clamdClient(host: string, port: number, timeoutMs: number) {
@@ -39,3 +54,144 @@ export function clamdClient(host: string, port: number, timeoutMs: number) {
 }
 
 export type ClamdClient = ReturnType<typeof clamdClient>;
+
+/** What clamd said about a stream; anything but `clean` means the file is refused. */
+export type ScanVerdict =
+  | { result: 'clean'; reply: string }
+  | { result: 'infected'; signature: string; reply: string }
+  /** clamd's own limit (StreamMaxLength, archive depth, …): its reply, verbatim. */
+  | { result: 'limit'; reply: string }
+  /** clamd answered with an error of its own. */
+  | { result: 'error'; reply: string }
+  /** No answer: refused connection, closed without a reply, or timed out. */
+  | { result: 'unavailable'; reason: string };
+
+export function verdictOf(reply: string): ScanVerdict {
+  const text = reply.replace(/\0+$/, '').trim();
+  if (text === 'stream: OK') return { result: 'clean', reply: text };
+  const found = /^stream: (.+) FOUND$/.exec(text);
+  // With AlertExceedsMax, clamd reports its scan limits (archive too deep, too large) as a detection.
+  if (found?.[1]!.startsWith('Heuristics.Limits.'))
+    return { result: 'limit', reply: `clamd's scan limits were exceeded (${found[1]})` };
+  if (found) return { result: 'infected', signature: found[1]!, reply: text };
+  if (text === '')
+    return { result: 'unavailable', reason: 'clamd closed the connection without an answer' };
+  if (/limit|exceeded|too (deep|large|long)|Heuristics\.Limits/i.test(text))
+    return { result: 'limit', reply: text.replace(/^stream: /, '') };
+  return { result: 'error', reply: text.replace(/^stream: /, '') };
+}
+
+export interface InstreamScan {
+  /** Sends one chunk (framed); resolves once it is written out, or at once if clamd already answered. */
+  write(chunk: Buffer): Promise<void>;
+  /** Ends the stream and waits for clamd's answer (bounded by the scan timeout). */
+  finish(): Promise<ScanVerdict>;
+  /** Whether clamd has answered (or the connection ended) before the stream was finished. */
+  readonly answered: boolean;
+  abort(): void;
+}
+
+/**
+ * Opens an INSTREAM scan. Connection problems never throw: they become an `unavailable` verdict, so
+ * the caller fails closed with one code path.
+ */
+export function openInstream(
+  host: string,
+  port: number,
+  connectTimeoutMs: number,
+  scanTimeoutMs: number,
+): Promise<InstreamScan> {
+  return new Promise((resolveOpen) => {
+    // A 1 MiB write buffer: the upload keeps flowing while clamd reads, at a bounded memory cost.
+    const socket = new Socket({ writableHighWaterMark: 1024 * 1024 } as ConstructorParameters<
+      typeof Socket
+    >[0]);
+    const chunks: Buffer[] = [];
+    let failure: string | null = null;
+    let closed = false;
+    let settle: (verdict: ScanVerdict) => void = () => {};
+    const done = new Promise<ScanVerdict>((resolve) => (settle = resolve));
+    const waiters = new Set<() => void>();
+    const wake = () => {
+      for (const waiter of waiters) waiter();
+      waiters.clear();
+    };
+
+    let timeoutMessage = `clamd did not accept the connection within ${connectTimeoutMs} ms`;
+    socket.setNoDelay(true);
+    socket.on('timeout', () => {
+      failure ??= timeoutMessage;
+      socket.destroy();
+    });
+    socket.setTimeout(connectTimeoutMs);
+    let cutOff = false;
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      // EPIPE / ECONNRESET after clamd answered early: the answer (read below) is what counts.
+      if (connected && (error.code === 'EPIPE' || error.code === 'ECONNRESET')) cutOff = true;
+      failure ??=
+        error.code === 'ECONNREFUSED'
+          ? 'clamd refused the connection'
+          : 'connection to clamd failed';
+    });
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('drain', wake);
+    socket.once('close', () => {
+      closed = true;
+      wake();
+      const reply = Buffer.concat(chunks).toString('utf8');
+      const verdict = verdictOf(reply);
+      if (verdict.result !== 'unavailable' || !failure) return settle(verdict);
+      if (!cutOff) return settle({ result: 'unavailable', reason: failure });
+      // clamd closed the stream mid-upload and Node's failed write dropped its reply unread (the
+      // EPIPE the clamscan package reports). If clamd still answers PING, it ended the stream on
+      // purpose: its StreamMaxLength; otherwise it went away.
+      void ping(host, port, connectTimeoutMs).then((alive) =>
+        settle(
+          alive
+            ? {
+                result: 'limit',
+                reply:
+                  'clamd ended the stream before the end of the file: the file is larger than its StreamMaxLength',
+              }
+            : { result: 'unavailable', reason: 'clamd went away during the upload' },
+        ),
+      );
+    });
+
+    const scan: InstreamScan = {
+      get answered() {
+        return closed || chunks.length > 0;
+      },
+      async write(chunk) {
+        if (scan.answered || chunk.length === 0) return;
+        const header = Buffer.alloc(4);
+        header.writeUInt32BE(chunk.length);
+        socket.write(header);
+        if (socket.write(chunk)) return;
+        await new Promise<void>((resolve) => waiters.add(resolve));
+      },
+      async finish() {
+        if (!scan.answered) {
+          timeoutMessage = `clamd did not answer within ${scanTimeoutMs} ms`;
+          socket.setTimeout(scanTimeoutMs);
+          socket.write(Buffer.alloc(4)); // the zero-length chunk ends the stream
+        }
+        return done;
+      },
+      abort() {
+        failure ??= 'aborted';
+        socket.destroy();
+      },
+    };
+
+    let connected = false;
+    socket.connect(port, host, () => {
+      connected = true;
+      timeoutMessage = `clamd stopped reading the upload for ${scanTimeoutMs} ms`;
+      socket.setTimeout(scanTimeoutMs);
+      socket.write('zINSTREAM\0');
+      resolveOpen(scan);
+    });
+    socket.once('close', () => resolveOpen(scan)); // never connected: finish() gives `unavailable`
+  });
+}
