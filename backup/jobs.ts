@@ -8,14 +8,20 @@ export interface Job {
   run(): Promise<Record<string, number>>;
 }
 
-export function jobs(deps: { sessions: AgentSessions; sessionPurgeCron: string }): Job[] {
-  return [
+export function jobs(deps: {
+  sessions: AgentSessions;
+  sessionPurgeCron: string;
+  /** The backup and drill jobs, when configured. */
+  backupJobs?: Job[];
+}): Job[] {
+  const list: Job[] = [
     {
       name: 'purge-expired-sessions',
       schedule: deps.sessionPurgeCron,
       run: async () => ({ removed: await deps.sessions.purgeExpired() }),
     },
   ];
+  return [...list, ...(deps.backupJobs ?? [])];
 }
 
 /** Runs a job unless its previous run is still going, and logs the outcome. */

@@ -5,9 +5,11 @@ import { agentSessions } from '../app/domain/agentSessions.ts';
 import { passwordHasher } from '../app/domain/passwords.ts';
 import { createLogger } from '../app/log.ts';
 import { openDb } from '../app/storage/db.ts';
+import { auditLog } from '../app/domain/audit/auditLog.ts';
+import { retentionJob, scheduledBackupJobs } from './scheduled.ts';
 import { guarded, jobs } from './jobs.ts';
 
-const config = loadConfigOrExit();
+const config = loadConfigOrExit({ process: 'worker' });
 const env = config.env;
 const log = createLogger(env.PARLEY_LOG_LEVEL, 'parley-worker');
 const db = openDb(config);
@@ -24,7 +26,14 @@ const sessions = agentSessions(
   },
 );
 
-const tasks = jobs({ sessions, sessionPurgeCron: env.PARLEY_SESSION_PURGE_CRON }).map((job) => {
+const audit = auditLog(db, { log });
+const backupJobs = [...(await scheduledBackupJobs(config, audit)), retentionJob(config, db, audit)];
+
+const tasks = jobs({
+  sessions,
+  sessionPurgeCron: env.PARLEY_SESSION_PURGE_CRON,
+  backupJobs,
+}).map((job) => {
   if (!cron.validate(job.schedule)) {
     log.fatal({ job: job.name, schedule: job.schedule }, 'invalid cron expression');
     process.exit(78);

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+
+/** The last entry of every backup archive: what it holds and how to check it. */
+export const manifestSchema = z.strictObject({
+  format: z.literal(1),
+  parleyVersion: z.string().regex(/^\d+\.\d+\.\d+/),
+  migration: z.string().min(1),
+  createdAt: z.iso.datetime(),
+  database: z.string(),
+  tables: z.record(z.string(), z.number().int().nonnegative()),
+  parts: z.array(
+    z.strictObject({
+      name: z.string().min(1),
+      size: z.number().int().nonnegative(),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    }),
+  ),
+  binlog: z.strictObject({ file: z.string(), position: z.number() }).nullable(),
+});
+export type Manifest = z.infer<typeof manifestSchema>;
+
+export const MANIFEST = 'parley-backup/manifest.json';
+export const DATABASE_PREFIX = 'parley-backup/database/';
+export const FILES_PREFIX = 'parley-backup/files/';
+export const BACKUP_PATTERN = /^parley-(\d{8}T\d{6}Z)\.tar\.gz\.gpg$/;
+
+export function backupName(at: Date): string {
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `parley-${stamp}.tar.gz.gpg`;
+}
+
+/** The creation time encoded in a backup's file name, or null for any other file. */
+export function backupTime(name: string): Date | null {
+  const match = BACKUP_PATTERN.exec(name);
+  if (!match) return null;
+  const s = match[1]!;
+  return new Date(
+    `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}T${s.slice(9, 11)}:${s.slice(11, 13)}:${s.slice(13, 15)}Z`,
+  );
+}
+
+/** Compares dotted versions numerically: negative when a < b. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split(/[.-]/).map((x) => Number.parseInt(x, 10) || 0);
+  const pb = b.split(/[.-]/).map((x) => Number.parseInt(x, 10) || 0);
+  for (let i = 0; i < 3; i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}

@@ -1,0 +1,146 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mysql from 'mysql2/promise';
+
+export interface DbAccess {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}
+
+/**
+ * Runs `fn` with a mode-600 option file holding the credentials, so the password never appears
+ * on a command line (visible in `ps`); the file is removed afterwards.
+ */
+export async function withDefaultsFile<T>(
+  access: DbAccess,
+  fn: (path: string) => Promise<T>,
+): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'parley-db-'));
+  const path = join(dir, 'client.cnf');
+  const quoted = access.password.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+  await writeFile(
+    path,
+    `[client]\nhost="${access.host}"\nport=${access.port}\nuser="${access.user}"\npassword="${quoted}"\nprotocol=TCP\n`,
+    { mode: 0o600 },
+  );
+  try {
+    return await fn(path);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Waits for a child process and rejects with the tail of its stderr when it fails. */
+export function exited(child: ChildProcess, what: string): Promise<void> {
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString('utf8')).slice(-2000);
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve();
+      else
+        reject(
+          new Error(`${what} failed (${signal ?? code}): ${stderr.trim().split('\n').pop() ?? ''}`),
+        );
+    });
+  });
+}
+
+export function spawnDump(defaultsFile: string, database: string): ChildProcess {
+  return spawn(
+    'mariadb-dump',
+    [
+      `--defaults-extra-file=${defaultsFile}`,
+      '--single-transaction',
+      '--quick',
+      '--hex-blob',
+      '--routines',
+      '--triggers',
+      '--skip-lock-tables',
+      '--default-character-set=utf8mb4',
+      database,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+}
+
+export function spawnClient(defaultsFile: string, database: string): ChildProcess {
+  return spawn(
+    'mariadb',
+    [`--defaults-extra-file=${defaultsFile}`, '--default-character-set=utf8mb4', database],
+    { stdio: ['pipe', 'ignore', 'pipe'] },
+  );
+}
+
+export function connect(access: DbAccess, database: string | null = access.database) {
+  return mysql.createConnection({
+    host: access.host,
+    port: access.port,
+    user: access.user,
+    password: access.password,
+    ...(database ? { database } : {}),
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+  });
+}
+
+/**
+ * A cross-process lock held by a dedicated connection: MariaDB releases it when that connection
+ * ends, so a killed process never leaves a stale lock behind. Returns null when it is taken.
+ */
+export async function takeLock(
+  access: DbAccess,
+  name: string,
+): Promise<{ release(): Promise<void> } | null> {
+  const conn = await connect(access);
+  const lockName = `${access.database}.${name}`;
+  const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS got', [
+    lockName,
+  ]);
+  if (Number(rows[0]?.got) !== 1) {
+    await conn.end();
+    return null;
+  }
+  return {
+    release: async () => {
+      // Released explicitly: the server may finish closing a connection after the next GET_LOCK.
+      await conn.query('SELECT RELEASE_LOCK(?)', [lockName]).catch(() => {});
+      await conn.end();
+    },
+  };
+}
+
+/** Row counts of every base table in a database (exact, COUNT(*)). */
+export async function countRows(
+  access: DbAccess,
+  database: string,
+): Promise<Record<string, number>> {
+  const conn = await connect(access, database);
+  try {
+    const counts: Record<string, number> = {};
+    for (const table of await baseTables(conn, database)) {
+      const [rows] = await conn.query<mysql.RowDataPacket[]>(
+        `SELECT COUNT(*) AS n FROM \`${table}\``,
+      );
+      counts[table] = Number(rows[0]?.n);
+    }
+    return counts;
+  } finally {
+    await conn.end();
+  }
+}
+
+export async function baseTables(conn: mysql.Connection, database: string): Promise<string[]> {
+  const [rows] = await conn.query<mysql.RowDataPacket[]>(
+    "SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
+    [database],
+  );
+  return rows.map((r) => String(r.t));
+}

@@ -1,0 +1,330 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, normalize } from 'node:path';
+import { Writable } from 'node:stream';
+import type { Connection } from 'mysql2/promise';
+import { BackupBusyError } from './createBackup.ts';
+import { DATABASE_PREFIX, FILES_PREFIX, compareVersions, type Manifest } from './manifest.ts';
+import {
+  baseTables,
+  connect,
+  countRows,
+  exited,
+  spawnClient,
+  takeLock,
+  withDefaultsFile,
+  type DbAccess,
+} from './mariadb.ts';
+import { BackupRefusedError, readBackup } from './readBackup.ts';
+
+export interface RestoreOptions {
+  access: DbAccess;
+  file: string;
+  decryptionKey: string;
+  passphrase?: string;
+  verificationKeys: string;
+  filesDir?: string | null;
+  parleyVersion: string;
+  /** Migration names this Parley knows (its migrations folder). */
+  knownMigrations: string[];
+  /** Brings the live schema up to date after the swap. */
+  migrate: () => Promise<string[]>;
+  progress?: (line: string) => void;
+  now?: () => Date;
+  /** A drill: restore into a scratch database, check it, drop it; nothing live changes. */
+  drill?: boolean;
+}
+
+export interface RestoreReport {
+  manifest: Manifest;
+  rollbackDatabase: string;
+  rollbackFiles: string | null;
+  tables: number;
+  rows: number;
+  files: number;
+  migrated: string[];
+}
+
+const stampOf = (at: Date) => at.toISOString().replace(/\D/g, '').slice(0, 14);
+
+/** Checks a manifest against this Parley: a newer version or an unknown schema is refused. */
+export function checkCompatible(manifest: Manifest, version: string, known: string[]): void {
+  if (compareVersions(manifest.parleyVersion, version) > 0) {
+    throw new BackupRefusedError(
+      `backup refused: it was made by Parley ${manifest.parleyVersion}, newer than this Parley ${version}. ` +
+        `Upgrade this installation to Parley ${manifest.parleyVersion} or later, then restore again; nothing was changed`,
+    );
+  }
+  const bare = (name: string) => name.replace(/\.(ts|js)$/, '');
+  if (!known.map(bare).includes(bare(manifest.migration))) {
+    throw new BackupRefusedError(
+      `backup refused: its database schema (migration ${manifest.migration}) is unknown to Parley ${version}. ` +
+        'Upgrade to the Parley release that made the backup, then restore again; nothing was changed',
+    );
+  }
+}
+
+export async function restore(options: RestoreOptions): Promise<RestoreReport> {
+  const say = options.progress ?? (() => {});
+  const lock = await takeLock(options.access, 'backup');
+  if (!lock) throw new BackupBusyError();
+  const server = await connect(options.access, null);
+  try {
+    const pending = options.drill ? [] : await rollbackDatabases(server, options.access.database);
+    if (pending.length > 0) {
+      throw new BackupRefusedError(
+        `restore refused: a previous restore awaits confirmation (${pending.join(', ')}). ` +
+          'Run `make restore-confirm` to keep it or `make restore-rollback` to undo it first; nothing was changed',
+      );
+    }
+    say('1/5 checking signature, manifest and every checksum');
+    const keys = {
+      decryptionKey: options.decryptionKey,
+      passphrase: options.passphrase,
+      verificationKeys: options.verificationKeys,
+    };
+    const manifest = await readBackup(options.file, { ...keys, onProgress: progressEvery(say) });
+    checkCompatible(manifest, options.parleyVersion, options.knownMigrations);
+
+    const stamp = stampOf((options.now ?? (() => new Date()))());
+    const kind = options.drill ? 'drill' : 'restore';
+    const staging = `${options.access.database}_${kind}_${stamp}`;
+    const stagingFiles = options.filesDir ? `${options.filesDir}.${kind}-${stamp}` : null;
+    say(`2/5 restoring into staging database ${staging}`);
+    await server.query(
+      `CREATE DATABASE \`${staging}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
+    );
+    let swapped = false;
+    try {
+      const files = await restoreToStaging(options, keys, staging, stagingFiles, say);
+      say('3/5 checking row counts against the manifest');
+      const counts = await countRows(options.access, staging);
+      assertCounts(counts, manifest.tables);
+      const rows = Object.values(counts).reduce((a, b) => a + b, 0);
+      if (options.drill) {
+        const tables = Object.keys(counts).length;
+        return {
+          manifest,
+          rollbackDatabase: '',
+          rollbackFiles: null,
+          tables,
+          rows,
+          files,
+          migrated: [],
+        };
+      }
+      say('4/5 swapping the restored data in');
+      const rollback = `${options.access.database}_rollback_${stamp}`;
+      const rollbackFiles = options.filesDir ? `${options.filesDir}.rollback-${stamp}` : null;
+      await swap(server, options.access.database, staging, rollback);
+      swapped = true;
+      if (options.filesDir && stagingFiles && rollbackFiles) {
+        await moveIfExists(options.filesDir, rollbackFiles);
+        await mkdir(stagingFiles, { recursive: true });
+        await rename(stagingFiles, options.filesDir);
+      }
+      say('5/5 running pending migrations');
+      const migrated = await options.migrate();
+      return {
+        manifest,
+        rollbackDatabase: rollback,
+        rollbackFiles,
+        tables: Object.keys(counts).length,
+        rows,
+        files,
+        migrated,
+      };
+    } finally {
+      await server.query(`DROP DATABASE IF EXISTS \`${staging}\``);
+      if (stagingFiles && !swapped) await rm(stagingFiles, { recursive: true, force: true });
+    }
+  } finally {
+    await server.end();
+    await lock.release();
+  }
+}
+
+async function restoreToStaging(
+  options: RestoreOptions,
+  keys: { decryptionKey: string; passphrase?: string; verificationKeys: string },
+  staging: string,
+  stagingFiles: string | null,
+  say: (line: string) => void,
+): Promise<number> {
+  return withDefaultsFile(options.access, async (defaults) => {
+    const client = spawnClient(defaults, staging);
+    const done = exited(client, 'mariadb');
+    const stdin = client.stdin!;
+    stdin.on('error', () => {}); // the exit status reports the cause
+    let files = 0;
+    try {
+      await readBackup(options.file, {
+        ...keys,
+        onProgress: progressEvery(say),
+        sink: (name) => {
+          if (name.startsWith(DATABASE_PREFIX)) return forwardTo(stdin);
+          if (name.startsWith(FILES_PREFIX) && stagingFiles) {
+            const rel = normalize(name.slice(FILES_PREFIX.length));
+            if (rel.startsWith('..') || rel.startsWith('/')) throw new Error(`unsafe path ${name}`);
+            files++;
+            return lazyFile(join(stagingFiles, rel));
+          }
+          return null;
+        },
+      });
+    } catch (error) {
+      client.kill('SIGKILL');
+      await done.catch(() => {});
+      throw error;
+    }
+    stdin.end();
+    await done;
+    return files;
+  });
+}
+
+function forwardTo(stdin: NodeJS.WritableStream): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      if (stdin.write(chunk)) callback();
+      else stdin.once('drain', () => callback());
+    },
+  });
+}
+
+/** A file writer that creates its folder first. */
+function lazyFile(path: string): Writable {
+  let out: Writable | null = null;
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      const ready: Promise<Writable> = out
+        ? Promise.resolve(out)
+        : mkdir(dirname(path), { recursive: true, mode: 0o700 }).then(
+            () => (out = createWriteStream(path, { mode: 0o600 })),
+          );
+      ready.then(
+        (o) => {
+          if (o.write(chunk)) callback();
+          else o.once('drain', () => callback());
+        },
+        (error: Error) => callback(error),
+      );
+    },
+    final(callback) {
+      if (!out) {
+        void mkdir(dirname(path), { recursive: true, mode: 0o700 })
+          .then(() => {
+            createWriteStream(path, { mode: 0o600 }).end(() => callback());
+          })
+          .catch(callback);
+      } else out.end(() => callback());
+    },
+  });
+}
+
+function assertCounts(actual: Record<string, number>, expected: Record<string, number>): void {
+  const names = new Set([...Object.keys(actual), ...Object.keys(expected)]);
+  for (const name of names) {
+    if (actual[name] !== expected[name]) {
+      throw new BackupRefusedError(
+        `restore refused: table ${name} has ${actual[name] ?? 'no'} rows after restoring, the manifest says ${expected[name] ?? 'none'}; nothing was changed`,
+      );
+    }
+  }
+}
+
+/** One RENAME TABLE statement moves every table at once: atomic for readers and writers. */
+async function swap(server: Connection, live: string, staging: string, rollback: string) {
+  await server.query(
+    `CREATE DATABASE \`${rollback}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
+  );
+  const current = await baseTables(server, live);
+  const restored = await baseTables(server, staging);
+  const moves = [
+    ...current.map((t) => `\`${live}\`.\`${t}\` TO \`${rollback}\`.\`${t}\``),
+    ...restored.map((t) => `\`${staging}\`.\`${t}\` TO \`${live}\`.\`${t}\``),
+  ];
+  await server.query(`RENAME TABLE ${moves.join(', ')}`);
+}
+
+export async function rollbackDatabases(server: Connection, live: string): Promise<string[]> {
+  const [rows] = await server.query('SHOW DATABASES');
+  const prefix = `${live}_rollback_`;
+  return (rows as { Database: string }[])
+    .map((r) => r.Database)
+    .filter((name) => name.startsWith(prefix) && /^\d{14}$/.test(name.slice(prefix.length)))
+    .sort();
+}
+
+/** `make restore-confirm`: keeps the restored data and drops the rollback point. */
+export async function confirmRestore(
+  access: DbAccess,
+  filesDir?: string | null,
+): Promise<string[]> {
+  const server = await connect(access, null);
+  try {
+    const dropped = await rollbackDatabases(server, access.database);
+    for (const name of dropped) await server.query(`DROP DATABASE \`${name}\``);
+    for (const dir of await rollbackDirs(filesDir)) await rm(dir, { recursive: true, force: true });
+    return dropped;
+  } finally {
+    await server.end();
+  }
+}
+
+/** `make restore-rollback`: puts back the data the last restore replaced. */
+export async function rollbackRestore(
+  access: DbAccess,
+  filesDir?: string | null,
+): Promise<string | null> {
+  const lock = await takeLock(access, 'backup');
+  if (!lock) throw new BackupBusyError();
+  const server = await connect(access, null);
+  try {
+    const rollback = (await rollbackDatabases(server, access.database)).pop();
+    if (!rollback) return null;
+    const discard = `${access.database}_discard_${rollback.slice(-14)}`;
+    await swap(server, access.database, rollback, discard);
+    await server.query(`DROP DATABASE \`${rollback}\``);
+    await server.query(`DROP DATABASE \`${discard}\``);
+    const dir = (await rollbackDirs(filesDir)).pop();
+    if (filesDir && dir) {
+      await rm(filesDir, { recursive: true, force: true });
+      await rename(dir, filesDir);
+    }
+    return rollback;
+  } finally {
+    await server.end();
+    await lock.release();
+  }
+}
+
+async function rollbackDirs(filesDir?: string | null): Promise<string[]> {
+  if (!filesDir) return [];
+  const parent = dirname(filesDir);
+  const base = filesDir.slice(parent.length + 1);
+  const names = await readdir(parent).catch(() => [] as string[]);
+  return names
+    .filter((n) => n.startsWith(`${base}.rollback-`))
+    .sort()
+    .map((n) => join(parent, n));
+}
+
+async function moveIfExists(from: string, to: string): Promise<void> {
+  try {
+    await stat(from);
+  } catch {
+    return;
+  }
+  await rename(from, to);
+}
+
+function progressEvery(say: (line: string) => void): (bytes: number) => void {
+  let next = 0;
+  return (bytes) => {
+    if (bytes >= next) {
+      say(`   ${(bytes / 1048576).toFixed(1)} MiB read`);
+      next = bytes + 64 * 1048576;
+    }
+  };
+}

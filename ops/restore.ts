@@ -1,0 +1,123 @@
+// `make restore BACKUP=<file> KEY=<IT private key file>`: restores a backup into a staging
+// database, checks it, swaps it in and keeps the replaced data until `make restore-confirm`
+// (or `make restore-rollback`). The private key is read for this run only, never stored; a
+// passphrase-protected key reads its passphrase from the file named by KEY_PASSPHRASE_FILE.
+// `--confirm` / `--rollback` finish a restore.
+import { readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { loadConfigOrExit } from '../config/load.ts';
+import { migrationsDir, openDb } from '../app/storage/db.ts';
+import { auditLog } from '../app/domain/audit/auditLog.ts';
+import { dbAccess, parleyVersion } from '../backup/backupJob.ts';
+import { confirmRestore, restore, rollbackRestore } from '../backup/restore.ts';
+
+const config = loadConfigOrExit();
+const access = dbAccess(config);
+const filesDir = config.env.PARLEY_FILES_DIR;
+const system = { kind: 'system' as const, label: 'restore' };
+
+async function audited(action: string, details: Record<string, unknown>): Promise<void> {
+  const db = openDb(config);
+  try {
+    await auditLog(db).record({ actor: system, action, outcome: 'success', details });
+  } finally {
+    await db.destroy();
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--confirm')) {
+    const dropped = await confirmRestore(access, filesDir);
+    console.log(
+      dropped.length
+        ? `restore confirmed; dropped rollback point ${dropped.join(', ')}`
+        : 'no restore awaits confirmation',
+    );
+    if (dropped.length) await audited('restore.confirm', { dropped: dropped.length });
+    return;
+  }
+  if (process.argv.includes('--rollback')) {
+    const back = await rollbackRestore(access, filesDir);
+    console.log(
+      back
+        ? `rolled back: the data from before the restore is live again (${back})`
+        : 'no restore to roll back',
+    );
+    if (back) await audited('restore.rollback', { from: back });
+    return;
+  }
+  const file = process.env.BACKUP;
+  const keyFile = process.env.KEY;
+  if (!file || !keyFile) {
+    console.error(
+      'usage: make restore BACKUP=<backup file> KEY=<IT private key file> [KEY_PASSPHRASE_FILE=<file>]',
+    );
+    process.exitCode = 64;
+    return;
+  }
+  const passFile = process.env.KEY_PASSPHRASE_FILE || undefined;
+  const signingKeyFile =
+    process.env.SIGNING_PUBLIC_KEY || config.env.PARLEY_BACKUP_SIGNING_KEY_FILE;
+  if (!signingKeyFile) {
+    console.error(
+      'set SIGNING_PUBLIC_KEY=<appliance signing public key> or PARLEY_BACKUP_SIGNING_KEY_FILE',
+    );
+    process.exitCode = 64;
+    return;
+  }
+  const verificationKeys = await signingPublicKey(signingKeyFile);
+  const report = await restore({
+    access,
+    file,
+    decryptionKey: await readFile(keyFile, 'utf8'),
+    ...(passFile ? { passphrase: (await readFile(passFile, 'utf8')).trim() } : {}),
+    verificationKeys,
+    filesDir,
+    parleyVersion,
+    knownMigrations: readdirSync(migrationsDir).filter((n) => n.endsWith('.ts')),
+    migrate: async () => {
+      const db = openDb(config);
+      try {
+        const [, names] = (await db.migrate.latest()) as [number, string[]];
+        return names;
+      } finally {
+        await db.destroy();
+      }
+    },
+    progress: (line) => console.log(line),
+  });
+  await audited('restore.swap', {
+    backup: report.manifest.createdAt,
+    tables: report.tables,
+    rows: report.rows,
+    files: report.files,
+    migrated: report.migrated.length,
+  });
+  console.log(
+    `restored the backup of ${report.manifest.createdAt} (Parley ${report.manifest.parleyVersion}):`,
+  );
+  console.log(
+    `  ${report.tables} tables, ${report.rows} rows, ${report.files} files; ${report.migrated.length} migration(s) applied`,
+  );
+  console.log(
+    `  the replaced data is kept in database ${report.rollbackDatabase}${report.rollbackFiles ? ` and ${report.rollbackFiles}` : ''}`,
+  );
+  console.log(
+    '  check Parley, then run `make restore-confirm` to keep this, or `make restore-rollback` to undo it',
+  );
+}
+
+/** The signing key's public half: accepts a public key file or the appliance's private key file. */
+async function signingPublicKey(path: string): Promise<string> {
+  const text = await readFile(path, 'utf8');
+  if (!text.includes('PRIVATE KEY BLOCK')) return text;
+  const openpgp = await import('openpgp');
+  return (await openpgp.readPrivateKey({ armoredKey: text })).toPublic().armor();
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error((error as Error).message.split('\n')[0]);
+  process.exitCode = 1;
+}
