@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { maskCardNumbers } from './domain/masking/cardNumbers.ts';
 
 export type { Logger };
 
@@ -15,6 +16,15 @@ const redact = [
   'headers.cookie',
   'headers.authorization',
   'res.headers["set-cookie"]',
+  // Issue 6: session ids, CSRF tokens and secure-form payloads never reach a log line.
+  'sessionId',
+  '*.sessionId',
+  'csrf',
+  '*.csrf',
+  'ciphertext',
+  '*.ciphertext',
+  'body',
+  '*.body',
 ];
 
 export function createLogger(
@@ -30,6 +40,8 @@ export function createLogger(
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      // Whatever a line carries, a card number in it is masked before it is written (issue 6).
+      hooks: { streamWrite: (line) => maskCardNumbers(line).text },
     },
     destination,
   );

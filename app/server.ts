@@ -3,8 +3,13 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/load.ts';
 import { auditLog } from './domain/audit/auditLog.ts';
+import { auditForwarding } from './domain/audit/syslog.ts';
 import { agentSessions } from './domain/agentSessions.ts';
+import { refuseSignInFrom } from './domain/ipRules/enforce.ts';
+import { signinServices } from './domain/signin/index.ts';
 import { chatService } from './domain/chats.ts';
+import { fileService } from './domain/files/files.ts';
+import { ipRulesService } from './domain/ipRules/ipRules.ts';
 import { passwordHasher } from './domain/passwords.ts';
 import { visitorTokens } from './domain/visitorTokens.ts';
 import { createHttpApp } from './http/app.ts';
@@ -16,6 +21,7 @@ import { socketDelivery } from './socket/delivery.ts';
 import {
   attachSocketHandlers,
   createSocketServer,
+  disconnectAgent,
   disconnectSession,
   type SocketServer,
 } from './socket/server.ts';
@@ -36,22 +42,41 @@ export function buildServices(config: Config, log: Logger, db: Db = openDb(confi
     timeCost: env.PARLEY_ARGON2_ITERATIONS,
     parallelism: env.PARLEY_ARGON2_PARALLELISM,
   });
+  const audit = auditLog(db, { sink: auditForwarding(env, log), log });
+  const sessions = agentSessions(db, hasher, {
+    idleMinutes: env.PARLEY_SESSION_IDLE_MINUTES,
+    absoluteHours: env.PARLEY_SESSION_ABSOLUTE_HOURS,
+  });
+  const chats = chatService(db, socketDelivery(sockets.visitors, sockets.agents), undefined, audit);
   const services: Services = {
     config,
     db,
     log,
-    sessions: agentSessions(db, hasher, {
-      idleMinutes: env.PARLEY_SESSION_IDLE_MINUTES,
-      absoluteHours: env.PARLEY_SESSION_ABSOLUTE_HOURS,
+    sessions,
+    ...signinServices({
+      config,
+      db,
+      sessions,
+      audit,
+      checkAddress: (attempt) => refuseSignInFrom({ ipRules: services.ipRules, audit }, attempt),
     }),
     visitorTokens: visitorTokens(config.secretKey, env.PARLEY_VISITOR_TOKEN_DAYS),
-    chats: chatService(db, socketDelivery(sockets.visitors, sockets.agents)),
-    audit: auditLog(db),
+    chats,
+    files: fileService({ config, db, audit, chats }),
+    audit,
+    ipRules: ipRulesService(db, audit),
     clamd: clamdClient(env.PARLEY_CLAMD_HOST, env.PARLEY_CLAMD_PORT, env.PARLEY_CLAMD_TIMEOUT_MS),
     disconnectAgentSession: (sessionHash, reason) =>
       disconnectSession(sockets, sessionHash, reason),
+    passwords: hasher,
+    disconnectAgent: (agentId, reason, ended) => disconnectAgent(sockets, agentId, reason, ended),
   };
   return { services, sockets, hasher };
+}
+
+function requireTls(config: Config): { cert: Buffer; key: Buffer } {
+  if (!config.tls) throw new Error('the app needs PARLEY_TLS_CERT_FILE and PARLEY_TLS_KEY_FILE');
+  return config.tls;
 }
 
 const listen = (server: HttpServer | HttpsServer, port: number, host: string) =>
@@ -66,7 +91,7 @@ export async function startParley(config: Config, log: Logger, db?: Db): Promise
   const { services, sockets } = buildServices(config, log, db);
   const handler = createHttpApp(services).callback();
   const https = createHttpsServer(
-    { cert: config.tls.cert, key: config.tls.key, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' },
+    { ...requireTls(config), minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' },
     (req, res) => void handler(req, res),
   );
   attachSocketHandlers(sockets, services, https);
@@ -93,6 +118,7 @@ export async function startParley(config: Config, log: Logger, db?: Db): Promise
       await sockets.io.close(); // also closes the HTTPS server
       https.closeAllConnections();
       if (redirect) await new Promise((resolve) => redirect.close(resolve));
+      await services.audit.close();
       await services.db.destroy();
     },
   };

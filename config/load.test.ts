@@ -76,6 +76,16 @@ describe('configuration', () => {
     ]);
   });
 
+  it('requires the TLS files for the app only', () => {
+    const { PARLEY_TLS_CERT_FILE: _cert, PARLEY_TLS_KEY_FILE: _key, ...withoutTls } = valid;
+    expect(problems(withoutTls)).toEqual([
+      'PARLEY_TLS_CERT_FILE: is required but not set (the app serves HTTPS)',
+      'PARLEY_TLS_KEY_FILE: is required but not set (the app serves HTTPS)',
+    ]);
+    expect(loadConfig(withoutTls, { process: 'worker' }).tls).toBeNull();
+    expect(loadConfig(valid, { process: 'worker' }).tls?.cert.toString()).toBe('CERT');
+  });
+
   it('documents every setting of the schema in config/example.env, and nothing else', () => {
     const documented = Object.keys(
       parseEnv(readFileSync(new URL('./example.env', import.meta.url), 'utf8')),

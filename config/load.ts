@@ -6,7 +6,8 @@ export interface Config {
   publicOrigin: string;
   dbPassword: string;
   secretKey: Buffer;
-  tls: { cert: Buffer; key: Buffer };
+  /** The certificate and key; null for processes that serve no HTTPS (worker, ops commands). */
+  tls: { cert: Buffer; key: Buffer } | null;
 }
 
 export class ConfigError extends Error {
@@ -29,8 +30,16 @@ function readSecretFile(variable: string, path: string, problems: string[]): Buf
   }
 }
 
+export interface LoadOptions {
+  /** Which process is starting: only the app needs the TLS certificate and key. */
+  process?: 'app' | 'worker' | 'ops';
+}
+
 /** Validates the environment, reads every secret file, and reports all problems at once. */
-export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(
+  source: NodeJS.ProcessEnv = process.env,
+  options: LoadOptions = {},
+): Config {
   const parsed = envSchema.safeParse(source);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
@@ -53,22 +62,38 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (secretKey.length > 0 && secretKey.length < 32) {
     problems.push('PARLEY_SECRET_KEY_FILE: the key must be at least 32 bytes');
   }
-  const cert = readSecretFile('PARLEY_TLS_CERT_FILE', env.PARLEY_TLS_CERT_FILE, problems);
-  const key = readSecretFile('PARLEY_TLS_KEY_FILE', env.PARLEY_TLS_KEY_FILE, problems);
+  const tls = readTls(env, (options.process ?? 'app') === 'app', problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     env,
     publicOrigin: new URL(env.PARLEY_PUBLIC_URL).origin,
     dbPassword,
     secretKey,
-    tls: { cert, key },
+    tls,
+  };
+}
+
+function readTls(env: Env, required: boolean, problems: string[]): Config['tls'] {
+  const certFile = env.PARLEY_TLS_CERT_FILE;
+  const keyFile = env.PARLEY_TLS_KEY_FILE;
+  if (!required && !certFile && !keyFile) return null;
+  for (const [variable, value] of [
+    ['PARLEY_TLS_CERT_FILE', certFile],
+    ['PARLEY_TLS_KEY_FILE', keyFile],
+  ] as const) {
+    if (!value) problems.push(`${variable}: is required but not set (the app serves HTTPS)`);
+  }
+  if (!certFile || !keyFile) return null;
+  return {
+    cert: readSecretFile('PARLEY_TLS_CERT_FILE', certFile, problems),
+    key: readSecretFile('PARLEY_TLS_KEY_FILE', keyFile, problems),
   };
 }
 
 /** For process entry points: print one line per problem and exit. */
-export function loadConfigOrExit(): Config {
+export function loadConfigOrExit(options: LoadOptions = {}): Config {
   try {
-    return loadConfig();
+    return loadConfig(process.env, options);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`parley: configuration is invalid\n`);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseCidr } from '../app/domain/ipRules/cidr.ts';
 
 // Every Parley process (app, worker, ops commands) reads this one schema once at start.
 // Secrets are never values here: a `*_FILE` variable names the file that holds them.
@@ -31,6 +32,22 @@ const originList = z
       .filter((item) => item.length > 0),
   )
   .pipe(z.array(origin));
+// Addresses or CIDR ranges, IPv4 or IPv6, comma-separated; each must parse strictly.
+const cidrList = z
+  .string()
+  .default('')
+  .transform((raw) =>
+    raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  )
+  .superRefine((items, ctx) => {
+    for (const item of items) {
+      const parsed = parseCidr(item);
+      if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.problem });
+    }
+  });
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 export const envSchema = z.object({
@@ -40,8 +57,9 @@ export const envSchema = z.object({
   PARLEY_HTTPS_PORT: port.default(8443),
   PARLEY_HTTP_PORT: port.default(8080),
   PARLEY_HTTP_REDIRECT: z.stringbool({ error: 'must be true or false' }).default(true),
-  PARLEY_TLS_CERT_FILE: z.string().min(1),
-  PARLEY_TLS_KEY_FILE: z.string().min(1),
+  // Required by the app (it serves HTTPS); the worker and ops commands need no TLS key.
+  PARLEY_TLS_CERT_FILE: z.string().min(1).optional(),
+  PARLEY_TLS_KEY_FILE: z.string().min(1).optional(),
   PARLEY_WIDGET_ORIGINS: originList,
   PARLEY_UI_DIR: z.string().min(1).default('ui/dist'),
   // Database
@@ -58,6 +76,21 @@ export const envSchema = z.object({
   PARLEY_CLAMD_HOST: z.string().min(1).default('127.0.0.1'),
   PARLEY_CLAMD_PORT: port.default(3310),
   PARLEY_CLAMD_TIMEOUT_MS: positiveInt.default(5000),
+  // Files
+  PARLEY_FILES_DIR: z.string().min(1).default('/var/lib/parley/files'),
+  PARLEY_FILES_MASTER_KEY_FILE: z.string().default(''),
+  PARLEY_FILE_MAX_BYTES: positiveInt.max(1024 * 1024 * 1024).default(25 * 1024 * 1024),
+  PARLEY_FILE_ALLOWED_TYPES: z
+    .string()
+    .default('png,jpg,gif,webp,pdf,txt')
+    .transform((raw) =>
+      raw
+        .split(',')
+        .map((item) => item.trim().toLowerCase())
+        .filter((item) => item.length > 0),
+    )
+    .pipe(z.array(z.string().regex(/^[a-z0-9]{1,10}$/, 'must be file extensions such as png,pdf'))),
+  PARLEY_CLAMD_SCAN_TIMEOUT_MS: positiveInt.default(30000),
   // Sessions and tokens
   PARLEY_SECRET_KEY_FILE: z.string().min(1),
   PARLEY_SESSION_IDLE_MINUTES: positiveInt.default(15),
@@ -66,11 +99,62 @@ export const envSchema = z.object({
   PARLEY_ARGON2_MEMORY_KIB: positiveInt.min(8192).default(19456),
   PARLEY_ARGON2_ITERATIONS: positiveInt.default(2),
   PARLEY_ARGON2_PARALLELISM: positiveInt.default(1),
+  // Sign-in defences
+  PARLEY_SIGNIN_CAPTCHA_AFTER: positiveInt.default(5),
+  PARLEY_SIGNIN_LOCK_AFTER: positiveInt.default(10),
+  PARLEY_SIGNIN_LOCK_MINUTES: positiveInt.default(30),
+  PARLEY_SIGNIN_IP_MAX_FAILURES: positiveInt.default(50),
+  PARLEY_SIGNIN_IP_WINDOW_MINUTES: positiveInt.max(1440).default(15),
+  PARLEY_SIGNIN_CAPTCHA_MAX_NUMBER: positiveInt.min(1000).max(10_000_000).default(100_000),
+  PARLEY_TOTP_ISSUER: z.string().trim().min(1).max(64).default('Parley'),
   // Chat
   PARLEY_MESSAGE_MAX_CHARS: positiveInt.max(20000).default(4000),
   PARLEY_SOCKET_PAYLOAD_MAX_BYTES: positiveInt.max(1_000_000).default(16384),
   // Worker
   PARLEY_SESSION_PURGE_CRON: z.string().min(9).default('*/10 * * * *'),
+  // Backups
+  PARLEY_BACKUP_CRON: z.string().min(9).default('30 2 * * *'),
+  PARLEY_BACKUP_DIR: z.string().min(1).default('/var/lib/parley/backups'),
+  PARLEY_BACKUP_RECIPIENTS_FILE: z.string().default(''),
+  PARLEY_BACKUP_SIGNING_KEY_FILE: z.string().default(''),
+  PARLEY_BACKUP_KEEP_LAST: z.coerce.number().int().min(0).default(7),
+  PARLEY_BACKUP_KEEP_DAILY: z.coerce.number().int().min(0).default(14),
+  PARLEY_BACKUP_KEEP_WEEKLY: z.coerce.number().int().min(0).default(8),
+  PARLEY_BACKUP_KEEP_MONTHLY: z.coerce.number().int().min(0).default(12),
+  PARLEY_BACKUP_KEEP_YEARLY: z.coerce.number().int().min(0).default(3),
+  PARLEY_BACKUP_TARGET_DIR: z.string().default(''),
+  PARLEY_BACKUP_SFTP_HOST: z.string().default(''),
+  PARLEY_BACKUP_SFTP_PORT: port.default(22),
+  PARLEY_BACKUP_SFTP_USER: z.string().default(''),
+  PARLEY_BACKUP_SFTP_KEY_FILE: z.string().default(''),
+  PARLEY_BACKUP_SFTP_HOST_KEY: z
+    .string()
+    .regex(/^$|^SHA256:[A-Za-z0-9+/]{43}$/, 'must be a fingerprint like SHA256:… (ssh-keygen -lf)')
+    .default(''),
+  PARLEY_BACKUP_SFTP_PATH: z.string().default('.'),
+  PARLEY_BACKUP_OFFSITE_ATTEMPTS: positiveInt.max(20).default(5),
+  PARLEY_BACKUP_DRILL_CRON: z.string().min(9).default('0 4 * * 0'),
+  PARLEY_BACKUP_DRILL_KEY_FILE: z.string().default(''),
+  // Data retention
+  PARLEY_RETENTION_CRON: z.string().min(9).default('15 3 * * *'),
+  PARLEY_RETENTION_DAYS: z.coerce.number().int().min(0).default(0),
+  PARLEY_RETENTION_VISITOR_DAYS: z.coerce.number().int().min(0).default(0),
+  PARLEY_RETENTION_BATCH: positiveInt.max(10000).default(500),
+  // Network
+  PARLEY_TRUSTED_PROXIES: cidrList,
+  // Audit
+  PARLEY_AUDIT_SYSLOG: z
+    .string()
+    .trim()
+    .regex(
+      /^$|^(udp|tcp):\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([1-9]\d{0,3}|[1-5]\d{4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5])$/,
+      'must be empty, or udp://host:port or tcp://host:port',
+    )
+    .default(''),
+  PARLEY_AUDIT_SYSLOG_APP_NAME: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,48}$/, 'must be 1 to 48 printable ASCII characters, no spaces')
+    .default('parley'),
   // Logging
   PARLEY_LOG_LEVEL: logLevel.default('info'),
 });

@@ -22,7 +22,7 @@ if (!email.success) {
   process.exit(64);
 }
 
-const config = loadConfigOrExit();
+const config = loadConfigOrExit({ process: 'ops' });
 const db = openDb(config);
 const agents = agentsRepo(db);
 try {

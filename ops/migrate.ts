@@ -2,7 +2,7 @@
 import { loadConfigOrExit } from '../config/load.ts';
 import { openDb } from '../app/storage/db.ts';
 
-const config = loadConfigOrExit();
+const config = loadConfigOrExit({ process: 'ops' });
 const db = openDb(config);
 try {
   if (process.argv.includes('--down')) {

@@ -4,9 +4,16 @@ import type { Grants } from './permissions/policy.ts';
 import { chatsRepo, type ChatRow } from '../storage/chats.ts';
 import type { Db } from '../storage/db.ts';
 import { messagesRepo } from '../storage/messages.ts';
-import { messageWriter, type LockedChat, type MessageWriter } from '../storage/messageWriter.ts';
+import {
+  messageWriter,
+  type AppendRequest,
+  type LockedChat,
+  type MessageWriter,
+} from '../storage/messageWriter.ts';
 import { visitorsRepo } from '../storage/visitors.ts';
+import type { AuditLog } from './audit/auditLog.ts';
 import { errors } from './errors.ts';
+import { cardMasking } from './masking/policy.ts';
 import { presentChat, presentMessage, presentQueue } from './presenters.ts';
 
 /** What the chat domain tells the transport to deliver; it knows nothing of sockets. */
@@ -20,7 +27,14 @@ export interface ChatEvents {
 export type Participants = Pick<ChatRow, 'visitor_id' | 'agent_id'>;
 
 export type Participant =
-  { kind: 'visitor'; visitorId: string } | { kind: 'agent'; agent: AgentRow; grants: Grants };
+  | { kind: 'visitor'; visitorId: string }
+  | {
+      kind: 'agent';
+      agent: AgentRow;
+      grants: Grants;
+      /** Where the agent acts from, for the audit log. */
+      source?: { ip: string; userAgent: string };
+    };
 
 const SYNC_PAGE = 500;
 
@@ -43,10 +57,16 @@ function mayWrite(who: Participant) {
   };
 }
 
-export function chatService(db: Db, events: ChatEvents, writer: MessageWriter = messageWriter(db)) {
+export function chatService(
+  db: Db,
+  events: ChatEvents,
+  writer: MessageWriter = messageWriter(db),
+  audit?: AuditLog,
+) {
   const chats = chatsRepo(db);
   const messages = messagesRepo(db);
   const visitors = visitorsRepo(db);
+  const masking = cardMasking(db);
 
   async function view(chat: ChatRow): Promise<ChatView> {
     if (chat.status !== 'queued') return presentChat(chat);
@@ -83,6 +103,33 @@ export function chatService(db: Db, events: ChatEvents, writer: MessageWriter = 
     throw errors.chatNotFound();
   }
 
+  /** An agent's change to a chat, recorded in the audit log in the same transaction (or as a failure). */
+  async function audited(
+    who: Participant,
+    chat: ChatRow,
+    action: 'chat.accept' | 'chat.end',
+    change: (repo: ReturnType<typeof chatsRepo>) => Promise<boolean>,
+    details: { changed: Record<string, unknown>; failure: string },
+  ): Promise<boolean> {
+    if (!audit || who.kind !== 'agent') return change(chats);
+    const entry = {
+      actor: { kind: 'agent' as const, id: who.agent.id, label: who.agent.email },
+      action,
+      target: { kind: 'chat', id: chat.id },
+      departmentId: chat.department_id,
+      ip: who.source?.ip,
+      userAgent: who.source?.userAgent,
+    };
+    const done = await db.transaction(async (trx) => {
+      if (!(await change(chatsRepo(trx)))) return false;
+      await audit.record({ ...entry, outcome: 'success', details: details.changed }, trx);
+      return true;
+    });
+    if (!done)
+      await audit.record({ ...entry, outcome: 'failure', details: { reason: details.failure } });
+    return done;
+  }
+
   return {
     authorize,
     view,
@@ -90,7 +137,15 @@ export function chatService(db: Db, events: ChatEvents, writer: MessageWriter = 
     queue: async (who: Participant & { kind: 'agent' }) =>
       presentQueue(await chats.queued()).filter((entry) => mayAcceptFrom(who.grants, entry)),
 
-    async start(visitorId: string, form: { name?: string; email?: string; question?: string }) {
+    async start(visitorId: string, typed: { name?: string; email?: string; question?: string }) {
+      // Card numbers are masked before anything is stored or delivered (issue 6).
+      const masked = async (text?: string) =>
+        text === undefined ? undefined : (await masking.inDepartment(null, text)).text;
+      const form = {
+        name: await masked(typed.name),
+        email: await masked(typed.email),
+        question: await masked(typed.question),
+      };
       await visitors.ensure(visitorId);
       const open = await chats.forVisitor(visitorId, ['queued', 'active']);
       if (open.length > 0) throw errors.chatAlreadyOpen();
@@ -131,7 +186,8 @@ export function chatService(db: Db, events: ChatEvents, writer: MessageWriter = 
       return { chat: await view(chat), messages: rows.map(presentMessage) };
     },
 
-    async send(who: Participant, chatId: number, clientId: string, body: string) {
+    async send(who: Participant, chatId: number, clientId: string, typed: string) {
+      const body = (await masking.inChat(chatId, typed)).text; // before storage, broadcast, logs
       // Authorized against the chat row as it is under the write lock, not as it was a moment ago.
       const { row, created, chat } = await writer.append({
         chatId,
@@ -147,10 +203,79 @@ export function chatService(db: Db, events: ChatEvents, writer: MessageWriter = 
       return message;
     },
 
+    /** Refuses (throws) unless this participant may add a message to the chat now; for uploads. */
+    async checkWrite(who: Participant, chatId: number): Promise<ChatRow> {
+      const chat = await chats.byId(chatId);
+      const refused = mayWrite(who)(chat);
+      if (refused || !chat) throw refused ?? errors.chatNotFound();
+      return chat;
+    },
+
+    /** A message sharing a stored file: its body is the file's name; checked like any message. */
+    async shareFile(
+      who: Participant,
+      chatId: number,
+      clientId: string,
+      file: { id: number; name: string; size: number; type: string },
+    ) {
+      const { row, created, chat } = await writer.append({
+        chatId,
+        clientId,
+        author: who.kind,
+        authorAgentId: who.kind === 'agent' ? who.agent.id : null,
+        authorName: who.kind === 'agent' ? who.agent.name : null,
+        body: file.name,
+        file,
+        check: mayWrite(who),
+      });
+      const message = presentMessage(row);
+      if (created) events.messageAdded(chat, message);
+      return message;
+    },
+
+    /** A system line in a chat that has not ended (e.g. "a file was blocked by the virus scanner"). */
+    async notice(chatId: number, clientId: string, body: string) {
+      const { row, created, chat } = await writer.append({
+        chatId,
+        clientId,
+        author: 'system',
+        authorAgentId: null,
+        authorName: null,
+        body,
+        check: (locked) =>
+          !locked ? errors.chatNotFound() : locked.status === 'ended' ? errors.chatEnded() : null,
+      });
+      const message = presentMessage(row);
+      if (created) events.messageAdded(chat, message);
+      return message;
+    },
+
+    /** A system line in the transcript (e.g. "a secure form was requested"), delivered like a message. */
+    async note(chatId: number, clientId: string, body: string, check: AppendRequest['check']) {
+      const appended = await writer.append({
+        chatId,
+        clientId,
+        author: 'system',
+        authorAgentId: null,
+        authorName: null,
+        body,
+        check,
+      });
+      const message = presentMessage(appended.row);
+      if (appended.created) events.messageAdded(appended.chat, message);
+      return message;
+    },
+
     async accept(who: Participant & { kind: 'agent' }, chatId: number) {
       const chat = await authorize(who, chatId);
-      if (chat.status !== 'queued' || !(await chats.accept(chat.id, who.agent.id)))
-        throw errors.chatNotQueued();
+      const done = await audited(
+        who,
+        chat,
+        'chat.accept',
+        async (repo) => chat.status === 'queued' && repo.accept(chat.id, who.agent.id),
+        { changed: { status: ['queued', 'active'] }, failure: 'not_queued' },
+      );
+      if (!done) throw errors.chatNotQueued();
       const accepted = await reload(chat.id);
       const acceptedView = await view(accepted);
       events.chatChanged(accepted, acceptedView);
@@ -163,7 +288,11 @@ export function chatService(db: Db, events: ChatEvents, writer: MessageWriter = 
       if (who.kind === 'agent' && chat.agent_id !== who.agent.id) {
         throw errors.forbidden('end a chat you have not accepted');
       }
-      if (!(await chats.end(chat.id, who.kind))) throw errors.chatEnded();
+      const done = await audited(who, chat, 'chat.end', (repo) => repo.end(chat.id, who.kind), {
+        changed: { status: [chat.status, 'ended'] },
+        failure: 'already_ended',
+      });
+      if (!done) throw errors.chatEnded();
       const ended = await reload(chat.id);
       const endedView = presentChat(ended);
       events.chatChanged(ended, endedView);

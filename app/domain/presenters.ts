@@ -32,6 +32,17 @@ export function presentMessage(row: MessageRow): MessageView {
     authorName: row.author_kind === 'system' ? null : row.author_name,
     body: row.body,
     createdAt: row.created_at.toISOString(),
+    ...(row.file_id != null && row.file_name != null
+      ? {
+          file: {
+            id: Number(row.file_id),
+            name: row.file_name,
+            size: Number(row.file_size),
+            type: row.file_type ?? 'application/octet-stream',
+            scan: 'clean' as const,
+          },
+        }
+      : {}),
   };
 }
 

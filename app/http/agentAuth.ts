@@ -1,5 +1,6 @@
 import type { Next } from 'koa';
 import { errors } from '../domain/errors.ts';
+import { requireAllowedAddress } from '../domain/ipRules/enforce.ts';
 import type { ParleyContext, Services } from './context.ts';
 
 // `__Host-` binds the cookie to this exact origin over HTTPS: no Domain, Path=/, Secure.
@@ -20,12 +21,66 @@ export function sessionCookieOptions() {
 /** Requires a signed-in agent; the session comes from the server-side store, never from the cookie alone. */
 export function requireAgent(services: Services) {
   return async (ctx: ParleyContext, next: Next) => {
-    const signedIn = await services.sessions.resolve(ctx.cookies.get(SESSION_COOKIE));
+    const signedIn = await services.sessions.resolve(ctx.cookies.get(SESSION_COOKIE), {
+      allowRestricted: true,
+    });
     if (!signedIn) throw errors.unauthenticated();
+    // A session used from an address its agent may not use is ended, not just refused.
+    await requireAllowedAddress(services, {
+      ...signedIn,
+      ip: ctx.state.clientIp,
+      userAgent: ctx.get('User-Agent'),
+      via: 'http',
+    });
+    if (signedIn.restriction && !allowedWhileRestricted.has(routeKeyOf(ctx))) {
+      throw errors.totpEnrollmentRequired();
+    }
     ctx.state.agent = signedIn.agent;
     ctx.state.sessionHash = signedIn.sessionHash;
     await next();
   };
+}
+
+/**
+ * Routes a restricted session (role requires TOTP, not yet enrolled) may use: its own session,
+ * the TOTP enrolment, and the password change. Everything else answers `totp_enrollment_required`.
+ */
+const allowedWhileRestricted = new Set<string>([
+  'GET /api/agent/password',
+  'POST /api/agent/password',
+]);
+
+export function allowWhileRestricted(method: string, path: string): void {
+  allowedWhileRestricted.add(`${method.toUpperCase()} ${path}`);
+}
+
+const routeKeyOf = (ctx: ParleyContext) => `${ctx.method} ${String(ctx._matchedRoute ?? ctx.path)}`;
+
+/**
+ * Gives the signed-in agent a new session id, for a privilege change (TOTP enrolled, password
+ * changed): the old id stops working and the cookie carries the new one. The agent's sockets
+ * reconnect, so they run on the new session too. Call it from a signedIn route.
+ */
+export async function rotateSession(ctx: ParleyContext, services: Services): Promise<void> {
+  const agent = ctx.state.agent!;
+  const fresh = await services.sessions.rotate(ctx.state.sessionHash!, {
+    ip: ctx.ip,
+    userAgent: ctx.get('User-Agent'),
+  });
+  if (!fresh) throw errors.unauthenticated();
+  ctx.cookies.set(SESSION_COOKIE, fresh.sessionId, sessionCookieOptions());
+  ctx.state.sessionHash = fresh.sessionHash;
+  // Once the browser has the new cookie: a socket that reconnected earlier would present the old one.
+  ctx.res.once('finish', () => {
+    setTimeout(() => services.disconnectAgent(agent.id, 'session_rotated', false), 250).unref();
+  });
+}
+
+/** The sign-in waiting for its TOTP code: a cookie of its own, never accepted as a session. */
+export const PENDING_SIGNIN_COOKIE = '__Host-parley_signin';
+
+export function clearCookie(ctx: ParleyContext, name: string): void {
+  ctx.cookies.set(name, '', { ...sessionCookieOptions(), expires: new Date(0) });
 }
 
 /**

@@ -1,13 +1,22 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import Koa from 'koa';
+import { clientAddressMiddleware, trustedProxies } from './clientAddress.ts';
 import type { ParleyState, Services } from './context.ts';
 import { errorHandler } from './errorHandler.ts';
+import { accountRoutes } from './routes/agents/accounts.ts';
 import { agentSessionRoutes } from './routes/agentSession/agentSession.routes.ts';
+import { auditRoutes } from './routes/audit/audit.routes.ts';
+import { cardMaskingRoutes } from './routes/cardMasking/cardMasking.routes.ts';
 import { declare } from './route.ts';
+import { fileRoutes } from './routes/files/files.routes.ts';
 import { healthRoutes } from './routes/health/health.routes.ts';
+import { ipRuleRoutes } from './routes/ipRules/ipRules.routes.ts';
 import { transcriptRoutes } from './routes/transcripts/transcripts.routes.ts';
 import { visitorRoutes } from './routes/visitors/visitors.routes.ts';
+import { sessionRoutes } from './routes/sessions/sessions.routes.ts';
+import { signinRoutes } from './routes/signin/signin.routes.ts';
+import { totpRoutes } from './routes/totp/totp.routes.ts';
 import { securityHeaders } from './securityHeaders.ts';
 import { defaultUiDir, staticUi } from './staticUi.ts';
 
@@ -22,9 +31,18 @@ export function createHttpApp(services: Services): Koa<ParleyState> {
   healthRoutes(routes, services);
   visitorRoutes(routes, services);
   agentSessionRoutes(routes, services);
+  totpRoutes(routes, services);
+  sessionRoutes(routes, services);
+  signinRoutes(routes, services);
   transcriptRoutes(routes, services);
+  accountRoutes(routes, services);
+  auditRoutes(routes, services);
+  ipRuleRoutes(routes, services);
+  fileRoutes(routes, services);
+  cardMaskingRoutes(routes, services);
 
   app.use(errorHandler(services.log));
+  app.use(clientAddressMiddleware(trustedProxies(services.config.env.PARLEY_TRUSTED_PROXIES)));
   app.use(securityHeaders());
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', encoding: 'utf-8' }));
   app.use(router.routes());

@@ -1,13 +1,18 @@
 import type { Router, RouterContext } from '@koa/router';
 import type { Config } from '../../config/load.ts';
 import type { AgentSessions } from '../domain/agentSessions.ts';
+import type { Signin } from '../domain/signin/index.ts';
+import type { TotpService } from '../domain/totp/totp.ts';
 import type { ChatService } from '../domain/chats.ts';
 import type { VisitorTokens } from '../domain/visitorTokens.ts';
 import type { Logger } from '../log.ts';
 import type { Grants } from '../domain/permissions/policy.ts';
 import type { AuditLog } from '../domain/audit/auditLog.ts';
+import type { PasswordHasher } from '../domain/passwords.ts';
+import type { IpRules } from '../domain/ipRules/ipRules.ts';
 import type { AgentRow } from '../storage/agents.ts';
 import type { ClamdClient } from '../storage/clamd.ts';
+import type { FileService } from '../domain/files/files.ts';
 import type { Db } from '../storage/db.ts';
 
 /** Everything the transport layers need, built once at start and passed in. */
@@ -16,20 +21,39 @@ export interface Services {
   db: Db;
   log: Logger;
   sessions: AgentSessions;
+  /** Sign-in steps and their defences (CAPTCHA, lockout, address throttle). */
+  signin: Signin;
+  /** TOTP two-factor: enrolment, codes, recovery codes. */
+  totp: TotpService;
   visitorTokens: VisitorTokens;
   chats: ChatService;
+  /** File transfers in chat, scanned by clamd (issue 5). */
+  files: FileService;
   clamd: ClamdClient;
   audit: AuditLog;
+  /** The IP allow-lists for agent access. */
+  ipRules: IpRules;
   /** Disconnects an agent's open sockets, e.g. at sign-out. */
   disconnectAgentSession(sessionHash: Buffer, reason: string): void;
+  /** argon2id hashing with the configured parameters (account passwords). */
+  passwords: PasswordHasher;
+  /**
+   * Disconnects every socket of one agent. `ended`: their sessions are over (deactivated, password
+   * reset). Otherwise their privileges changed: the console reconnects and the handshake reloads grants.
+   */
+  disconnectAgent(agentId: number, reason: string, ended: boolean): void;
 }
 
 export interface ParleyState {
   requestId: string;
   log: Logger;
+  /** The client's address: the peer, or X-Forwarded-For via trusted proxies (clientAddress.ts). */
+  clientIp: string;
   input: unknown;
   agent?: AgentRow;
   grants?: Grants;
+  /** Set by the 'visitor' requirement from the bearer visitor token. */
+  visitorId?: string;
   sessionHash?: Buffer;
 }
 

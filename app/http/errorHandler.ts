@@ -34,7 +34,8 @@ export function errorHandler(log: Logger) {
       }
       const known = error as ReturnType<typeof errors.internal>;
       ctx.status = known.status;
-      ctx.body = { error: { id: known.id, message: known.message }, requestId };
+      const details = known.details === undefined ? {} : { details: known.details };
+      ctx.body = { error: { id: known.id, message: known.message, ...details }, requestId };
     }
     ctx.state.log.info(
       {

@@ -3,6 +3,8 @@ import type { Requirement } from '../domain/permissions/catalogue.ts';
 import { errors } from '../domain/errors.ts';
 import { loadGrants, meets } from '../domain/permissions/policy.ts';
 import { requireAgent } from './agentAuth.ts';
+import { requireCurrentPassword } from './routes/password/passwordGate.ts';
+import { widgetCors } from './routes/visitors/visitors.routes.ts';
 import type { ParleyRouter, ParleyState, Services } from './context.ts';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'options';
@@ -19,13 +21,23 @@ export const routeKey = (method: string, path: string) => `${method.toUpperCase(
  */
 export function declare(router: ParleyRouter, services: Services) {
   const signedIn = requireAgent(services);
+  const passwordCurrent = requireCurrentPassword(services);
+  const cors = widgetCors(services);
+  // A visitor route: the widget's CORS (which answers preflights), then `Authorization: Bearer <token>`.
+  const visitor: Handler = async (ctx, next) => {
+    const bearer = /^Bearer ([\x21-\x7e]{1,2048})$/.exec(ctx.get('Authorization'));
+    const visitorId = bearer ? services.visitorTokens.verify(bearer[1]) : null;
+    if (!visitorId) throw errors.unauthenticated();
+    ctx.state.visitorId = visitorId;
+    await next();
+  };
   const guard = (requirement: Requirement): Handler[] => {
     if (requirement === 'public') return [];
-    if (requirement === 'visitor')
-      throw new Error('HTTP routes for visitors check their token themselves');
+    if (requirement === 'visitor') return [cors, visitor];
     if (requirement === 'signedIn') return [signedIn];
     return [
       signedIn,
+      passwordCurrent,
       async (ctx, next) => {
         const grants = await loadGrants(services.db, ctx.state.agent!);
         if (!meets(grants, requirement)) throw errors.missingPermission(requirement);

@@ -12,6 +12,23 @@ export interface MessageView {
   authorName: string | null;
   body: string;
   createdAt: string;
+  /** Set when the message shares a file (absent once the file was deleted by retention). */
+  file?: FileView;
+}
+
+/** A file shared in a chat. Only files clamd answered OK for are stored, so `scan` is always clean. */
+export interface FileView {
+  id: number;
+  name: string;
+  size: number;
+  /** The type decided from the content (MIME), e.g. image/png. */
+  type: string;
+  scan: 'clean';
+}
+
+/** POST /api/chats/:chatId/files and /api/visitor/chats/:chatId/files answer with the message. */
+export interface FileUploadResponse {
+  message: MessageView;
 }
 
 export interface ChatView {
@@ -73,11 +90,33 @@ export interface TypingEvent {
   typing: boolean;
 }
 
+// The secure form (issue 6): keys and ciphertext as base64url; the server relays, it cannot decrypt.
+export interface SecureFormRequest {
+  chatId: number;
+  /** The agent console's ephemeral ECDH P-256 public key for this chat (raw, base64url). */
+  publicKey: string;
+}
+export interface SecureFormOffer {
+  chatId: number;
+  formId: string;
+  publicKey: string;
+}
+export interface SecureFormSubmission {
+  chatId: number;
+  formId: string;
+  /** The widget's ephemeral ECDH P-256 public key (raw, base64url). */
+  publicKey: string;
+  /** AES-GCM nonce and ciphertext (base64url). */
+  iv: string;
+  ciphertext: string;
+}
+
 /** Events the server sends to visitor sockets (namespace /visitor). */
 export interface VisitorServerEvents {
   'message:new': (message: MessageView) => void;
   'chat:updated': (chat: ChatView) => void;
   typing: (event: TypingEvent) => void;
+  'secureForm:requested': (offer: SecureFormOffer) => void;
 }
 
 /** Events a visitor socket sends; every one is acknowledged. */
@@ -88,6 +127,8 @@ export interface VisitorClientEvents {
   'message:send': (input: SendInput, ack: AckFn<{ message: MessageView }>) => void;
   typing: (input: TypingInput, ack?: AckFn<Record<string, never>>) => void;
   'chat:end': (input: ChatRef, ack: AckFn<{ chat: ChatView }>) => void;
+  'secureForm:pending': (input: ChatRef, ack: AckFn<{ forms: SecureFormOffer[] }>) => void;
+  'secureForm:submit': (input: SecureFormSubmission, ack: AckFn<Record<string, never>>) => void;
 }
 
 /** Events the server sends to agent sockets (namespace /agent). */
@@ -97,6 +138,7 @@ export interface AgentServerEvents {
   'chat:updated': (chat: ChatView) => void;
   typing: (event: TypingEvent) => void;
   'session:ended': (reason: { id: string; message: string }) => void;
+  'secureForm:submitted': (submission: SecureFormSubmission) => void;
 }
 
 /** Events an agent socket sends; every one is acknowledged. */
@@ -108,6 +150,7 @@ export interface AgentClientEvents {
   'message:send': (input: SendInput, ack: AckFn<{ message: MessageView }>) => void;
   typing: (input: TypingInput, ack?: AckFn<Record<string, never>>) => void;
   'chat:end': (input: ChatRef, ack: AckFn<{ chat: ChatView }>) => void;
+  'secureForm:request': (input: SecureFormRequest, ack: AckFn<{ formId: string }>) => void;
 }
 
 // HTTP API payloads

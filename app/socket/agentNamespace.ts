@@ -2,11 +2,20 @@ import type { Namespace, Socket } from 'socket.io';
 import type { Participant } from '../domain/chats.ts';
 import { errors } from '../domain/errors.ts';
 import { SESSION_COOKIE } from '../http/agentAuth.ts';
+import { clientAddress, trustedProxies } from '../http/clientAddress.ts';
+import {
+  endSessionIfDisallowed,
+  sweepLiveSessions,
+  type SessionUse,
+} from '../domain/ipRules/enforce.ts';
 import type { Services } from '../http/context.ts';
 import type { AgentRow } from '../storage/agents.ts';
+import { describeError } from '../log.ts';
 import { loadGrants, meets, type Grants } from '../domain/permissions/policy.ts';
+import { passwordStatus } from '../domain/passwordPolicy/status.ts';
 import { AGENTS_ROOM, agentRoom, sessionRoom, visitorRoom } from './delivery.ts';
 import { on, rejectUnknownEvents, type HandlerOptions } from './handle.ts';
+import { agentSecureFormEvents } from './secureForm.ts';
 import { chatRefSchema, emptySchema, sendSchema, syncSchema, typingSchema } from './schemas.ts';
 
 const RECHECK_MS = 60_000;
@@ -16,6 +25,8 @@ interface AgentSocketData {
   grants: Grants;
   sessionId: string;
   checkedAt: number;
+  /** The session, and the address this socket came from (for the IP rules). */
+  use: SessionUse;
 }
 
 export function readCookie(header: string | undefined, name: string): string | undefined {
@@ -32,6 +43,14 @@ const refusal = (id: string, message: string) =>
 
 /** /agent: authenticated at the handshake with the same server-side session as HTTP. */
 export function agentNamespace(ns: Namespace, visitors: Namespace, services: Services): void {
+  const trusted = trustedProxies(services.config.env.PARLEY_TRUSTED_PROXIES);
+  // A changed IP rule is applied to every live socket at once, not at its next event.
+  services.ipRules.onChange(() => {
+    const live = [...ns.sockets.values()].map((s) => (s.data as AgentSocketData).use);
+    sweepLiveSessions(services, live.filter(Boolean)).catch((error: unknown) =>
+      services.log.error({ err: describeError(error) }, 'IP rule sweep failed'),
+    );
+  });
   ns.use((socket, next) => {
     const origin = socket.handshake.headers.origin;
     if (origin !== undefined && origin !== services.config.publicOrigin) {
@@ -45,9 +64,27 @@ export function agentNamespace(ns: Namespace, visitors: Namespace, services: Ser
         next(refusal('unauthenticated', errors.unauthenticated().message));
         return;
       }
+      const use: SessionUse = {
+        ...signedIn,
+        ip: clientAddress(
+          socket.handshake.address,
+          socket.handshake.headers['x-forwarded-for'],
+          trusted,
+        ),
+        userAgent: socket.handshake.headers['user-agent'] ?? '',
+        via: 'socket',
+      };
+      if (!(await endSessionIfDisallowed(services, use)).allowed) {
+        next(refusal('ip_not_allowed', errors.ipNotAllowed(use.ip).message));
+        return;
+      }
+      if ((await passwordStatus(services.db, signedIn.agent)) !== 'ok') {
+        next(refusal('password_change_required', errors.passwordChangeRequired().message));
+        return;
+      }
       const grants = await loadGrants(services.db, signedIn.agent);
       const data = socket.data as AgentSocketData;
-      Object.assign(data, { agent: signedIn.agent, grants, sessionId, checkedAt: Date.now() });
+      Object.assign(data, { agent: signedIn.agent, grants, sessionId, checkedAt: Date.now(), use });
       await socket.join([
         agentRoom(signedIn.agent.id),
         sessionRoom(signedIn.sessionHash),
@@ -66,6 +103,8 @@ export function agentNamespace(ns: Namespace, visitors: Namespace, services: Ser
       kind: 'agent',
       agent,
       grants: data.grants,
+      // The socket layer has no request context: the audit log gets the handshake's address.
+      source: { ip: data.use.ip, userAgent: data.use.userAgent },
     });
     const options: HandlerOptions = {
       namespace: '/agent',
@@ -77,7 +116,8 @@ export function agentNamespace(ns: Namespace, visitors: Namespace, services: Ser
       // A socket outlives the HTTP request that opened it: re-check the session now and then.
       async guard() {
         if (Date.now() - data.checkedAt < RECHECK_MS) return;
-        if (!(await services.sessions.resolve(data.sessionId))) {
+        const current = await services.sessions.resolve(data.sessionId);
+        if (!current) {
           socket.emit('session:ended', {
             id: 'unauthenticated',
             message: errors.unauthenticated().message,
@@ -85,6 +125,11 @@ export function agentNamespace(ns: Namespace, visitors: Namespace, services: Ser
           socket.disconnect(true);
           throw errors.unauthenticated();
         }
+        // Ends the session (and this socket) if the rules no longer allow this address.
+        if (
+          !(await endSessionIfDisallowed(services, { ...data.use, agent: current.agent })).allowed
+        )
+          throw errors.ipNotAllowed(data.use.ip);
         data.grants = await loadGrants(services.db, agent);
         data.checkedAt = Date.now();
       },
@@ -125,6 +170,7 @@ export function agentNamespace(ns: Namespace, visitors: Namespace, services: Ser
     on(socket, 'chat:end', 'signedIn', chatRefSchema, options, async (input) => ({
       chat: await chats.end(who(), input.chatId),
     }));
+    agentSecureFormEvents(socket, options, who, services, visitors);
     rejectUnknownEvents(socket);
   });
 }

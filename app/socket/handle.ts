@@ -71,7 +71,8 @@ export function rejectUnknownEvents(socket: Socket): void {
     const last = args.at(-1);
     if (typeof last === 'function') {
       (last as (reply: Ack<never>) => void)(
-        failure(errors.invalidInput(`Unknown event "${String(event).slice(0, 40)}".`)),
+        // Never echoes the event name: it may carry what someone typed (issue 6).
+        failure(errors.invalidInput('Unknown event: this namespace does not handle it.')),
       );
     }
   });

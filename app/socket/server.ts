@@ -2,7 +2,7 @@ import type { Server as HttpsServer } from 'node:https';
 import { Server } from 'socket.io';
 import type { Services } from '../http/context.ts';
 import { agentNamespace } from './agentNamespace.ts';
-import { sessionRoom } from './delivery.ts';
+import { agentRoom, sessionRoom } from './delivery.ts';
 import { visitorNamespace } from './visitorNamespace.ts';
 
 /** The namespaces before the HTTPS server exists: the chat domain needs them to deliver events. */
@@ -44,5 +44,18 @@ export function disconnectSession(
 ): void {
   const room = sockets.agents.in(sessionRoom(sessionHash));
   room.emit('session:ended', { id: reason, message: 'Your session has ended; sign in again.' });
+  room.disconnectSockets(true);
+}
+
+/** Every socket of one agent; `ended` tells the console the session is over, otherwise it reconnects. */
+export function disconnectAgent(
+  sockets: SocketServer,
+  agentId: number,
+  reason: string,
+  ended: boolean,
+): void {
+  const room = sockets.agents.in(agentRoom(agentId));
+  if (ended)
+    room.emit('session:ended', { id: reason, message: 'Your session has ended; sign in again.' });
   room.disconnectSockets(true);
 }

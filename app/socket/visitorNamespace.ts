@@ -5,6 +5,7 @@ import type { Services } from '../http/context.ts';
 import type { Participant } from '../domain/chats.ts';
 import { agentRoom, visitorRoom } from './delivery.ts';
 import { on, rejectUnknownEvents, type HandlerOptions } from './handle.ts';
+import { visitorSecureFormEvents } from './secureForm.ts';
 import {
   chatRefSchema,
   emptySchema,
@@ -76,6 +77,7 @@ export function visitorNamespace(ns: Namespace, agents: Namespace, services: Ser
     on(socket, 'chat:end', 'visitor', chatRefSchema, options, async (input) => ({
       chat: await chats.end(who, input.chatId),
     }));
+    visitorSecureFormEvents(socket, options, visitorId, services, agents);
     rejectUnknownEvents(socket);
   });
 }

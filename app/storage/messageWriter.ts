@@ -1,6 +1,6 @@
 import type { AuthorKind } from '../shared/protocol.ts';
 import type { Db } from './db.ts';
-import { AUTHOR_NAME, type MessageRow } from './messages.ts';
+import { AUTHOR_NAME, FILE_COLUMNS, type MessageRow } from './messages.ts';
 
 /** The chat columns a write is checked against, read under the row lock. */
 export interface LockedChat {
@@ -19,6 +19,8 @@ export interface AppendRequest {
   authorAgentId: number | null;
   authorName: string | null;
   body: string;
+  /** A shared file (already stored): the message points at it. */
+  file?: { id: number; name: string; size: number; type: string };
   /** Returns the error to answer with when this writer may not write to the chat as it now is. */
   check(chat: LockedChat | undefined): Error | null;
 }
@@ -64,9 +66,10 @@ export function messageWriter(db: Db) {
       const existing: MessageRow[] = await trx<MessageRow>('messages')
         .leftJoin('agents', 'agents.id', 'messages.author_agent_id')
         .join('chats', 'chats.id', 'messages.chat_id')
+        .leftJoin('files', 'files.id', 'messages.file_id')
         .whereIn('messages.chat_id', chatIds)
         .whereIn('messages.client_id', [...new Set(batch.map((p) => p.request.clientId))])
-        .select('messages.*', trx.raw(AUTHOR_NAME));
+        .select('messages.*', trx.raw(AUTHOR_NAME), ...FILE_COLUMNS);
       for (const row of existing) stored.set(key(row.chat_id, row.client_id), row);
 
       const inserts: MessageRow[] = [];
@@ -95,6 +98,10 @@ export function messageWriter(db: Db) {
           body: request.body,
           created_at: now,
           author_name: request.author === 'visitor' ? chat.visitor_name : request.authorName,
+          file_id: request.file?.id ?? null,
+          file_name: request.file?.name ?? null,
+          file_size: request.file?.size ?? null,
+          file_type: request.file?.type ?? null,
         };
         stored.set(key(chat.id, request.clientId), row);
         inserts.push(row);
@@ -102,7 +109,16 @@ export function messageWriter(db: Db) {
       }
       if (inserts.length === 0) return;
       await trx('messages').insert(
-        inserts.map(({ id: _id, author_name: _name, ...columns }) => columns),
+        inserts.map(
+          ({
+            id: _id,
+            author_name: _name,
+            file_name: _fileName,
+            file_size: _fileSize,
+            file_type: _fileType,
+            ...columns
+          }) => columns,
+        ),
       );
       const touched = [...new Set(inserts.map((row) => row.chat_id))];
       await trx('chats')

@@ -11,7 +11,19 @@ export interface MessageRow {
   body: string;
   created_at: Date;
   author_name: string | null;
+  file_id: number | null;
+  /** From the join with files (FILE_COLUMNS); null when no file or it was deleted. */
+  file_name?: string | null;
+  file_size?: number | null;
+  file_type?: string | null;
 }
+
+/** The shared file's description, joined from files. */
+export const FILE_COLUMNS = [
+  'files.name as file_name',
+  'files.size as file_size',
+  'files.type as file_type',
+] as const;
 
 /** The agent's name for an agent's message, the name from the pre-chat form for a visitor's. */
 export const AUTHOR_NAME =
@@ -22,7 +34,8 @@ export function messagesRepo(db: Db) {
     db('messages')
       .leftJoin('agents', 'agents.id', 'messages.author_agent_id')
       .join('chats', 'chats.id', 'messages.chat_id')
-      .select('messages.*', db.raw(AUTHOR_NAME));
+      .leftJoin('files', 'files.id', 'messages.file_id')
+      .select('messages.*', db.raw(AUTHOR_NAME), ...FILE_COLUMNS);
   const byClientId = (chatId: number, clientId: string): Promise<MessageRow | undefined> =>
     base().where({ 'messages.chat_id': chatId, 'messages.client_id': clientId }).first();
 

@@ -8,7 +8,7 @@ STATE="$ROOT/.parley"
 LOGDIR="$STATE/logs"
 LOG="$LOGDIR/install-deps.log"
 
-PACKAGES=(mariadb-server mariadb-client clamav-daemon clamdscan clamav-testfiles openssl curl chromium)
+PACKAGES=(mariadb-server mariadb-client clamav-daemon clamdscan clamav-testfiles openssl curl chromium gnupg openssh-server jq)
 
 die() {
   echo "install-deps: $*" >&2

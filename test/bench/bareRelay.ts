@@ -19,7 +19,7 @@ interface Chat {
 type Ack = (reply: unknown) => void;
 
 const config = testConfig();
-const https = createServer({ cert: config.tls.cert, key: config.tls.key, minVersion: 'TLSv1.2' });
+const https = createServer({ ...config.tls!, minVersion: 'TLSv1.2' });
 // The same engine options as Parley's createSocketServer, so only the work per message differs.
 const io = new Server(https, {
   path: '/socket.io',

@@ -6,6 +6,7 @@ import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { repoRoot } from '../harness/config.ts';
 import { startServer, stopAllServers, type Ready } from './child.ts';
+import { fileBench, renderFileBench } from './files.ts';
 import { bareTarget, connectFleet, parleyTarget, type Fleet, type Target } from './clients.ts';
 import { runPhase, type PhaseSpec } from './load.ts';
 import { mariadbPid, probe, usage, type Probe, type Sample } from './probe.ts';
@@ -111,6 +112,8 @@ async function main(): Promise<number> {
   const durationS = Math.round((performance.now() - began) / 100) / 10;
 
   process.stdout.write(`${render([parley, bare], phaseRatios, PHASES)}\n`);
+  const files = await fileBench(); // issue 5: file uploads vs clamdscan alone, and memory
+  process.stdout.write(`\n${renderFileBench(files)}\n`);
   const path = writeJson(`${repoRoot}test-results`, 'bench.json', {
     when: new Date().toISOString(),
     durationS,
@@ -119,6 +122,7 @@ async function main(): Promise<number> {
     parley,
     bare,
     ratios: phaseRatios,
+    files,
   });
   process.stdout.write(`\nwhole run ${durationS} s; figures in ${path}\n`);
   const broken = [...parley.phases, ...bare.phases].some(

@@ -2,13 +2,23 @@ import knex from 'knex';
 import { openDb, type Db } from '../../app/storage/db.ts';
 import type { Config } from '../../config/load.ts';
 import { testConfig } from './config.ts';
+import { up as seedBuiltinRoles } from '../../app/storage/migrations/20261122090100_seed_builtin_roles.ts';
 import { up as seedAgentRoleGrants } from '../../app/storage/migrations/20261122091000_seed_agent_role_grants.ts';
+import { up as seedAuditChainHead } from '../../app/storage/migrations/20261122130050_seed_audit_chain_head.ts';
 
 const TABLES = [
   'messages',
+  'files',
   'chats',
   'visitors',
   'agent_sessions',
+  'signin_attempts',
+  'signin_address_failures',
+  'signin_captcha_spent',
+  'signin_pending',
+  'agent_totp',
+  'agent_recovery_codes',
+  'ip_rules',
   'agent_departments',
   'agent_group_members',
   'permission_grants',
@@ -16,6 +26,10 @@ const TABLES = [
   'departments',
   'agent_groups',
   'audit_events',
+  'audit_chain_head',
+  'settings',
+  'password_history',
+  'roles',
 ];
 
 /** A connection with no database selected, to create and drop databases. */
@@ -58,5 +72,7 @@ export async function truncateAll(db: Db): Promise<void> {
       await trx.raw('SET FOREIGN_KEY_CHECKS = 1');
     }
   });
+  await seedBuiltinRoles(db);
   await seedAgentRoleGrants(db);
+  await seedAuditChainHead(db);
 }

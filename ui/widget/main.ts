@@ -4,9 +4,10 @@ import { findParleyOrigin } from './origin.ts';
 import { VisitorSession } from './visitorSession.svelte.ts';
 import conversationCss from './conversation.css?inline';
 import widgetCss from './widget.css?inline';
+import filesCss from '../shared/files.css?inline';
 
 const HOST_TAG = 'parley-widget';
-const CSS_SOURCES = [widgetCss, conversationCss];
+const CSS_SOURCES = [widgetCss, conversationCss, filesCss];
 // Only set while this script first runs, so it is read before anything asynchronous.
 const script = document.currentScript;
 

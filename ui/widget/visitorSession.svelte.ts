@@ -9,6 +9,8 @@ import type {
 import { request, type EventInput, type EventReply } from '../shared/acks.ts';
 import { Conversation, type ChatChannel } from '../shared/conversation.svelte.ts';
 import { TypingSignal } from '../shared/typingSignal.ts';
+import { VisitorSecureForm } from '../shared/secureFormVisitor.svelte.ts';
+import { maskCardNumbers } from '../../app/domain/masking/cardNumbers.ts';
 import { readItem, writeItem } from './storage.ts';
 import { issueToken, readSavedToken } from './token.ts';
 
@@ -35,6 +37,11 @@ export class VisitorSession {
   /** What the visitor entered last time, to prefill the form for a new chat. */
   details: StartChatInput = $state.raw({});
   readonly typing: TypingSignal;
+  /** The secure form an agent asked for, if any (issue 6). */
+  readonly secureForm = new VisitorSecureForm({
+    pending: (chatId) => this.#request('secureForm:pending', { chatId }),
+    submit: (submission) => this.#request('secureForm:submit', submission),
+  });
   readonly #origin: string;
   readonly #channel: ChatChannel;
   #socket: VisitorSocket | null = null;
@@ -85,7 +92,14 @@ export class VisitorSession {
     writeItem(() => sessionStorage, PANEL_OPEN_KEY, open ? '1' : null);
   }
 
-  async start(input: StartChatInput): Promise<void> {
+  async start(typed: StartChatInput): Promise<void> {
+    // Card numbers are masked here too (defence in depth); the server masks regardless.
+    const masked = (text?: string) => (text === undefined ? undefined : maskCardNumbers(text).text);
+    const input = {
+      name: masked(typed.name),
+      email: masked(typed.email),
+      question: masked(typed.question),
+    };
     this.busy = true;
     this.error = null;
     this.details = input;
@@ -105,11 +119,20 @@ export class VisitorSession {
     }
   }
 
+  /** Where and with which token this visitor uploads and downloads files (issue 5). */
+  fileAccess(): { origin: string; token: string } | null {
+    return this.#token ? { origin: this.#origin, token: this.#token } : null;
+  }
+
   send(body: string): void {
     const conversation = this.conversation;
     if (!conversation) return;
     this.typing.stop();
-    const pending = conversation.compose(body, 'visitor', conversation.chat.visitorName);
+    const pending = conversation.compose(
+      maskCardNumbers(body).text,
+      'visitor',
+      conversation.chat.visitorName,
+    );
     void conversation.deliver(this.#channel, pending.clientId);
   }
 
@@ -137,6 +160,7 @@ export class VisitorSession {
   newChat(): void {
     this.conversation?.dispose();
     this.conversation = null;
+    this.secureForm.clear();
     this.draft = '';
     this.error = null;
   }
@@ -187,6 +211,7 @@ export class VisitorSession {
     try {
       const error = await conversation.sync(this.#channel);
       if (error) this.error = error.message;
+      if (conversation.chat.status === 'active') await this.secureForm.load(conversation.chat.id);
     } catch {
       // Timed out; the next reconnect syncs again.
     }
@@ -226,7 +251,13 @@ export class VisitorSession {
       }
     });
     socket.on('message:new', (message) => this.#onMessage(message));
-    socket.on('chat:updated', (chat) => this.conversation?.update(chat));
+    socket.on('chat:updated', (chat) => {
+      this.conversation?.update(chat);
+      if (chat.status === 'ended') this.secureForm.clear();
+    });
+    socket.on('secureForm:requested', (offer) =>
+      this.secureForm.receive(offer, this.conversation?.chat.id),
+    );
     socket.on('typing', (event) => {
       const conversation = this.conversation;
       if (event.author === 'agent' && conversation?.chat.id === event.chatId) {

@@ -8,6 +8,7 @@ export const PERMISSIONS = {
   'chats.transfer': 'Transfer chats to another agent or department',
   'chats.agent_chat': 'Chat with other agents',
   'chats.monitor': 'Monitor chats of other agents',
+  'chats.secure_form': 'Request card details through the secure form',
   'visitors.invite': 'Invite visitors to chat',
   'transcripts.view_department': "View own departments' transcripts and offline messages",
   'transcripts.view_all': 'View all transcripts and offline messages',

@@ -9,6 +9,7 @@ import type {
 } from '../../../app/shared/protocol.ts';
 import { request, type EventInput, type EventReply } from '../../shared/acks.ts';
 import type { ChatChannel } from '../../shared/conversation.svelte.ts';
+import { SecureFormVault } from '../../shared/secureFormVault.svelte.ts';
 import { ConsoleChat } from './consoleChat.svelte.ts';
 import { currentAgent } from './session.ts';
 
@@ -32,6 +33,10 @@ export class AgentStore {
   activeChatId: number | null = $state(null);
   layout: ChatLayout = $state(readLayout());
   notice: string | null = $state(null);
+  /** Secure-form keys and values, per chat, in this page's memory only (issue 6). */
+  readonly secureForms = new SecureFormVault((chatId, publicKey) =>
+    this.#request('secureForm:request', { chatId, publicKey }),
+  );
   readonly #socket: AgentSocket;
   readonly #channel: ChatChannel;
   readonly #onSignedOut: (message: string) => void;
@@ -64,6 +69,7 @@ export class AgentStore {
     this.#socket.removeAllListeners();
     this.#socket.io.removeAllListeners();
     this.#socket.disconnect();
+    this.secureForms.forgetAll();
     for (const chat of this.chats) chat.dispose();
   }
 
@@ -122,6 +128,7 @@ export class AgentStore {
       const reply = await this.#request('chat:end', { chatId });
       chat.error = reply.ok ? null : reply.error.message;
       if (reply.ok) chat.conversation.update(reply.chat);
+      if (reply.ok) this.secureForms.forget(chatId);
     } catch {
       chat.error = NO_ANSWER;
     }
@@ -131,6 +138,7 @@ export class AgentStore {
   close(chatId: number): void {
     const index = this.chats.findIndex((chat) => chat.id === chatId);
     if (index === -1) return;
+    this.secureForms.forget(chatId);
     this.chats[index]!.dispose();
     this.chats = this.chats.filter((chat) => chat.id !== chatId);
     if (this.activeChatId === chatId) {
@@ -171,7 +179,11 @@ export class AgentStore {
       this.queue = queue;
     });
     socket.on('message:new', (message) => this.#onMessage(message));
-    socket.on('chat:updated', (chat) => this.find(chat.id)?.conversation.update(chat));
+    socket.on('chat:updated', (chat) => {
+      this.find(chat.id)?.conversation.update(chat);
+      if (chat.status === 'ended') this.secureForms.forget(chat.id);
+    });
+    socket.on('secureForm:submitted', (submission) => void this.secureForms.receive(submission));
     socket.on('typing', (event) => {
       if (event.author === 'visitor')
         this.find(event.chatId)?.conversation.setPeerTyping(event.typing);

@@ -1,7 +1,24 @@
+import type { AdminPage } from '../admin/access.svelte.ts';
+
 export type Route =
-  { view: 'live' } | { view: 'transcripts' } | { view: 'transcript'; chatId: number };
+  | { view: 'live' }
+  | { view: 'transcripts' }
+  | { view: 'transcript'; chatId: number }
+  | { view: 'ip-rules' }
+  | { view: 'audit' }
+  | { view: 'admin'; page: AdminPage }
+  | { view: 'change-password' }
+  | { view: 'account' }
+  | { view: 'admin-sessions' };
 
 function parse(hash: string): Route {
+  if (/^#\/admin\/ip-rules\/?$/.test(hash)) return { view: 'ip-rules' };
+  if (/^#\/admin\/audit\/?$/.test(hash)) return { view: 'audit' };
+  if (/^#\/admin\/sessions\/?$/.test(hash)) return { view: 'admin-sessions' };
+  if (/^#\/account\/?$/.test(hash)) return { view: 'account' };
+  const admin = /^#\/admin\/(agents|departments|roles|password-policy|card-masking)\/?$/.exec(hash);
+  if (admin) return { view: 'admin', page: admin[1] as AdminPage };
+  if (/^#\/account\/password\/?$/.test(hash)) return { view: 'change-password' };
   const match = /^#\/transcripts(?:\/(\d+))?\/?$/.exec(hash);
   if (!match) return { view: 'live' };
   return match[1] ? { view: 'transcript', chatId: Number(match[1]) } : { view: 'transcripts' };
@@ -11,6 +28,12 @@ export const href = {
   live: '#/',
   transcripts: '#/transcripts',
   transcript: (chatId: number) => `#/transcripts/${chatId}`,
+  ipRules: '#/admin/ip-rules',
+  audit: '#/admin/audit',
+  admin: (page: AdminPage) => `#/admin/${page}`,
+  changePassword: '#/account/password',
+  account: '#/account',
+  adminSessions: '#/admin/sessions',
 };
 
 /** Hash routes, so the server only ever serves one index.html. */

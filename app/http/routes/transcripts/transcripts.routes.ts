@@ -60,7 +60,7 @@ export function transcriptRoutes(routes: Routes, services: Services) {
       outcome: 'success',
       target: { kind: 'chat', id: chat.id },
       departmentId: chat.department_id,
-      ip: ctx.ip,
+      ip: ctx.state.clientIp,
       userAgent: ctx.get('User-Agent'),
     });
     ctx.set('Cache-Control', 'no-store');

@@ -6,7 +6,7 @@ import { inputOf, validate } from '../../validate.ts';
 import { visitorTokenSchema } from './visitors.schema.ts';
 
 /** CORS for the widget: only configured site origins (and Parley's own) may call the visitor API. */
-function widgetCors(services: Services) {
+export function widgetCors(services: Services) {
   const allowed = new Set([
     services.config.publicOrigin,
     ...services.config.env.PARLEY_WIDGET_ORIGINS,
@@ -17,11 +17,11 @@ function widgetCors(services: Services) {
     if (origin !== '') {
       if (!allowed.has(origin)) throw errors.originNotAllowed();
       ctx.set('Access-Control-Allow-Origin', origin);
-      ctx.set('Access-Control-Expose-Headers', 'X-Request-Id');
+      ctx.set('Access-Control-Expose-Headers', 'X-Request-Id, Content-Disposition');
     }
     if (ctx.method === 'OPTIONS') {
-      ctx.set('Access-Control-Allow-Methods', 'POST');
-      ctx.set('Access-Control-Allow-Headers', 'Content-Type');
+      ctx.set('Access-Control-Allow-Methods', 'GET, POST');
+      ctx.set('Access-Control-Allow-Headers', 'Content-Type, Authorization, X-Parley-File-Name');
       ctx.set('Access-Control-Max-Age', '600');
       ctx.status = 204;
       return;
