@@ -5,7 +5,7 @@ import { openDb } from '../app/storage/db.ts';
 import { auditLog, type AuditEntry } from '../app/domain/audit/auditLog.ts';
 import { runBackup, type BackupRun } from '../backup/backupJob.ts';
 
-const config = loadConfigOrExit();
+const config = loadConfigOrExit({ process: 'ops' });
 const dryRun = process.argv.includes('--prune-dry-run');
 const started = performance.now();
 

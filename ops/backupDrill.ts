@@ -15,7 +15,7 @@ import {
   type DrillResult,
 } from '../backup/backupJob.ts';
 
-const config = loadConfigOrExit();
+const config = loadConfigOrExit({ process: 'ops' });
 const dir = config.env.PARLEY_BACKUP_DIR;
 
 function show(drill: DrillResult | null): void {

@@ -11,7 +11,7 @@ import { auditLog } from '../app/domain/audit/auditLog.ts';
 import { dbAccess, parleyVersion } from '../backup/backupJob.ts';
 import { confirmRestore, restore, rollbackRestore } from '../backup/restore.ts';
 
-const config = loadConfigOrExit();
+const config = loadConfigOrExit({ process: 'ops' });
 const access = dbAccess(config);
 const filesDir = config.env.PARLEY_FILES_DIR;
 const system = { kind: 'system' as const, label: 'restore' };

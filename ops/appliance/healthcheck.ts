@@ -43,7 +43,7 @@ function get(path: string): Promise<{ status: number; body: string }> {
 }
 
 async function workerHealthy(): Promise<boolean> {
-  const db = openDb(loadConfig());
+  const db = openDb(loadConfig(process.env, { process: 'worker' }));
   try {
     await db.raw('SELECT 1').timeout(TIMEOUT_MS);
     return true;
