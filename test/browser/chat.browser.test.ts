@@ -1,15 +1,13 @@
 // The whole product in a real browser: an agent in the console and visitors in the widget on a
 // customer page of another origin (with a strict CSP), talking through a real Parley.
-import { existsSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:https';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { startDemoSite } from '../../ops/dev/demoSite.ts';
 import type { Db } from '../../app/storage/db.ts';
-import { TEST_ORIGIN, WIDGET_ORIGIN, devEnv, repoRoot } from '../harness/config.ts';
+import { TEST_ORIGIN, WIDGET_ORIGIN } from '../harness/config.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
 import { createAgent } from '../harness/factories.ts';
-import { startTestParley, type TestParley } from '../harness/parley.ts';
+import { startBrowserStack, type BrowserStack } from './stack.ts';
 import {
   expectCount,
   expectText,
@@ -23,7 +21,7 @@ const AGENT = { name: 'Ann Agent', email: 'ann@example.test', password: 'correct
 const HTML = '<img src=x onerror=alert(1)>';
 const AGENT_HTML = '<b>bold?</b><script>alert(2)</script>';
 
-let t: TestParley | undefined;
+let stack: BrowserStack | undefined;
 let db: Db | undefined;
 let site: { server: Server; url: string } | undefined;
 let browser: Browser | undefined;
@@ -32,38 +30,17 @@ const pages = new Map<string, Page>();
 const problems: string[] = [];
 
 beforeAll(async () => {
-  const uiDir = `${repoRoot}ui/dist`;
-  for (const built of ['console/index.html', 'widget/widget.js']) {
-    if (!existsSync(`${uiDir}/${built}`)) {
-      throw new Error(`${uiDir}/${built} is missing: run \`npm run build:ui\` first`);
-    }
-  }
   db = testDb();
   await truncateAll(db);
   await createAgent(db, AGENT);
-  t = await startTestParley({
-    PARLEY_HTTPS_PORT: '18443',
-    PARLEY_HTTP_REDIRECT: 'false',
-  });
-  const env = devEnv();
-  site = await startDemoSite({
-    host: '127.0.0.1',
-    port: Number(new URL(WIDGET_ORIGIN).port),
-    parleyUrl: TEST_ORIGIN,
-    cert: readFileSync(env.PARLEY_TLS_CERT_FILE!),
-    key: readFileSync(env.PARLEY_TLS_KEY_FILE!),
-  });
+  stack = await startBrowserStack({ parleyOrigin: TEST_ORIGIN, siteOrigin: WIDGET_ORIGIN });
+  site = stack.site;
 });
 
 afterAll(async () => {
   for (const context of contexts) await context.close().catch(() => undefined);
   await browser?.close();
-  if (site) {
-    const server = site.server;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-  await t?.close();
+  await stack?.close();
   await db?.destroy();
 });
 

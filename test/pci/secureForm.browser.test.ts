@@ -1,15 +1,12 @@
 // The PCI secure form in real browsers: the agent's console asks, the visitor's widget encrypts, the
 // agent reads; Parley's database and logs hold only "requested / submitted"; after the chat, nothing.
-import { existsSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:https';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { startDemoSite } from '../../ops/dev/demoSite.ts';
 import type { Db } from '../../app/storage/db.ts';
-import { devEnv, repoRoot } from '../harness/config.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
 import { createAgent } from '../harness/factories.ts';
-import { startTestParley, type TestParley } from '../harness/parley.ts';
+import { startBrowserStack, type BrowserStack } from '../browser/stack.ts';
 import {
   expectCount,
   expectText,
@@ -31,7 +28,7 @@ const AGENT = {
 };
 const CARD = { number: '5555 5555 5555 4444', expiry: '11/31', name: 'Grace Hopper', cvc: '919' };
 
-let t: TestParley | undefined;
+let stack: BrowserStack | undefined;
 let db: Db | undefined;
 let site: { server: Server; url: string } | undefined;
 let browser: Browser | undefined;
@@ -41,42 +38,22 @@ const problems: string[] = [];
 const logs = allLogLines();
 
 beforeAll(async () => {
-  for (const built of ['console/index.html', 'widget/widget.js']) {
-    if (!existsSync(`${repoRoot}ui/dist/${built}`))
-      throw new Error(`ui/dist/${built} is missing: run \`npm run build:ui\` first`);
-  }
   db = testDb();
   await truncateAll(db);
   await createAgent(db, AGENT);
   await db('departments').insert({ name: 'Payments', description: '' });
-  t = await startTestParley(
-    {
-      PARLEY_HTTPS_PORT: new URL(PARLEY_ORIGIN).port,
-      PARLEY_HTTP_REDIRECT: 'false',
-      PARLEY_PUBLIC_URL: PARLEY_ORIGIN,
-      PARLEY_WIDGET_ORIGINS: SITE_ORIGIN,
-    },
-    logs.log,
-  );
-  const env = devEnv();
-  site = await startDemoSite({
-    host: '127.0.0.1',
-    port: Number(new URL(SITE_ORIGIN).port),
-    parleyUrl: PARLEY_ORIGIN,
-    cert: readFileSync(env.PARLEY_TLS_CERT_FILE!),
-    key: readFileSync(env.PARLEY_TLS_KEY_FILE!),
+  stack = await startBrowserStack({
+    parleyOrigin: PARLEY_ORIGIN,
+    siteOrigin: SITE_ORIGIN,
+    log: logs.log,
   });
+  site = stack.site;
 });
 
 afterAll(async () => {
   for (const context of contexts) await context.close().catch(() => undefined);
   await browser?.close();
-  if (site) {
-    const server = site.server;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-  await t?.close();
+  await stack?.close();
   await db?.destroy();
 });
 
