@@ -13,6 +13,8 @@ export function jobs(deps: {
   sessionPurgeCron: string;
   /** The backup and drill jobs, when configured. */
   backupJobs?: Job[];
+  /** Audit-entry retention (PARLEY_AUDIT_RETENTION_DAYS), on the data retention schedule. */
+  auditRetention?: Omit<Job, 'name'>;
 }): Job[] {
   const list: Job[] = [
     {
@@ -21,6 +23,7 @@ export function jobs(deps: {
       run: async () => ({ removed: await deps.sessions.purgeExpired() }),
     },
   ];
+  if (deps.auditRetention) list.push({ name: 'audit-retention', ...deps.auditRetention });
   return [...list, ...(deps.backupJobs ?? [])];
 }
 

@@ -6,6 +6,7 @@ import { passwordHasher } from '../app/domain/passwords.ts';
 import { createLogger } from '../app/log.ts';
 import { openDb } from '../app/storage/db.ts';
 import { auditLog } from '../app/domain/audit/auditLog.ts';
+import { runAuditRetention } from '../app/domain/audit/auditRetention.ts';
 import { retentionJob, scheduledBackupJobs } from './scheduled.ts';
 import { guarded, jobs } from './jobs.ts';
 
@@ -33,6 +34,16 @@ const tasks = jobs({
   sessions,
   sessionPurgeCron: env.PARLEY_SESSION_PURGE_CRON,
   backupJobs,
+  auditRetention: {
+    schedule: env.PARLEY_RETENTION_CRON,
+    run: async () => {
+      const result = await runAuditRetention(db, audit, {
+        days: env.PARLEY_AUDIT_RETENTION_DAYS,
+        batch: env.PARLEY_RETENTION_BATCH,
+      });
+      return { deleted: result.deleted, anchorId: result.anchorId };
+    },
+  },
 }).map((job) => {
   if (!cron.validate(job.schedule)) {
     log.fatal({ job: job.name, schedule: job.schedule }, 'invalid cron expression');

@@ -140,6 +140,7 @@ export const envSchema = z.object({
   PARLEY_RETENTION_DAYS: z.coerce.number().int().min(0).default(0),
   PARLEY_RETENTION_VISITOR_DAYS: z.coerce.number().int().min(0).default(0),
   PARLEY_RETENTION_BATCH: positiveInt.max(10000).default(500),
+  PARLEY_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).default(2555),
   // Network
   PARLEY_TRUSTED_PROXIES: cidrList,
   // Audit

@@ -7,10 +7,12 @@ import { errorHandler } from './errorHandler.ts';
 import { accountRoutes } from './routes/agents/accounts.ts';
 import { agentSessionRoutes } from './routes/agentSession/agentSession.routes.ts';
 import { auditRoutes } from './routes/audit/audit.routes.ts';
+import { backupRoutes } from './routes/backups/backups.routes.ts';
 import { cardMaskingRoutes } from './routes/cardMasking/cardMasking.routes.ts';
 import { declare } from './route.ts';
 import { fileRoutes } from './routes/files/files.routes.ts';
 import { healthRoutes } from './routes/health/health.routes.ts';
+import { legalHoldRoutes } from './routes/legalHolds/legalHolds.routes.ts';
 import { ipRuleRoutes } from './routes/ipRules/ipRules.routes.ts';
 import { transcriptRoutes } from './routes/transcripts/transcripts.routes.ts';
 import { visitorRoutes } from './routes/visitors/visitors.routes.ts';
@@ -40,6 +42,8 @@ export function createHttpApp(services: Services): Koa<ParleyState> {
   ipRuleRoutes(routes, services);
   fileRoutes(routes, services);
   cardMaskingRoutes(routes, services);
+  legalHoldRoutes(routes, services);
+  backupRoutes(routes, services);
 
   app.use(errorHandler(services.log));
   app.use(clientAddressMiddleware(trustedProxies(services.config.env.PARLEY_TRUSTED_PROXIES)));

@@ -27,6 +27,7 @@ const TABLES = [
   'agent_groups',
   'audit_events',
   'audit_chain_head',
+  'audit_chain_anchor',
   'settings',
   'password_history',
   'roles',

@@ -149,3 +149,20 @@ export interface HeadRow {
   last_id: number;
   last_hash: Buffer;
 }
+
+/** The one-row table with the last entry deleted by retention (migration 20261122170200). */
+export const ANCHOR = 'audit_chain_anchor';
+
+export interface AnchorRow {
+  id: number;
+  anchor_id: number;
+  anchor_hash: Buffer;
+}
+
+/** Where the chain starts: the anchor left by retention, or genesis. */
+export async function chainStart(db: Db | Knex.Transaction): Promise<{ id: number; hash: Buffer }> {
+  const anchor = await db<AnchorRow>(ANCHOR).where({ id: 1 }).first('anchor_id', 'anchor_hash');
+  return anchor
+    ? { id: Number(anchor.anchor_id), hash: anchor.anchor_hash }
+    : { id: 0, hash: GENESIS };
+}

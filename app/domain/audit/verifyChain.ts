@@ -1,5 +1,13 @@
 import type { Db } from '../../storage/db.ts';
-import { GENESIS, HEAD, auditRows, hashOf, type AuditRow, type HeadRow } from './chain.ts';
+import {
+  GENESIS,
+  HEAD,
+  auditRows,
+  chainStart,
+  hashOf,
+  type AuditRow,
+  type HeadRow,
+} from './chain.ts';
 
 // Checking the audit log's hash chain: `make audit-verify`, GET /api/audit/verify.
 
@@ -17,13 +25,15 @@ export type VerifyResult =
 export async function verifyChain(db: Db, pageSize = 1000): Promise<VerifyResult> {
   // The head is read first: every entry up to it was committed before this read.
   const head = await db<HeadRow>(HEAD).where({ id: 1 }).first('last_id', 'last_hash');
-  let previous: { id: number; hash: Buffer } = { id: 0, hash: GENESIS };
+  // Entries older than the anchor were deleted by audit retention; the chain starts after it.
+  const start = await chainStart(db);
+  let previous: { id: number; hash: Buffer } = start;
   let checked = 0;
-  let headHash: Buffer | null = null;
+  let headHash: Buffer | null = head && Number(head.last_id) === start.id ? start.hash : null;
   for (;;) {
     const rows = await auditRows(db).where('id', '>', previous.id).orderBy('id').limit(pageSize);
     for (const row of rows) {
-      const broken = await checkLink(db, previous, row);
+      const broken = await checkLink(db, previous, row, start);
       if (broken) return { ok: false, checked, ...broken };
       if (head && row.id === Number(head.last_id)) headHash = row.hash;
       previous = { id: row.id, hash: row.hash };
@@ -31,7 +41,7 @@ export async function verifyChain(db: Db, pageSize = 1000): Promise<VerifyResult
     }
     if (rows.length < pageSize) break;
   }
-  const tail = checkTail(head, previous.id, headHash, checked);
+  const tail = checkTail(head, start.id, previous.id, headHash, checked);
   if (!tail.ok) return tail;
   // The head only moves forward: behind the log now, it was set back by hand.
   const latest = await db<HeadRow>(HEAD).where({ id: 1 }).first('last_id');
@@ -53,6 +63,7 @@ async function checkLink(
   db: Db,
   previous: { id: number; hash: Buffer },
   row: AuditRow,
+  start: { id: number; hash: Buffer },
 ): Promise<Broken | null> {
   const expected = previous.id + 1;
   if (row.id !== expected) {
@@ -69,7 +80,7 @@ async function checkLink(
     return intact ? null : { id: row.id, kind: 'altered', problem: `entry ${row.id} was altered` };
   }
   // Not linked to its predecessor: was it written at another place in the chain?
-  const original = await writtenAs(db, row);
+  const original = await writtenAs(db, row, start);
   if (
     original !== null &&
     original !== row.id &&
@@ -94,10 +105,15 @@ async function checkLink(
  * The id an entry was written with, found by following its predecessors' hashes back to one that
  * still stands where it was written (a few steps at most; only run once the chain is broken).
  */
-async function writtenAs(db: Db, row: AuditRow): Promise<number | null> {
+async function writtenAs(
+  db: Db,
+  row: AuditRow,
+  start: { id: number; hash: Buffer },
+): Promise<number | null> {
   let hash = row.prev_hash;
   for (let steps = 1; steps <= 20; steps += 1) {
     if (hash.equals(GENESIS)) return steps;
+    if (hash.equals(start.hash)) return start.id + steps;
     const before = await auditRows(db).where({ hash }).first();
     if (!before) return null;
     if (hashOf(before).equals(before.hash)) return before.id + steps;
@@ -108,12 +124,13 @@ async function writtenAs(db: Db, row: AuditRow): Promise<number | null> {
 
 function checkTail(
   head: { last_id: number; last_hash: Buffer } | undefined,
+  startId: number,
   lastId: number,
   headHash: Buffer | null,
   checked: number,
 ): VerifyResult {
   if (!head) {
-    return lastId === 0
+    return lastId === startId
       ? { ok: true, checked }
       : {
           ok: false,

@@ -13,6 +13,7 @@ export const ADMIN_PAGES = [
   { key: 'roles', title: 'Roles & permissions', needs: ['agents.manage'] },
   { key: 'password-policy', title: 'Password policy', needs: ['security.manage'] },
   { key: 'card-masking', title: 'Card masking', needs: ['security.manage'] },
+  { key: 'backups', title: 'Backups', needs: ['security.manage'] },
 ] as const satisfies readonly { key: string; title: string; needs: readonly Permission[] }[];
 
 export type AdminPage = (typeof ADMIN_PAGES)[number]['key'];

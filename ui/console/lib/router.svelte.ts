@@ -16,7 +16,8 @@ function parse(hash: string): Route {
   if (/^#\/admin\/audit\/?$/.test(hash)) return { view: 'audit' };
   if (/^#\/admin\/sessions\/?$/.test(hash)) return { view: 'admin-sessions' };
   if (/^#\/account\/?$/.test(hash)) return { view: 'account' };
-  const admin = /^#\/admin\/(agents|departments|roles|password-policy|card-masking)\/?$/.exec(hash);
+  const admin =
+    /^#\/admin\/(agents|departments|roles|password-policy|card-masking|backups)\/?$/.exec(hash);
   if (admin) return { view: 'admin', page: admin[1] as AdminPage };
   if (/^#\/account\/password\/?$/.test(hash)) return { view: 'change-password' };
   const match = /^#\/transcripts(?:\/(\d+))?\/?$/.exec(hash);
