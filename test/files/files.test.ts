@@ -244,6 +244,8 @@ describe('file transfer in both directions', () => {
       .expect(204);
     expect(res.headers['access-control-allow-headers']).toContain('X-Parley-File-Name');
     expect(res.headers['access-control-allow-headers']).toContain('Authorization');
+    // The widget names each upload so a retried upload is stored once.
+    expect(res.headers['access-control-allow-headers']).toContain('X-Parley-Client-Id');
   });
 });
 

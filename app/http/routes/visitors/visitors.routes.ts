@@ -21,7 +21,10 @@ export function widgetCors(services: Services) {
     }
     if (ctx.method === 'OPTIONS') {
       ctx.set('Access-Control-Allow-Methods', 'GET, POST');
-      ctx.set('Access-Control-Allow-Headers', 'Content-Type, Authorization, X-Parley-File-Name');
+      ctx.set(
+        'Access-Control-Allow-Headers',
+        'Content-Type, Authorization, X-Parley-File-Name, X-Parley-Client-Id',
+      );
       ctx.set('Access-Control-Max-Age', '600');
       ctx.status = 204;
       return;
