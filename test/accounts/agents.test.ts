@@ -287,6 +287,35 @@ describe('agents: who may manage them', () => {
     await lead.api.post('/api/agents', newAgent({ role: 'team-lead' })).expect(201);
   });
 
+  it('a manager cannot hand out a permission more widely than they hold it', async () => {
+    const cards = Number((await db('departments').insert({ name: 'Cards' }))[0]);
+    const loans = Number((await db('departments').insert({ name: 'Loans' }))[0]);
+    await admin.post('/api/roles', { name: 'cards-lead' }).expect(201);
+    for (const permission of ['agents.manage', 'transcripts.view_all']) {
+      await admin
+        .post('/api/grants', {
+          permission,
+          role: 'cards-lead',
+          scope: permission === 'agents.manage' ? 'all' : 'departments',
+          scopeIds: permission === 'agents.manage' ? [] : [cards],
+        })
+        .expect(201);
+    }
+    const lead = await signedIn(t, db, { email: 'cards-lead@bank.test' });
+    await admin.patch(`/api/agents/${lead.agent.id}`, { role: 'cards-lead' }).expect(200);
+    const grant = (scope: string, scopeIds: number[]) =>
+      lead.api.post('/api/grants', {
+        permission: 'transcripts.view_all',
+        agentId: lead.agent.id,
+        scope,
+        scopeIds,
+      });
+    const wider = await grant('all', []).expect(403);
+    expect(wider.body.error.message).toContain('more widely than you hold it');
+    await grant('departments', [cards, loans]).expect(403);
+    await grant('departments', [cards]).expect(201);
+  });
+
   it('refuses cross-site state changes', async () => {
     const res = await t
       .http()

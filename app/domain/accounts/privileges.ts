@@ -21,17 +21,39 @@ export function assertMayManageAgent(actor: Actor, target: { role: string }): vo
   }
 }
 
-export function assertMayGrant(actor: Actor, permission: string): void {
+export interface GrantScope {
+  scope: 'all' | 'departments' | 'groups';
+  scopeIds: number[];
+}
+
+/**
+ * Nor hand it out more widely than they hold it: over all departments only when they hold it over
+ * all; over some departments only within theirs; over groups only when they hold it over all.
+ * ("Own departments" is bounded by the grantee's departments whatever the scope, so holding it is enough.)
+ */
+export function assertMayGrant(actor: Actor, permission: string, scope?: GrantScope): void {
   if (isAdmin(actor)) return;
   if (!isPermission(permission) || !actor.grants.holds(permission)) {
     throw errors.forbidden(`grant the ${permission} permission, which you do not hold`);
+  }
+  if (!scope || permission === 'transcripts.view_department') return;
+  const held = actor.grants.scopeOf(permission);
+  if (held.all) return;
+  const within =
+    scope.scope === 'departments' && scope.scopeIds.every((id) => held.departmentIds.includes(id));
+  if (!within) {
+    throw errors.forbidden(
+      `grant the ${permission} permission more widely than you hold it (you hold it for some departments only)`,
+    );
   }
 }
 
 export async function assertMayAssignRole(db: Db, actor: Actor, role: string): Promise<void> {
   if (isAdmin(actor)) return;
   if (role === ADMIN_ROLE) throw errors.forbidden('make an agent an administrator');
-  for (const grant of await grantsRepo(db).forRole(role)) assertMayGrant(actor, grant.permission);
+  for (const grant of await grantsRepo(db).forRole(role)) {
+    assertMayGrant(actor, grant.permission, { scope: grant.scope, scopeIds: grant.scope_ids });
+  }
 }
 
 /** Agents whose grants reach through these groups (group-scoped grants of theirs or their role). */

@@ -177,7 +177,7 @@ export async function addGrant(
     if (!agent) throw errors.notFound('agent');
     assertMayManageAgent(actor, agent);
   }
-  assertMayGrant(actor, input.permission);
+  assertMayGrant(actor, input.permission, { scope: input.scope, scopeIds: input.scopeIds });
   await assertScopeExists(db, input);
   const scopeIds = [...new Set(input.scopeIds)].sort((a, b) => a - b);
   const existing =
