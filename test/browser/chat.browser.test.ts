@@ -1,21 +1,14 @@
 // The whole product in a real browser: an agent in the console and visitors in the widget on a
 // customer page of another origin (with a strict CSP), talking through a real Parley.
 import type { Server } from 'node:https';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../app/storage/db.ts';
 import { TEST_ORIGIN, WIDGET_ORIGIN } from '../harness/config.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
 import { createAgent } from '../harness/factories.ts';
-import { startBrowserStack, type BrowserStack } from './stack.ts';
-import {
-  expectCount,
-  expectText,
-  launchChromium,
-  newContext,
-  screenshot,
-  watchPage,
-} from './browser.ts';
+import { browserPages, signInConsole, startBrowserStack, type BrowserStack } from './stack.ts';
+import { expectCount, expectText, screenshot } from './browser.ts';
 
 const AGENT = { name: 'Ann Agent', email: 'ann@example.test', password: 'correct horse staple' };
 const HTML = '<img src=x onerror=alert(1)>';
@@ -24,10 +17,9 @@ const AGENT_HTML = '<b>bold?</b><script>alert(2)</script>';
 let stack: BrowserStack | undefined;
 let db: Db | undefined;
 let site: { server: Server; url: string } | undefined;
-let browser: Browser | undefined;
-const contexts: BrowserContext[] = [];
-const pages = new Map<string, Page>();
-const problems: string[] = [];
+const browser = browserPages({ parleyOrigin: TEST_ORIGIN, label: 'chat' });
+const { problems } = browser;
+const openPage = (label: string) => browser.open(label);
 
 beforeAll(async () => {
   db = testDb();
@@ -38,28 +30,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
-  await browser?.close();
+  await browser.close();
   await stack?.close();
   await db?.destroy();
 });
-
-/** A new browser profile with one page, watched for errors. */
-async function openPage(label: string): Promise<Page> {
-  const context = await newContext(browser!);
-  contexts.push(context);
-  const page = await context.newPage();
-  pages.set(label, page);
-  // Before signing in, the console asks who is signed in and gets a 401: Chromium logs every
-  // non-2xx answer as a console error, though the app handles it.
-  await watchPage(
-    page,
-    label,
-    problems,
-    (text, url) => url === `${TEST_ORIGIN}/api/agent/session` && text.includes('status of 401'),
-  );
-  return page;
-}
 
 /** A visitor on the customer's page who opens the widget and starts a chat. */
 async function startVisitorChat(
@@ -85,24 +59,12 @@ describe('Parley in a real browser', () => {
     'an agent and two visitors chat live, safely, into a transcript',
     { timeout: 60_000 },
     async () => {
-      // A red run explains itself: what each page showed, and what went wrong in the browser.
-      onTestFailed(async () => {
-        for (const [label, page] of pages) {
-          await screenshot(page, `failed-${label.replace(/\W+/g, '-')}.png`).catch(() => undefined);
-        }
-        if (problems.length > 0) console.error(`Browser problems:\n${problems.join('\n')}`);
-      });
       expect(site!.url).toBe(WIDGET_ORIGIN);
-      // In the test, not a hook: a machine without Chromium fails this test, with the fix.
-      browser = await launchChromium();
+      await browser.launch();
 
       // The agent signs in to the console.
       const agent = await openPage('console');
-      await agent.goto(`${TEST_ORIGIN}/`);
-      await agent.getByTestId('signin-email').fill(AGENT.email);
-      await agent.getByTestId('signin-password').fill(AGENT.password);
-      await agent.getByTestId('signin-submit').click();
-      await agent.locator('[data-testid=connection-status][data-state=connected]').waitFor();
+      await signInConsole(agent, TEST_ORIGIN, AGENT);
       await expectText(agent.getByTestId('queue-count'), '0');
 
       // A visitor opens the customer's page, fills the pre-chat form and waits in the queue.

@@ -1,10 +1,13 @@
 // A real Parley and a demo customer site on another origin, for the browser tests.
 import { existsSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:https';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { onTestFailed } from 'vitest';
 import type { Logger } from '../../app/log.ts';
 import { startDemoSite } from '../../ops/dev/demoSite.ts';
 import { devEnv, repoRoot } from '../harness/config.ts';
 import { startTestParley, type TestParley } from '../harness/parley.ts';
+import { launchChromium, newContext, screenshot, watchPage } from './browser.ts';
 
 export interface BrowserStack {
   t: TestParley;
@@ -53,4 +56,62 @@ export async function startBrowserStack(options: {
       await t.close();
     },
   };
+}
+
+export type Allow = (text: string, url: string) => boolean;
+
+/**
+ * The browser side of a test: Chromium, one profile per page, every page watched for errors.
+ * `launch()` runs inside the test (a machine without Chromium fails it, with the fix) and makes a red
+ * run explain itself: a screenshot of each page and the problems seen.
+ */
+export function browserPages(options: { parleyOrigin: string; label: string; allow?: Allow }) {
+  let browser: Browser | undefined;
+  const contexts: BrowserContext[] = [];
+  const pages = new Map<string, Page>();
+  const problems: string[] = [];
+  // Before signing in, the console asks who is signed in and gets a 401: Chromium logs every
+  // non-2xx answer as a console error, though the app handles it.
+  const allowed: Allow = (text, url) =>
+    (url === `${options.parleyOrigin}/api/agent/session` && text.includes('status of 401')) ||
+    (options.allow?.(text, url) ?? false);
+  return {
+    problems,
+    async launch() {
+      onTestFailed(async () => {
+        for (const [label, page] of pages) {
+          const name = `${options.label}-failed-${label.replace(/\W+/g, '-')}.png`;
+          await screenshot(page, name).catch(() => undefined);
+        }
+        if (problems.length > 0) console.error(`Browser problems:\n${problems.join('\n')}`);
+      });
+      browser = await launchChromium();
+    },
+    async open(label: string): Promise<Page> {
+      if (!browser) throw new Error('launch() the browser first');
+      const context = await newContext(browser);
+      contexts.push(context);
+      const page = await context.newPage();
+      pages.set(label, page);
+      await watchPage(page, label, problems, allowed);
+      return page;
+    },
+    async close() {
+      for (const context of contexts) await context.close().catch(() => undefined);
+      await browser?.close();
+    },
+  };
+}
+
+/** Signs an agent in on the console and waits until its socket is connected. */
+export async function signInConsole(
+  page: Page,
+  parleyOrigin: string,
+  agent: { email: string; password: string },
+): Promise<void> {
+  await page.goto(`${parleyOrigin}/`);
+  await page.getByTestId('signin-email').fill(agent.email);
+  await page.getByTestId('signin-password').fill(agent.password);
+  await page.getByTestId('signin-submit').click();
+  await page.locator('[data-testid=connection-status][data-state=connected]').waitFor();
 }

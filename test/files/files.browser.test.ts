@@ -6,20 +6,18 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import type { Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../app/storage/db.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
 import { createAgent } from '../harness/factories.ts';
-import { startBrowserStack, type BrowserStack } from '../browser/stack.ts';
 import {
-  expectCount,
-  expectText,
-  launchChromium,
-  newContext,
-  screenshot,
-  watchPage,
-} from '../browser/browser.ts';
+  browserPages,
+  signInConsole,
+  startBrowserStack,
+  type BrowserStack,
+} from '../browser/stack.ts';
+import { expectCount, expectText, screenshot } from '../browser/browser.ts';
 import { eicar } from './privateClamd.ts';
 
 // Ports of their own, so this runs beside the other browser tests.
@@ -44,10 +42,16 @@ const filesDir = mkdtempSync(join(tmpdir(), 'parley-files-ui-'));
 let stack: BrowserStack | undefined;
 let db: Db | undefined;
 let site: { server: Server; url: string } | undefined;
-let browser: Browser | undefined;
-const contexts: BrowserContext[] = [];
-const pages = new Map<string, Page>();
-const problems: string[] = [];
+const browser = browserPages({
+  parleyOrigin: PARLEY_ORIGIN,
+  label: 'files',
+  // The upload the virus scanner blocks answers 422, which Chromium logs as a console error.
+  allow: (text, url) =>
+    /^https:\/\/localhost:18843\/api\/visitor\/chats\/\d+\/files$/.test(url) &&
+    text.includes('status of 422'),
+});
+const { problems } = browser;
+const openPage = (label: string) => browser.open(label);
 
 beforeAll(async () => {
   db = testDb();
@@ -62,31 +66,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
-  await browser?.close();
+  await browser.close();
   await stack?.close();
   await db?.destroy();
   rmSync(filesDir, { recursive: true, force: true });
 });
-
-async function openPage(label: string): Promise<Page> {
-  const context = await newContext(browser!);
-  contexts.push(context);
-  const page = await context.newPage();
-  pages.set(label, page);
-  // Chromium logs every non-2xx answer as a console error, though the app handles it: the 401 of
-  // "who is signed in?" before sign-in, and the 422 of the upload the virus scanner blocks.
-  await watchPage(
-    page,
-    label,
-    problems,
-    (text, url) =>
-      (url === `${PARLEY_ORIGIN}/api/agent/session` && text.includes('status of 401')) ||
-      (/^https:\/\/localhost:18843\/api\/visitor\/chats\/\d+\/files$/.test(url) &&
-        text.includes('status of 422')),
-  );
-  return page;
-}
 
 /** Clicks a card's download button and returns the bytes the browser saved, and their name. */
 async function download(page: Page, card: Locator): Promise<{ name: string; data: Buffer }> {
@@ -104,20 +88,11 @@ describe('file transfer in a real browser', () => {
     'a visitor sends a PNG and the agent a PDF, both download the same bytes; EICAR is blocked',
     { timeout: 60_000 },
     async () => {
-      onTestFailed(async () => {
-        for (const [label, page] of pages)
-          await screenshot(page, `files-failed-${label}.png`).catch(() => undefined);
-        if (problems.length > 0) console.error(`Browser problems:\n${problems.join('\n')}`);
-      });
-      browser = await launchChromium();
+      await browser.launch();
 
       // The agent signs in; a visitor on the customer's page starts a chat; the agent accepts it.
       const agent = await openPage('console');
-      await agent.goto(`${PARLEY_ORIGIN}/`);
-      await agent.getByTestId('signin-email').fill(AGENT.email);
-      await agent.getByTestId('signin-password').fill(AGENT.password);
-      await agent.getByTestId('signin-submit').click();
-      await agent.locator('[data-testid=connection-status][data-state=connected]').waitFor();
+      await signInConsole(agent, PARLEY_ORIGIN, AGENT);
 
       const visitor = await openPage('widget');
       await visitor.goto(`${site!.url}/`);

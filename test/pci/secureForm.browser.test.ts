@@ -1,20 +1,17 @@
 // The PCI secure form in real browsers: the agent's console asks, the visitor's widget encrypts, the
 // agent reads; Parley's database and logs hold only "requested / submitted"; after the chat, nothing.
 import type { Server } from 'node:https';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../app/storage/db.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
 import { createAgent } from '../harness/factories.ts';
-import { startBrowserStack, type BrowserStack } from '../browser/stack.ts';
 import {
-  expectCount,
-  expectText,
-  launchChromium,
-  newContext,
-  screenshot,
-  watchPage,
-} from '../browser/browser.ts';
+  browserPages,
+  signInConsole,
+  startBrowserStack,
+  type BrowserStack,
+} from '../browser/stack.ts';
+import { expectCount, expectText, screenshot } from '../browser/browser.ts';
 import { allLogLines, containing, dumpDatabase } from './helpers.ts';
 
 // Ports of their own, so this runs beside the other browser tests.
@@ -31,10 +28,9 @@ const CARD = { number: '5555 5555 5555 4444', expiry: '11/31', name: 'Grace Hopp
 let stack: BrowserStack | undefined;
 let db: Db | undefined;
 let site: { server: Server; url: string } | undefined;
-let browser: Browser | undefined;
-const contexts: BrowserContext[] = [];
-const pages = new Map<string, Page>();
-const problems: string[] = [];
+const browser = browserPages({ parleyOrigin: PARLEY_ORIGIN, label: 'pci' });
+const { problems } = browser;
+const openPage = (label: string) => browser.open(label);
 const logs = allLogLines();
 
 beforeAll(async () => {
@@ -51,44 +47,20 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
-  await browser?.close();
+  await browser.close();
   await stack?.close();
   await db?.destroy();
 });
-
-async function openPage(label: string): Promise<Page> {
-  const context = await newContext(browser!);
-  contexts.push(context);
-  const page = await context.newPage();
-  pages.set(label, page);
-  await watchPage(
-    page,
-    label,
-    problems,
-    (text, url) => url === `${PARLEY_ORIGIN}/api/agent/session` && text.includes('status of 401'),
-  );
-  return page;
-}
 
 describe('the PCI secure form in a real browser', () => {
   it(
     'an agent requests card details, the visitor fills the form, the agent sees them until the chat ends',
     { timeout: 60_000 },
     async () => {
-      onTestFailed(async () => {
-        for (const [label, page] of pages)
-          await screenshot(page, `pci-failed-${label}.png`).catch(() => undefined);
-        if (problems.length > 0) console.error(`Browser problems:\n${problems.join('\n')}`);
-      });
-      browser = await launchChromium();
+      await browser.launch();
 
       const agent = await openPage('console');
-      await agent.goto(`${PARLEY_ORIGIN}/`);
-      await agent.getByTestId('signin-email').fill(AGENT.email);
-      await agent.getByTestId('signin-password').fill(AGENT.password);
-      await agent.getByTestId('signin-submit').click();
-      await agent.locator('[data-testid=connection-status][data-state=connected]').waitFor();
+      await signInConsole(agent, PARLEY_ORIGIN, AGENT);
 
       const visitor = await openPage('widget');
       await visitor.goto(`${site!.url}/`);
