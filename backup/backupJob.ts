@@ -13,6 +13,7 @@ import {
   type Target,
 } from './targets.ts';
 import type { DbAccess } from './mariadb.ts';
+import { s3Target } from './s3Target.ts';
 import { backupTime } from './manifest.ts';
 import { restore } from './restore.ts';
 
@@ -86,6 +87,30 @@ export async function offsiteTargets(config: Config): Promise<Target[]> {
         privateKey: await readFile(env.PARLEY_BACKUP_SFTP_KEY_FILE, 'utf8'),
         hostKey: env.PARLEY_BACKUP_SFTP_HOST_KEY,
         path: env.PARLEY_BACKUP_SFTP_PATH,
+      }),
+    );
+  }
+  if (env.PARLEY_BACKUP_S3_BUCKET) {
+    if (
+      !env.PARLEY_BACKUP_S3_ENDPOINT ||
+      !env.PARLEY_BACKUP_S3_ACCESS_KEY_ID ||
+      !env.PARLEY_BACKUP_S3_SECRET_KEY_FILE
+    ) {
+      throw new BackupNotConfiguredError(
+        'PARLEY_BACKUP_S3_BUCKET needs PARLEY_BACKUP_S3_ENDPOINT, PARLEY_BACKUP_S3_ACCESS_KEY_ID and PARLEY_BACKUP_S3_SECRET_KEY_FILE',
+      );
+    }
+    const ca = env.PARLEY_BACKUP_S3_CA_FILE;
+    targets.push(
+      s3Target({
+        endpoint: env.PARLEY_BACKUP_S3_ENDPOINT,
+        region: env.PARLEY_BACKUP_S3_REGION,
+        bucket: env.PARLEY_BACKUP_S3_BUCKET,
+        prefix: env.PARLEY_BACKUP_S3_PREFIX,
+        accessKeyId: env.PARLEY_BACKUP_S3_ACCESS_KEY_ID,
+        secretKey: (await readFile(env.PARLEY_BACKUP_S3_SECRET_KEY_FILE, 'utf8')).trim(),
+        pathStyle: env.PARLEY_BACKUP_S3_PATH_STYLE,
+        ...(ca ? { ca: await readFile(ca, 'utf8') } : {}),
       }),
     );
   }

@@ -63,7 +63,7 @@ export async function backupStatus(dir: string): Promise<BackupStatus> {
   for (const target of offsite?.targets ?? []) {
     if (!target.ok) {
       alerts.push(
-        `offsite ${target.target}: copy of ${offsite!.backup} failed after ${target.attempts} attempts${target.error ? ` (${target.error})` : ''}`,
+        `offsite ${target.target}: copy of ${offsite!.backup} failed after ${target.attempts} attempt${target.attempts === 1 ? '' : 's'}${target.error ? ` (${target.error})` : ''}`,
       );
     }
   }

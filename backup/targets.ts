@@ -46,7 +46,10 @@ export interface SftpSettings {
   readyTimeout?: number;
 }
 
-export class HostKeyMismatchError extends Error {}
+/** A refusal that retrying cannot fix (and must not repeat): a wrong host key, rejected credentials. */
+export class PermanentTargetError extends Error {}
+
+export class HostKeyMismatchError extends PermanentTargetError {}
 
 /** An SFTP server: key-based auth only, the host key pinned by fingerprint. */
 export function sftpTarget(settings: SftpSettings): Target {
@@ -146,7 +149,9 @@ export async function replicate(
 ): Promise<ReplicaResult> {
   const attempts = options.attempts ?? 5;
   let last: Error | null = null;
+  let tried = 0;
   for (let attempt = 1; attempt <= attempts; attempt++) {
+    tried = attempt;
     try {
       for (const companion of backup.companions ?? []) {
         await target.put(companion, companion.slice(companion.lastIndexOf('/') + 1));
@@ -162,7 +167,7 @@ export async function replicate(
       return { target: target.name, ok: true, attempts: attempt };
     } catch (error) {
       last = error as Error;
-      if (error instanceof HostKeyMismatchError) break; // retrying cannot help, and must not
+      if (error instanceof PermanentTargetError) break; // retrying cannot help, and must not
       if (attempt < attempts) {
         await options.onRetry?.(attempt, last);
         await new Promise((r) => setTimeout(r, (options.backoffMs ?? 2000) * 2 ** (attempt - 1)));
@@ -173,7 +178,7 @@ export async function replicate(
   return {
     target: target.name,
     ok: false,
-    attempts: attempts,
+    attempts: tried,
     error: last?.message.split('\n')[0] ?? 'unknown error',
   };
 }

@@ -135,6 +135,21 @@ export const envSchema = z.object({
   PARLEY_BACKUP_OFFSITE_ATTEMPTS: positiveInt.max(20).default(5),
   PARLEY_BACKUP_DRILL_CRON: z.string().min(9).default('0 4 * * 0'),
   PARLEY_BACKUP_DRILL_KEY_FILE: z.string().default(''),
+  PARLEY_BACKUP_S3_ENDPOINT: z
+    .string()
+    .trim()
+    .regex(
+      /^$|^(https?:\/\/)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?\/?$/,
+      'must be a URL such as https://s3.example.com or https://10.0.0.5:9000 (no path)',
+    )
+    .default(''),
+  PARLEY_BACKUP_S3_REGION: z.string().trim().min(1).default('us-east-1'),
+  PARLEY_BACKUP_S3_BUCKET: z.string().trim().default(''),
+  PARLEY_BACKUP_S3_PREFIX: z.string().trim().default(''),
+  PARLEY_BACKUP_S3_ACCESS_KEY_ID: z.string().trim().default(''),
+  PARLEY_BACKUP_S3_SECRET_KEY_FILE: z.string().default(''),
+  PARLEY_BACKUP_S3_PATH_STYLE: z.stringbool({ error: 'must be true or false' }).default(true),
+  PARLEY_BACKUP_S3_CA_FILE: z.string().default(''),
   // Data retention
   PARLEY_RETENTION_CRON: z.string().min(9).default('15 3 * * *'),
   PARLEY_RETENTION_DAYS: z.coerce.number().int().min(0).default(0),
