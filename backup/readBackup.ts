@@ -37,7 +37,8 @@ export async function readBackup(file: string, options: ReadOptions): Promise<Ma
     );
   }
   const verificationKeys = await openpgp.readKeys({ armoredKeys: options.verificationKeys });
-  const source = createReadStream(file);
+  // Large chunks: openpgp.js and zlib pay per chunk (64 KiB reads made decryption twice as slow).
+  const source = createReadStream(file, { highWaterMark: 1 << 20 });
   let read = 0;
   source.on('data', (chunk) => {
     read += chunk.length;
@@ -77,7 +78,11 @@ export async function readBackup(file: string, options: ReadOptions): Promise<Ma
     })().then(() => next(), next);
   });
   try {
-    await pipeline(Readable.fromWeb(decrypted.data as never), createGunzip(), extract as never);
+    await pipeline(
+      Readable.fromWeb(decrypted.data as never),
+      createGunzip({ chunkSize: 256 << 10 }),
+      extract as never,
+    );
     const signature = decrypted.signatures[0];
     if (!signature) throw new Error('not signed');
     await signature.verified;

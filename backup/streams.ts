@@ -60,7 +60,8 @@ const gzipBlock = promisify(gzip);
 /**
  * gzip on several cores: the stream is cut into blocks, each compressed as its own gzip member
  * on libuv's thread pool, and the members are written in order. Concatenated members are one
- * valid gzip stream for gunzip, `tar -xz` and zlib (as pigz does).
+ * valid gzip stream for gunzip, `tar -xz` and zlib (as pigz does). A chunk as large as a block
+ * (a dump part) is compressed where it lies; only small chunks are gathered and copied.
  */
 export class ParallelGzip extends Transform {
   private block: Buffer[] = [];
@@ -76,23 +77,34 @@ export class ParallelGzip extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.block.push(chunk);
-    this.size += chunk.length;
-    if (this.size >= this.blockBytes) this.start();
+    if (chunk.length >= this.blockBytes / 2) {
+      this.startGathered();
+      this.start(chunk);
+    } else {
+      this.block.push(chunk);
+      this.size += chunk.length;
+      if (this.size >= this.blockBytes) this.startGathered();
+    }
     this.drainTo(this.parallel - 1).then(() => done(), done);
   }
 
   override _flush(done: TransformCallback): void {
-    if (this.size > 0) this.start();
+    this.startGathered();
     this.drainTo(0).then(() => done(), done);
   }
 
-  private start(): void {
-    const job = gzipBlock(Buffer.concat(this.block, this.size), { level: this.level });
-    job.catch(() => {}); // awaited in order by drainTo
-    this.queue.push(job);
+  private startGathered(): void {
+    if (this.size === 0) return;
+    this.start(this.block.length === 1 ? this.block[0]! : Buffer.concat(this.block, this.size));
     this.block = [];
     this.size = 0;
+  }
+
+  private start(input: Buffer): void {
+    // 1 MiB output chunks: zlib's default 16 KiB chunks cost a main-thread callback each.
+    const job = gzipBlock(input, { level: this.level, chunkSize: 1 << 20 });
+    job.catch(() => {}); // awaited in order by drainTo
+    this.queue.push(job);
   }
 
   private async drainTo(max: number): Promise<void> {
