@@ -11,7 +11,7 @@ help:
 	@echo "make migrate   bring the database schema up to date"
 	@echo "make audit-verify  check the audit log's hash chain; reports the first altered, removed or reordered entry"
 	@echo "make backup    take an encrypted, signed backup now (keep rules applied; ARGS=--prune-dry-run to only list)"
-	@echo "make restore BACKUP=<file> KEY=<IT private key>  restore a backup (then make restore-confirm or restore-rollback)"
+	@echo "make restore BACKUP=<file or name, here or offsite> KEY=<IT private key>  restore a backup (then make restore-confirm or restore-rollback)"
 	@echo "make backup-drill KEY=<recipient private key>  prove the newest backup restores (ARGS=--status: last drill)"
 	@echo "make services  start the private MariaDB and clamd;  make stop  stops them;  make dev-status"
 	@echo "Appliance (Docker Compose; see README 'Install on your server'):"

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
+import { pipeline } from 'node:stream/promises';
 import * as Minio from 'minio';
 import { digestOf } from './streams.ts';
 import { PermanentTargetError, type Target } from './targets.ts';
@@ -138,6 +139,13 @@ export function s3Target(settings: S3Settings): Target {
     digest: (name) =>
       explain(`read-back of ${key(name)}`, async () =>
         digestOf(await client().getObject(settings.bucket, key(name))),
+      ),
+    get: (name, localFile) =>
+      explain(`download of ${key(name)}`, async () =>
+        pipeline(
+          await client().getObject(settings.bucket, key(name)),
+          createWriteStream(localFile),
+        ),
       ),
     list: () =>
       explain(`listing of ${prefix || '/'}`, async () => {

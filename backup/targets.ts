@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -13,6 +13,8 @@ export interface Target {
   put(localFile: string, name: string): Promise<void>;
   /** Reads the copy back: its size and sha256. */
   digest(name: string): Promise<{ size: number; sha256: string }>;
+  /** Downloads a copy to a local file (for a restore from offsite). */
+  get(name: string, localFile: string): Promise<void>;
   list(): Promise<string[]>;
   remove(name: string): Promise<void>;
   close(): Promise<void>;
@@ -29,6 +31,7 @@ export function directoryTarget(path: string): Target {
       await rename(tmp, join(path, name));
     },
     digest: (name) => digestOf(createReadStream(join(path, name))),
+    get: (name, localFile) => copyFile(join(path, name), localFile),
     list: () => readdir(path),
     remove: (name) => rm(join(path, name), { force: true }),
     close: async () => {},
@@ -121,6 +124,8 @@ export function sftpTarget(settings: SftpSettings): Target {
         await c.get(remote(name), sink);
         return { size, sha256: hash.digest('hex') };
       }),
+    get: (name, localFile) =>
+      guard(async (c) => void (await c.get(remote(name), createWriteStream(localFile)))),
     list: () => guard(async (c) => (await c.list(settings.path)).map((e) => e.name)),
     remove: (name) => guard(async (c) => void (await c.delete(remote(name), true))),
     close: reset,

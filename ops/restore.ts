@@ -1,14 +1,17 @@
-// `make restore BACKUP=<file> KEY=<IT private key file>`: restores a backup into a staging
+// `make restore BACKUP=<file or name> KEY=<IT private key file>`: restores a backup into a staging
 // database, checks it, swaps it in and keeps the replaced data until `make restore-confirm`
 // (or `make restore-rollback`). The private key is read for this run only, never stored; a
 // passphrase-protected key reads its passphrase from the file named by KEY_PASSPHRASE_FILE.
+// BACKUP may be a path, a backup's name in PARLEY_BACKUP_DIR, or the name of an offsite copy
+// (`sftp:NAME`, `s3:NAME`, `dir:NAME` to pick the kind), downloaded for this restore only.
 // `--confirm` / `--rollback` finish a restore.
 import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { loadConfigOrExit } from '../config/load.ts';
 import { migrationsDir, openDb } from '../app/storage/db.ts';
 import { auditLog } from '../app/domain/audit/auditLog.ts';
-import { dbAccess, parleyVersion } from '../backup/backupJob.ts';
+import { dbAccess, offsiteTargets, parleyVersion } from '../backup/backupJob.ts';
+import { locateBackup } from '../backup/locateBackup.ts';
 import { confirmRestore, restore, rollbackRestore } from '../backup/restore.ts';
 
 const config = loadConfigOrExit({ process: 'ops' });
@@ -46,11 +49,11 @@ async function main(): Promise<void> {
     if (back) await audited('restore.rollback', { from: back });
     return;
   }
-  const file = process.env.BACKUP;
+  const spec = process.env.BACKUP;
   const keyFile = process.env.KEY;
-  if (!file || !keyFile) {
+  if (!spec || !keyFile) {
     console.error(
-      'usage: make restore BACKUP=<backup file> KEY=<IT private key file> [KEY_PASSPHRASE_FILE=<file>]',
+      'usage: make restore BACKUP=<backup file, or name here or offsite> KEY=<IT private key file> [KEY_PASSPHRASE_FILE=<file>]',
     );
     process.exitCode = 64;
     return;
@@ -66,6 +69,24 @@ async function main(): Promise<void> {
     return;
   }
   const verificationKeys = await signingPublicKey(signingKeyFile);
+  const located = await locateBackup(spec, {
+    backupDir: config.env.PARLEY_BACKUP_DIR,
+    targets: () => offsiteTargets(config),
+    say: (line) => console.log(line),
+  });
+  try {
+    await restoreFrom(located.file, keyFile, passFile, verificationKeys);
+  } finally {
+    await located.cleanup();
+  }
+}
+
+async function restoreFrom(
+  file: string,
+  keyFile: string,
+  passFile: string | undefined,
+  verificationKeys: string,
+): Promise<void> {
   const report = await restore({
     access,
     file,
