@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '../../backup/mariadb.ts';
 import { clientHome, gnupgHome, keyPair, testAccess } from '../backup/fixtures.ts';
+import { writeJson } from './report.ts';
 
 const targetMb = Number(process.argv[2] ?? 550);
 const database = 'parley_test_backup_bench';
@@ -127,6 +128,25 @@ console.log(
 console.log(
   `restore shell (gpg -d | gunzip | mariadb): ${s(shellRestore.ms)}, largest stage RSS ${mb(shellRestore.maxRssKb)}`,
 );
+const ratio = (a: number, b: number) => Number((a / b).toFixed(2));
+console.log(
+  `ratios (parley / shell, goal <= 1.0): backup ${ratio(parley.ms, pipeline.ms)}, restore ${ratio(parleyRestore.ms, shellRestore.ms)}; peak memory goal < 256 MiB: backup ${mb(parley.maxRssKb)}, restore ${mb(parleyRestore.maxRssKb)}`,
+);
+const path = writeJson(
+  new URL('../../test-results', import.meta.url).pathname,
+  'bench-backup.json',
+  {
+    at: new Date().toISOString(),
+    databaseMiB: Math.round(bytes / 1048576),
+    backup: { parley: parley, shell: pipeline, ratio: ratio(parley.ms, pipeline.ms) },
+    restore: {
+      parley: parleyRestore,
+      shell: shellRestore,
+      ratio: ratio(parleyRestore.ms, shellRestore.ms),
+    },
+  },
+);
+console.log(`figures written to ${path}`);
 const server = await connect(access, null);
 await server.query(`DROP DATABASE IF EXISTS \`${database}\``);
 await server.query(`DROP DATABASE IF EXISTS \`${restoreDb}\``);
