@@ -62,6 +62,8 @@ export interface BackupRun {
   filesKey: string | null;
   pruned: PruneResult;
   offsite: (ReplicaResult & { pruned?: PruneResult })[];
+  /** The files copied offsite with the backup: its .sha256 and the files key artifact. */
+  companions: string[];
 }
 
 /** The configured offsite targets. */
@@ -146,10 +148,13 @@ export async function replicateAll(
   return results;
 }
 
-/** lock → dump → archive → encrypt + sign → verify → rename → files key artifact → prune. */
+/**
+ * lock → dump → archive → encrypt + sign → verify → rename → files key artifact → prune, then the
+ * offsite copies unless `offsite: false` (the worker copies in the background instead).
+ */
 export async function runBackup(
   config: Config,
-  options: { dryRunPrune?: boolean } = {},
+  options: { dryRunPrune?: boolean; offsite?: boolean } = {},
 ): Promise<BackupRun> {
   const keys = await backupKeys(config);
   const dir = config.env.PARLEY_BACKUP_DIR;
@@ -163,8 +168,11 @@ export async function runBackup(
   const filesKey = await writeFilesKeyArtifact(config, backup.name, keys);
   const pruned = await pruneDirectory(dir, keepRules(config), options.dryRunPrune);
   const companions = [`${backup.file}.sha256`, ...(filesKey ? [join(dir, filesKey)] : [])];
-  const offsite = await replicateAll(config, backup, companions, options.dryRunPrune);
-  return { backup, filesKey, pruned, offsite };
+  const offsite =
+    options.offsite === false
+      ? []
+      : await replicateAll(config, backup, companions, options.dryRunPrune);
+  return { backup, filesKey, pruned, offsite, companions };
 }
 
 /**

@@ -6,8 +6,9 @@ import { migrationsDir, type Db } from '../app/storage/db.ts';
 import { fileStore, readMasterKey } from '../app/storage/fileStore.ts';
 import { runDataRetention } from './dataRetention.ts';
 import type { Config } from '../config/load.ts';
-import { dbAccess, parleyVersion, runBackup, runDrill } from './backupJob.ts';
+import { dbAccess, parleyVersion, replicateAll, runBackup, runDrill } from './backupJob.ts';
 import type { Job } from './jobs.ts';
+import type { BackupResult } from './createBackup.ts';
 
 const worker = { kind: 'system' as const, label: 'worker' };
 
@@ -19,27 +20,29 @@ export async function scheduledBackupJobs(
   const env = config.env;
   const list: Job[] = [];
   if (!env.PARLEY_BACKUP_RECIPIENTS_FILE || !env.PARLEY_BACKUP_SIGNING_KEY_FILE) return list;
+  const offsite = backgroundReplication(config, audit);
   list.push({
     name: 'backup',
     schedule: env.PARLEY_BACKUP_CRON,
     run: async () => {
       try {
-        const { backup, pruned, offsite } = await runBackup(config);
+        const { backup, pruned, companions } = await runBackup(config, { offsite: false });
         const rows = Object.values(backup.manifest.tables).reduce((a, b) => a + b, 0);
-        const offsiteFailed = offsite.filter((c) => !c.ok).length;
         await audit.record({
           actor: worker,
           action: 'backup.create',
           outcome: 'success',
-          details: {
-            name: backup.name,
-            bytes: backup.size,
-            rows,
-            pruned: pruned.deleted.length,
-            offsiteFailed,
-          },
+          details: { name: backup.name, bytes: backup.size, rows, pruned: pruned.deleted.length },
         });
-        return { bytes: backup.size, rows, pruned: pruned.deleted.length, offsiteFailed };
+        // The copies go on after this run has finished: a target that is slow or down (retries
+        // with backoff, time-outs) never holds up the next local backup.
+        const copying = offsite.start(backup, companions);
+        return {
+          bytes: backup.size,
+          rows,
+          pruned: pruned.deleted.length,
+          offsite: copying ? 1 : 0,
+        };
       } catch (error) {
         await audit.record({
           actor: worker,
@@ -78,6 +81,56 @@ export async function scheduledBackupJobs(
     });
   }
   return list;
+}
+
+/**
+ * Offsite copies in the background, one round at a time. When a backup finishes while the copies
+ * of an earlier one are still going, the newest waits and goes next (an older one still waiting
+ * is dropped: the newest backup is what matters offsite). Each round is audited with its counts.
+ */
+export function backgroundReplication(config: Config, audit: ReturnType<typeof auditLog>) {
+  let running: Promise<void> | null = null;
+  let next: { backup: BackupResult; companions: string[] } | null = null;
+  const round = async (backup: BackupResult, companions: string[]): Promise<void> => {
+    try {
+      const results = await replicateAll(config, backup, companions);
+      const failed = results.filter((r) => !r.ok).length;
+      await audit.record({
+        actor: worker,
+        action: 'backup.offsite',
+        outcome: failed === 0 ? 'success' : 'failure',
+        details: { name: backup.name, targets: results.length, failed },
+      });
+    } catch (error) {
+      await audit
+        .record({
+          actor: worker,
+          action: 'backup.offsite',
+          outcome: 'failure',
+          details: { name: backup.name, reason: (error as Error).name },
+        })
+        .catch(() => {});
+    }
+  };
+  const drain = async (): Promise<void> => {
+    while (next) {
+      const job = next;
+      next = null;
+      await round(job.backup, job.companions);
+    }
+    running = null;
+  };
+  return {
+    /** Queues the copies; true when they started now, false when they wait for a round in flight. */
+    start(backup: BackupResult, companions: string[]): boolean {
+      next = { backup, companions };
+      if (running) return false;
+      running = drain();
+      return true;
+    },
+    /** Resolves when no round is running (for tests and a graceful stop). */
+    idle: (): Promise<void> => running ?? Promise.resolve(),
+  };
 }
 
 /** The data retention job: deletes what the policy expired and records the counts. */
