@@ -1,3 +1,5 @@
+import type { Knex } from 'knex';
+import type { LegalHoldKind, LegalHoldView } from '../shared/protocol.ts';
 import type { AuditLog } from './audit/auditLog.ts';
 import { errors } from './errors.ts';
 import type { ScopeFilter } from './permissions/policy.ts';
@@ -6,7 +8,8 @@ import type { Db } from '../storage/db.ts';
 // Legal holds (issue 7): a held chat or visitor is exempt from data retention
 // (backup/dataRetention.ts) until the hold is cleared. Setting and clearing are audited.
 
-export type HoldKind = 'chat' | 'visitor';
+export type HoldKind = LegalHoldKind;
+export type { LegalHoldView };
 
 export interface HoldChange {
   hold: boolean;
@@ -20,33 +23,51 @@ export interface HoldActor {
   userAgent: string;
 }
 
-export interface LegalHoldView {
-  kind: HoldKind;
-  id: string;
-  departmentId: number | null;
-  reason: string | null;
-  at: string | null;
-  by: number | null;
-}
-
 const TABLE: Record<HoldKind, 'chats' | 'visitors'> = { chat: 'chats', visitor: 'visitors' };
 
 interface HoldRow {
   id: number | string;
   department_id?: number | null;
+  visitor_name: string | null;
   legal_hold_reason: string | null;
   legal_hold_at: Date | null;
   legal_hold_by: number | null;
 }
 
-function present(kind: HoldKind, row: HoldRow): LegalHoldView {
+const COLUMNS = ['legal_hold_reason', 'legal_hold_at', 'legal_hold_by'] as const;
+const SELECT: Record<HoldKind, string[]> = {
+  chat: ['id', 'department_id', 'visitor_name', ...COLUMNS],
+  visitor: ['id', 'name as visitor_name', ...COLUMNS],
+};
+
+/** The names of the agents who placed the holds, in one query. */
+async function agentNames(
+  db: Db | Knex.Transaction,
+  rows: HoldRow[],
+): Promise<Map<number, string>> {
+  const ids = [
+    ...new Set(
+      rows.flatMap((row) => (row.legal_hold_by == null ? [] : [Number(row.legal_hold_by)])),
+    ),
+  ];
+  if (ids.length === 0) return new Map();
+  const agents = await db('agents')
+    .whereIn('id', ids)
+    .select<{ id: number; name: string }[]>('id', 'name');
+  return new Map(agents.map((agent) => [Number(agent.id), agent.name]));
+}
+
+function present(kind: HoldKind, row: HoldRow, names: Map<number, string>): LegalHoldView {
+  const by = row.legal_hold_by == null ? null : Number(row.legal_hold_by);
   return {
     kind,
     id: String(row.id),
     departmentId: row.department_id == null ? null : Number(row.department_id),
+    visitorName: row.visitor_name,
     reason: row.legal_hold_reason,
     at: row.legal_hold_at ? new Date(row.legal_hold_at).toISOString() : null,
-    by: row.legal_hold_by == null ? null : Number(row.legal_hold_by),
+    by,
+    byName: by == null ? null : (names.get(by) ?? null),
   };
 }
 
@@ -102,13 +123,7 @@ export function legalHolds(db: Db, audit: AuditLog) {
           );
         const row = (await trx(table)
           .where({ id })
-          .first<HoldRow | undefined>(
-            'id',
-            ...(kind === 'chat' ? ['department_id'] : []),
-            'legal_hold_reason',
-            'legal_hold_at',
-            'legal_hold_by',
-          ))!;
+          .first<HoldRow | undefined>(...SELECT[kind]))!;
         await audit.record(
           {
             actor: { kind: 'agent', id: actor.agentId, label: actor.label },
@@ -122,17 +137,44 @@ export function legalHolds(db: Db, audit: AuditLog) {
           },
           trx,
         );
-        return present(kind, row);
+        return present(kind, row, await agentNames(trx, [row]));
       });
+    },
+
+    /**
+     * The hold on a chat and, when asked, the hold on its visitor (which keeps the chat too);
+     * null when there is no such chat.
+     */
+    async ofChat(
+      id: number,
+      withVisitor: boolean,
+    ): Promise<{ hold: LegalHoldView | null; visitorHold: LegalHoldView | null } | null> {
+      const chat = await db('chats')
+        .where({ id })
+        .first<(HoldRow & { legal_hold: number; visitor_id: string }) | undefined>(
+          'legal_hold',
+          'visitor_id',
+          ...SELECT.chat,
+        );
+      if (!chat) return null;
+      const visitor = withVisitor
+        ? await db('visitors')
+            .where({ id: chat.visitor_id, legal_hold: 1 })
+            .first<HoldRow | undefined>(...SELECT.visitor)
+        : undefined;
+      const names = await agentNames(db, visitor ? [chat, visitor] : [chat]);
+      return {
+        hold: Number(chat.legal_hold) === 1 ? present('chat', chat, names) : null,
+        visitorHold: visitor ? present('visitor', visitor, names) : null,
+      };
     },
 
     /** Held chats within the scope; held visitors only for a scope over everything. */
     async list(scope: ScopeFilter): Promise<LegalHoldView[]> {
-      const columns = ['legal_hold_reason', 'legal_hold_at', 'legal_hold_by'];
       const chats = db('chats')
         .where('legal_hold', 1)
         .orderBy('id')
-        .select<HoldRow[]>('id', 'department_id', ...columns);
+        .select<HoldRow[]>(...SELECT.chat);
       if (!scope.all) {
         void chats.where((q) => {
           void q.whereIn('department_id', scope.departmentIds);
@@ -144,11 +186,12 @@ export function legalHolds(db: Db, audit: AuditLog) {
         ? await db('visitors')
             .where('legal_hold', 1)
             .orderBy('id')
-            .select<HoldRow[]>('id', ...columns)
+            .select<HoldRow[]>(...SELECT.visitor)
         : [];
+      const names = await agentNames(db, [...chatRows, ...visitorRows]);
       return [
-        ...chatRows.map((row) => present('chat', row)),
-        ...visitorRows.map((row) => present('visitor', row)),
+        ...chatRows.map((row) => present('chat', row, names)),
+        ...visitorRows.map((row) => present('visitor', row, names)),
       ];
     },
   };

@@ -197,6 +197,38 @@ export interface TranscriptResponse {
   messages: MessageView[];
 }
 
+/** A legal hold (issue 7): a held chat or visitor is exempt from data retention. */
+export type LegalHoldKind = 'chat' | 'visitor';
+export interface LegalHoldView {
+  kind: LegalHoldKind;
+  /** The chat's number or the visitor's UUID, as a string for both. */
+  id: string;
+  departmentId: number | null;
+  /** The name the visitor gave (in the chat, or on their visitor record). */
+  visitorName: string | null;
+  reason: string | null;
+  at: string | null;
+  /** The agent who placed the hold; `byName` is null once that agent is deleted. */
+  by: number | null;
+  byName: string | null;
+}
+/** PUT /api/chats/:id/legal-hold and /api/visitors/:id/legal-hold. */
+export interface LegalHoldInput {
+  hold: boolean;
+  reason: string;
+}
+export interface LegalHoldListResponse {
+  holds: LegalHoldView[];
+}
+/**
+ * GET /api/chats/:id/legal-hold. `visitorHold` is the hold on the chat's visitor (which keeps the
+ * chat too); it is null when there is none or the agent's grant does not cover every department.
+ */
+export interface ChatLegalHoldResponse {
+  hold: LegalHoldView | null;
+  visitorHold: LegalHoldView | null;
+}
+
 export interface ErrorResponse {
   error: ErrorBody;
   requestId: string;

@@ -122,6 +122,57 @@ describe('legal holds (issue 7)', () => {
     ]);
   });
 
+  it("tells whether one chat is held, names who placed it, and shows its visitor's hold only to a grant over everything", async () => {
+    const [sales] = await db('departments').insert({ name: 'Sales' });
+    const chat = await oldChat(V1);
+    await db('chats').where({ id: chat }).update({ department_id: sales, visitor_name: 'Ada' });
+    const other = await oldChat(V2);
+    const scoped = await createAgent(db, { role: 'agent', name: 'Sam Scoped' });
+    await db('permission_grants').insert({
+      permission: 'transcripts.delete',
+      agent_id: scoped.agent.id,
+      scope: 'departments',
+      scope_ids: JSON.stringify([sales]),
+    });
+    const sam = await signIn(t, scoped.agent.email, scoped.password);
+    const get = (cookie: string, id: number) =>
+      t.http().get(`/api/chats/${id}/legal-hold`).set('Cookie', cookie);
+
+    expect((await get(admin, chat).expect(200)).body).toEqual({ hold: null, visitorHold: null });
+    await put(sam, `/api/chats/${chat}/legal-hold`, { hold: true, reason: 'Case 7' }).expect(200);
+    await put(admin, `/api/visitors/${V1}/legal-hold`, { hold: true, reason: 'Subpoena' }).expect(
+      200,
+    );
+
+    const full = (await get(admin, chat).expect(200)).body;
+    expect(full.hold).toMatchObject({
+      kind: 'chat',
+      id: String(chat),
+      departmentId: sales,
+      visitorName: 'Ada',
+      reason: 'Case 7',
+      by: scoped.agent.id,
+      byName: 'Sam Scoped',
+    });
+    expect(full.visitorHold).toMatchObject({ kind: 'visitor', id: V1, reason: 'Subpoena' });
+    expect(typeof full.visitorHold.byName).toBe('string');
+
+    // Department-scoped: this chat's hold, never the visitor's, and not other departments' chats.
+    expect((await get(sam, chat).expect(200)).body).toMatchObject({
+      hold: { reason: 'Case 7' },
+      visitorHold: null,
+    });
+    await get(sam, other).expect(403);
+    await get(plain, chat).expect(403);
+    await get(admin, other + 99).expect(404);
+    await t.http().get('/api/chats/abc/legal-hold').set('Cookie', admin).expect(400);
+
+    const list = await t.http().get('/api/legal-holds').set('Cookie', sam).expect(200);
+    expect(list.body.holds).toEqual([
+      expect.objectContaining({ kind: 'chat', byName: 'Sam Scoped', visitorName: 'Ada' }),
+    ]);
+  });
+
   it('is 403 without transcripts.delete', async () => {
     const chat = await oldChat(V1);
     await put(plain, `/api/chats/${chat}/legal-hold`, { hold: true, reason: 'x' }).expect(403);

@@ -17,7 +17,9 @@ function parse(hash: string): Route {
   if (/^#\/admin\/sessions\/?$/.test(hash)) return { view: 'admin-sessions' };
   if (/^#\/account\/?$/.test(hash)) return { view: 'account' };
   const admin =
-    /^#\/admin\/(agents|departments|roles|password-policy|card-masking|backups)\/?$/.exec(hash);
+    /^#\/admin\/(agents|departments|roles|password-policy|card-masking|backups|legal-holds)\/?$/.exec(
+      hash,
+    );
   if (admin) return { view: 'admin', page: admin[1] as AdminPage };
   if (/^#\/account\/password\/?$/.test(hash)) return { view: 'change-password' };
   const match = /^#\/transcripts(?:\/(\d+))?\/?$/.exec(hash);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { errors } from '../../../domain/errors.ts';
 import { legalHolds, type HoldActor } from '../../../domain/legalHolds.ts';
 import { sameOriginOnly } from '../../agentAuth.ts';
+import type { ChatLegalHoldResponse } from '../../../shared/protocol.ts';
 import type { ParleyContext, Services } from '../../context.ts';
 import type { Routes } from '../../route.ts';
 import { inputOf, validate } from '../../validate.ts';
@@ -31,6 +32,30 @@ export function legalHoldRoutes(routes: Routes, services: Services) {
     ip: ctx.state.clientIp ?? ctx.ip,
     userAgent: ctx.get('User-Agent'),
   });
+
+  // Whether one chat is held (the transcript view shows it); its visitor's hold only with a grant
+  // over everything, as in the list.
+  routes.get(
+    '/api/chats/:id/legal-hold',
+    'transcripts.delete',
+    validate(emptyQuerySchema),
+    async (ctx) => {
+      const id = idParam(ctx);
+      const grants = ctx.state.grants!;
+      const chat = await holds.chatDepartment(id);
+      if (!chat) throw errors.notFound('chat');
+      if (!grants.covers('transcripts.delete', chat)) {
+        throw errors.forbidden("see the legal holds of this department's chats");
+      }
+      const body: ChatLegalHoldResponse | null = await holds.ofChat(
+        id,
+        grants.covers('transcripts.delete'),
+      );
+      if (!body) throw errors.notFound('chat');
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = body;
+    },
+  );
 
   routes.put(
     '/api/chats/:id/legal-hold',
