@@ -1,6 +1,6 @@
 # A thin layer over npm scripts and the ops scripts. `make help` lists the targets.
 .PHONY: help dev deps services stop dev-status build lint test bench migrate admin audit-verify
-.PHONY: backup backup-drill restore restore-confirm restore-rollback
+.PHONY: backup backup-drill backup-status restore restore-confirm restore-rollback
 
 help:
 	@echo "make dev       install what is missing, start MariaDB, clamd, the app, the worker and a demo site"
@@ -13,9 +13,12 @@ help:
 	@echo "make backup    take an encrypted, signed backup now (keep rules applied; ARGS=--prune-dry-run to only list)"
 	@echo "make restore BACKUP=<file or name, here or offsite> KEY=<IT private key>  restore a backup (then make restore-confirm or restore-rollback)"
 	@echo "make backup-drill KEY=<recipient private key>  prove the newest backup restores (ARGS=--status: last drill)"
+	@echo "make backup-status  newest backup, last drill, offsite copies and alerts (exit 3 on an alert; ARGS=--json)"
 	@echo "make services  start the private MariaDB and clamd;  make stop  stops them;  make dev-status"
 	@echo "Appliance (Docker Compose; see README 'Install on your server'):"
 	@echo "make install | up | down | status | logs | update | bundle | load | clamav-update SIGS=<dir>"
+	@echo "backup, restore, restore-confirm, restore-rollback, backup-drill, backup-status act on the appliance"
+	@echo "  when CONFIG/appliance.env exists (else natively; native-backup etc. or appliance-backup etc. to choose)"
 	@echo "make hardening-check   static CIS checks of docker-compose.yml;  make appliance-test  boots it for real"
 
 dev:
@@ -57,20 +60,30 @@ admin: migrate
 audit-verify: services
 	@node_modules/.bin/node --env-file=.parley/parley.env ops/auditVerify.ts
 
-backup: services
+# Where an appliance is installed (CONFIG/appliance.env exists), the backup commands act on it;
+# otherwise on the native services (make dev). `make native-backup` etc. force the native ones.
+INSTALLED_APPLIANCE := $(wildcard $(or $(CONFIG),$(PARLEY_CONFIG_DIR),config)/appliance.env)
+BACKUP_COMMANDS := backup restore restore-confirm restore-rollback backup-drill backup-status
+.PHONY: $(addprefix native-,$(BACKUP_COMMANDS))
+$(BACKUP_COMMANDS): %: $(if $(INSTALLED_APPLIANCE),appliance-%,native-%)
+
+native-backup: services
 	@node_modules/.bin/node --env-file=.parley/parley.env ops/backup.ts $(ARGS)
 
-restore: services
+native-restore: services
 	@BACKUP="$(BACKUP)" KEY="$(KEY)" KEY_PASSPHRASE_FILE="$(KEY_PASSPHRASE_FILE)" SIGNING_PUBLIC_KEY="$(SIGNING_PUBLIC_KEY)" node_modules/.bin/node --env-file=.parley/parley.env ops/restore.ts
 
-restore-confirm: services
+native-restore-confirm: services
 	@node_modules/.bin/node --env-file=.parley/parley.env ops/restore.ts --confirm
 
-restore-rollback: services
+native-restore-rollback: services
 	@node_modules/.bin/node --env-file=.parley/parley.env ops/restore.ts --rollback
 
-backup-drill: services
+native-backup-drill: services
 	@KEY="$(KEY)" node_modules/.bin/node --env-file=.parley/parley.env ops/backupDrill.ts $(ARGS)
+
+native-backup-status: services
+	@node_modules/.bin/node --env-file=.parley/parley.env ops/backupStatus.ts $(ARGS)
 
 # The appliance's targets (install, up, down, status, logs, update, bundle, load, ...).
 include compose/appliance.mk

@@ -2,6 +2,8 @@
 # Included by the root Makefile and by the bundle's Makefile; also `make -f compose/appliance.mk TARGET`.
 #   CONFIG=<dir>  the site's settings, secrets and certificates (default: config)
 .PHONY: install up down status logs update bundle load clamav-update appliance-test hardening-check images
+.PHONY: appliance-backup appliance-restore appliance-restore-confirm appliance-restore-rollback
+.PHONY: appliance-backup-drill appliance-backup-status
 
 APPLIANCE_ENV = PARLEY_CONFIG_DIR="$(or $(CONFIG),$(PARLEY_CONFIG_DIR),config)"
 
@@ -36,6 +38,29 @@ load:
 
 clamav-update:
 	@$(APPLIANCE_ENV) bash ops/appliance/clamav-update.sh "$(SIGS)"
+
+# Backups in the appliance (ops/appliance/backup.sh). A checkout's `make backup` etc. are the native
+# commands, so these are named appliance-*; the bundle's Makefile maps backup, restore, ... to them.
+# KEY (and KEY_PASSPHRASE_FILE, SIGNING_PUBLIC_KEY) are read for one run, never stored.
+APPLIANCE_KEYS = KEY="$(KEY)" KEY_PASSPHRASE_FILE="$(KEY_PASSPHRASE_FILE)" SIGNING_PUBLIC_KEY="$(SIGNING_PUBLIC_KEY)"
+
+appliance-backup:
+	@$(APPLIANCE_ENV) bash ops/appliance/backup.sh backup $(ARGS)
+
+appliance-restore:
+	@$(APPLIANCE_ENV) BACKUP="$(BACKUP)" $(APPLIANCE_KEYS) bash ops/appliance/backup.sh restore
+
+appliance-restore-confirm:
+	@$(APPLIANCE_ENV) bash ops/appliance/backup.sh restore-confirm
+
+appliance-restore-rollback:
+	@$(APPLIANCE_ENV) bash ops/appliance/backup.sh restore-rollback
+
+appliance-backup-drill:
+	@$(APPLIANCE_ENV) $(APPLIANCE_KEYS) bash ops/appliance/backup.sh drill $(ARGS)
+
+appliance-backup-status:
+	@$(APPLIANCE_ENV) bash ops/appliance/backup.sh status $(ARGS)
 
 # CI and development only (they need the checkout's Node and npm packages).
 appliance-test:

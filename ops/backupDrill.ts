@@ -39,14 +39,17 @@ if (!keyFile || !config.env.PARLEY_BACKUP_SIGNING_KEY_FILE) {
   );
   process.exit(64);
 }
-const signing = await openpgp.readPrivateKey({
-  armoredKey: await readFile(config.env.PARLEY_BACKUP_SIGNING_KEY_FILE, 'utf8'),
-});
+// The signing key file may hold the private key (the worker's) or only its public half (the
+// appliance's one-off drill container, which checks signatures and never signs).
+const signingKey = await readFile(config.env.PARLEY_BACKUP_SIGNING_KEY_FILE, 'utf8');
+const signing = signingKey.includes('PRIVATE KEY BLOCK')
+  ? (await openpgp.readPrivateKey({ armoredKey: signingKey })).toPublic()
+  : await openpgp.readKey({ armoredKey: signingKey });
 const result = await runDrill({
   access: dbAccess(config),
   dir,
   decryptionKey: await readFile(keyFile, 'utf8'),
-  verificationKeys: signing.toPublic().armor(),
+  verificationKeys: signing.armor(),
   parleyVersion,
   knownMigrations: readdirSync(migrationsDir).filter((n) => n.endsWith('.ts')),
 });

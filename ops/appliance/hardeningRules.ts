@@ -14,13 +14,15 @@ export interface Finding {
 export const INTERNAL_ONLY = ['db', 'clamav'];
 /** The only service that publishes ports, and the container ports it may publish (HTTPS, redirect). */
 export const PUBLISHERS: Record<string, number[]> = { app: [8443, 8080] };
-/** Secrets the appliance must take from files (database, session, TLS key, backup key). */
+/** Secrets the appliance must take from files (database, session, TLS key, backup keys). */
 export const REQUIRED_SECRETS = [
   'db_password',
+  'db_ops_password',
   'secret_key',
   'tls_cert',
   'tls_key',
   'backup_public_key',
+  'backup_signing_key',
 ];
 
 const SENSITIVE_HOST_PATHS = [

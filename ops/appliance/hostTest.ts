@@ -3,6 +3,9 @@
 //                                                         agent talk over Socket.IO; FILE keeps the chat
 //   node ops/appliance/hostTest.ts verify --state FILE     after `make down` + `make up`: the same chat and
 //                                                         messages are there and still deliver live
+//   node ops/appliance/hostTest.ts send --state FILE --body TEXT      the visitor sends one more message
+//   node ops/appliance/hostTest.ts messages --state FILE --count N    the chat holds exactly N messages,
+//                                                         the first ones those FILE recorded (restores)
 // Settings: --url https://127.0.0.1:9443 --http-url http://127.0.0.1:9080 --origin https://localhost:9443
 //           --ca config/tls/ca.crt --email admin@parley.local --password-file <file>
 import { randomUUID } from 'node:crypto';
@@ -36,6 +39,8 @@ const { positionals, values } = parseArgs({
     ca: { type: 'string' },
     email: { type: 'string', default: 'admin@parley.local' },
     'password-file': { type: 'string' },
+    body: { type: 'string' },
+    count: { type: 'string' },
   },
 });
 const phase = positionals[0];
@@ -239,12 +244,49 @@ async function verify(statePath: string): Promise<void> {
   );
 }
 
+async function send(statePath: string, body: string): Promise<void> {
+  const state = JSON.parse(readFileSync(statePath, 'utf8')) as State;
+  const visitor = await visitorSocket(state.visitorToken);
+  ok(
+    await visitor.emitWithAck('message:send', {
+      chatId: state.chatId,
+      clientId: randomUUID(),
+      body,
+    }),
+    'message:send',
+  );
+  visitor.disconnect();
+  console.log(`host-test: chat ${state.chatId}: the visitor sent ${JSON.stringify(body)}`);
+}
+
+async function messages(statePath: string, count: number): Promise<void> {
+  const state = JSON.parse(readFileSync(statePath, 'utf8')) as State;
+  const visitor = await visitorSocket(state.visitorToken);
+  const synced = ok(
+    await visitor.emitWithAck('chat:sync', { chatId: state.chatId, afterSeq: 0 }),
+    'chat:sync',
+  );
+  visitor.disconnect();
+  const seen = synced.messages.map((m) => m.body);
+  check(
+    seen.length === count &&
+      JSON.stringify(seen.slice(0, state.bodies.length)) === JSON.stringify(state.bodies),
+    `chat ${state.chatId} holds ${JSON.stringify(seen)}, expected ${count} messages starting with ${JSON.stringify(state.bodies)}`,
+  );
+  console.log(`host-test: chat ${state.chatId} holds the ${count} messages expected`);
+}
+
 const statePath = values.state;
 try {
   check(statePath, '--state FILE is required');
   if (phase === 'converse') await converse(statePath);
   else if (phase === 'verify') await verify(statePath);
-  else throw new Error('usage: hostTest.ts converse|verify --state FILE [options]');
+  else if (phase === 'send' && values.body) await send(statePath, values.body);
+  else if (phase === 'messages' && values.count) await messages(statePath, Number(values.count));
+  else
+    throw new Error(
+      'usage: hostTest.ts converse|verify|send --body TEXT|messages --count N --state FILE [options]',
+    );
 } catch (error) {
   console.error(`host-test: FAILED: ${(error as Error).message}`);
   process.exitCode = 1;

@@ -78,6 +78,7 @@ wait_healthy 180 db || {
   die "the database did not become healthy"
 }
 quiet_compose run --rm --no-deps -T app node ops/migrate.ts | sed 's/^/parley: /'
+files_layout
 quiet_compose up -d --remove-orphans
 if ! wait_healthy 240 db clamav app worker; then
   show_logs db clamav app worker
@@ -112,4 +113,12 @@ if [[ -f "$TLS_DIR/ca.crt" ]]; then
   echo "  TLS:          signed by this server's internal CA; have browsers trust $TLS_DIR/ca.crt,"
   echo "                or put your certificate in $TLS_DIR/ (see README.md there) and run make down up"
 fi
+echo "  Backups:      every night (PARLEY_BACKUP_CRON) into the backups volume; make backup takes one now."
+echo "                Encrypted to $SECRETS_DIR/backup_public_key.asc and signed by this appliance."
+echo "                Its signing public key, to check backups when restoring: $CONFIG_DIR/public-keys/backup_signing_public_key.asc"
+if [[ -f "$SECRETS_DIR/backup_private_key.asc" ]]; then
+  echo "                Move $SECRETS_DIR/backup_private_key.asc off this server (restores need it)."
+fi
+echo "                Keep a copy of $SECRETS_DIR/files_master_key with it: uploaded files are"
+echo "                encrypted with it, and backups do not carry it."
 echo "  Status:       make status        Logs: make logs        Stop: make down"

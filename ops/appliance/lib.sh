@@ -125,3 +125,56 @@ show_logs() { # show_logs SERVICE...: the last lines of each service's log, for 
     compose logs --no-color --tail=40 "$service" >&2 2>&1 || true
   done
 }
+
+# The uploads volume keeps the files in its files/ folder (PARLEY_FILES_DIR), so that a restore can swap
+# that folder for the restored one inside the volume. Installs before that kept them at the volume's
+# root: files_layout moves them into files/ once, with the app and the worker stopped.
+# shellcheck disable=SC2016 # run by the container's shell
+FILES_LAYOUT='shopt -s nullglob dotglob
+cd /var/lib/parley/uploads
+old=()
+for entry in *; do [[ "$entry" == files || "$entry" == files.* ]] || old+=("$entry"); done
+((${#old[@]} > 0)) || exit 0
+[[ "${1:-}" == move ]] || exit 10
+mkdir -p -m 0700 files
+for entry in "${old[@]}"; do
+  if [[ -d "$entry" && -d "files/$entry" ]]; then
+    find "$entry" -mindepth 1 -maxdepth 1 -exec mv -n -t "files/$entry" {} +
+    rmdir "$entry" 2>/dev/null || true
+  else
+    mv -n "$entry" "files/$entry"
+  fi
+done
+left=(); for entry in *; do [[ "$entry" == files || "$entry" == files.* ]] || left+=("$entry"); done
+((${#left[@]} == 0)) || { echo "left in the uploads volume (also in files/): ${left[*]}" >&2; exit 1; }
+echo "moved ${old[*]} into the uploads volume'"'"'s files/ folder"'
+
+files_layout() {
+  local rc=0
+  compose run --rm --no-deps -T ops bash -c "$FILES_LAYOUT" files-layout check </dev/null >/dev/null 2>&1 || rc=$?
+  ((rc == 0)) && return 0
+  ((rc == 10)) || die "could not check the uploads volume's layout (compose run ops: exit $rc)"
+  compose stop app worker >/dev/null 2>&1 || true
+  if ! quiet_compose run --rm --no-deps -T ops bash -c "$FILES_LAYOUT" files-layout move </dev/null | sed 's/^/parley: /'; then
+    die "could not move the uploaded files into the uploads volume's files/ folder"
+  fi
+}
+
+# Secrets added after a site installed (an update brings a compose file that names them): made once.
+ensure_secrets() {
+  [[ -s "$SECRETS_DIR/db_ops_password" && -s "$SECRETS_DIR/backup_signing_key.asc" &&
+    -s "$CONFIG_DIR/public-keys/backup_signing_public_key.asc" ]] || bash "$ROOT/ops/appliance/secrets.sh"
+}
+
+# one_off SERVICE [COMMAND...] (with `compose run` options first): a one-off container, removed after
+# the run, without compose's progress lines and the exit code docker-compose v1 prints on failure.
+one_off() {
+  local rc
+  # stderr through the filter, stdout straight through (fd 3), in order and waited for.
+  {
+    compose run --rm --no-deps -T "$@" 2>&1 1>&3 3>&- |
+      { grep -v -E '^(Creating|Starting) |^[0-9]+$' || true; } >&2
+    rc="${PIPESTATUS[0]}"
+  } 3>&1
+  return "$rc"
+}

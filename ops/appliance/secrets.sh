@@ -2,8 +2,12 @@
 # `make install`, step 2: the site's secrets and TLS certificate, created only when missing.
 #   config/secrets/db_password, secret_key,     random, generated here
 #   files_master_key
+#   config/secrets/db_ops_password               random: the database account of restores and drills
+#                                                (it may create and drop the restore's databases)
 #   config/secrets/backup_public_key.asc         generated with its private key (moved off the server by
 #                                                the admin), unless the site put its own public key there
+#   config/secrets/backup_signing_key.asc        the appliance's signing key (the worker's secret); its
+#   config/public-keys/backup_signing_public_key.asc   public half, for IT to check backups when restoring
 #   config/tls/server.crt + server.key           the customer's certificate when present; otherwise an
 #                                                internal CA (config/tls/ca.crt) signs one for the host
 # Secret files are root:10001 mode 0440 in a 0700 directory: Compose mounts them into the containers,
@@ -37,13 +41,17 @@ make_secret() { # make_secret FILE COMMAND...: COMMAND's output into FILE unless
 
 install -d -m 0700 "$SECRETS_DIR"
 install -d -m 0755 "$TLS_DIR"
+install -d -m 0755 "$CONFIG_DIR/public-keys"
 # Nothing in these folders belongs in version control.
 [[ -f "$SECRETS_DIR/.gitignore" ]] || printf '*\n' >"$SECRETS_DIR/.gitignore"
+[[ -f "$CONFIG_DIR/public-keys/.gitignore" ]] || printf '*\n' >"$CONFIG_DIR/public-keys/.gitignore"
 make_secret "$SECRETS_DIR/db_password" openssl rand -hex 32
 make_secret "$SECRETS_DIR/secret_key" openssl rand -base64 48
 # Wraps each uploaded file's own key (AES-256-GCM at rest); exactly 32 random bytes.
 make_secret "$SECRETS_DIR/files_master_key" openssl rand 32
-protect "$SECRETS_DIR/db_password" "$SECRETS_DIR/secret_key" "$SECRETS_DIR/files_master_key"
+make_secret "$SECRETS_DIR/db_ops_password" openssl rand -hex 32
+protect "$SECRETS_DIR/db_password" "$SECRETS_DIR/secret_key" "$SECRETS_DIR/files_master_key" \
+  "$SECRETS_DIR/db_ops_password"
 
 # --- TLS --------------------------------------------------------------------------------------------
 crt="$TLS_DIR/server.crt"
@@ -114,23 +122,31 @@ fi
 chmod 0644 "$crt"
 protect "$key"
 
-# --- Backup encryption key --------------------------------------------------------------------------
+# --- Backup keys ------------------------------------------------------------------------------------
+# Generated in the app image (openpgp.js), with no network, no capabilities and a read-only filesystem.
+in_app_image() { # in_app_image ARGS...: node ops/appliance/backupKey.ts ARGS, stdin passed through
+  "$DOCKER" run --rm -i --network none --read-only --cap-drop ALL \
+    --security-opt no-new-privileges:true --user 10001:10001 \
+    "$(image_name app)" node ops/appliance/backupKey.ts "$@"
+}
+
+split_pair() { # split_pair KEYS PUBLIC_OUT PRIVATE_OUT: the armored blocks backupKey.ts printed
+  (
+    umask 077
+    awk '/BEGIN PGP PRIVATE KEY BLOCK/ { p = 1 } p' <<<"$1" >"$3"
+    awk '/BEGIN PGP PUBLIC KEY BLOCK/ { p = 1 } p; /END PGP PUBLIC KEY BLOCK/ { exit }' <<<"$1" >"$2"
+  )
+  grep -q 'END PGP PRIVATE KEY BLOCK' "$3" && grep -q 'END PGP PUBLIC KEY BLOCK' "$2" && return 0
+  rm -f "$2" "$3"
+  return 1
+}
+
+# Encryption: IT's key pair. The appliance keeps only the public half, so it cannot read its backups.
 backup_pub="$SECRETS_DIR/backup_public_key.asc"
 if [[ ! -s "$backup_pub" ]]; then
   backup_priv="$SECRETS_DIR/backup_private_key.asc"
-  keys="$("$DOCKER" run --rm --network none --read-only --cap-drop ALL \
-    --security-opt no-new-privileges:true --user 10001:10001 \
-    "$(image_name app)" node ops/appliance/backupKey.ts "$host")" ||
-    die "could not generate the backup key"
-  (
-    umask 077
-    awk '/BEGIN PGP PRIVATE KEY BLOCK/ { p = 1 } p' <<<"$keys" >"$backup_priv.tmp"
-    awk '/BEGIN PGP PUBLIC KEY BLOCK/ { p = 1 } p; /END PGP PUBLIC KEY BLOCK/ { exit }' <<<"$keys" >"$backup_pub.tmp"
-  )
-  if ! grep -q 'END PGP PRIVATE KEY BLOCK' "$backup_priv.tmp" ||
-    ! grep -q 'END PGP PUBLIC KEY BLOCK' "$backup_pub.tmp"; then
-    die "the generated backup key is incomplete"
-  fi
+  keys="$(in_app_image "$host" </dev/null)" || die "could not generate the backup key"
+  split_pair "$keys" "$backup_pub.tmp" "$backup_priv.tmp" || die "the generated backup key is incomplete"
   chmod 0400 "$backup_priv.tmp"
   mv "$backup_priv.tmp" "$backup_priv"
   protect "$backup_pub.tmp"
@@ -140,3 +156,32 @@ if [[ ! -s "$backup_pub" ]]; then
   say "     restored without it, and it must not sit next to them"
 fi
 protect "$backup_pub"
+
+# Signing: the appliance's own key pair. The worker signs every backup with the private half (a
+# Compose secret); the public half is published next to appliance.env for IT's restores.
+signing_key="$SECRETS_DIR/backup_signing_key.asc"
+signing_pub="$CONFIG_DIR/public-keys/backup_signing_public_key.asc"
+if [[ ! -s "$signing_key" ]]; then
+  keys="$(in_app_image "$host" signing </dev/null)" || die "could not generate the backup signing key"
+  split_pair "$keys" "$signing_pub.tmp" "$signing_key.tmp" || die "the generated signing key is incomplete"
+  protect "$signing_key.tmp"
+  chmod 0644 "$signing_pub.tmp"
+  # A public key left from an earlier signing key still checks the backups that key signed.
+  if [[ -s "$signing_pub" ]]; then
+    mv "$signing_pub" "${signing_pub%.asc}.replaced-$(date -u +%Y%m%dT%H%M%SZ).asc"
+  fi
+  mv "$signing_key.tmp" "$signing_key"
+  mv "$signing_pub.tmp" "$signing_pub"
+  say "generated the backup signing key (the worker's secret $signing_key)"
+  say "  its public half, to check backups when restoring elsewhere: $signing_pub"
+elif [[ ! -s "$signing_pub" ]]; then
+  if ! in_app_image --public <"$signing_key" >"$signing_pub.tmp" ||
+    ! grep -q 'END PGP PUBLIC KEY BLOCK' "$signing_pub.tmp"; then
+    rm -f "$signing_pub.tmp"
+    die "could not write the public half of $signing_key"
+  fi
+  chmod 0644 "$signing_pub.tmp"
+  mv "$signing_pub.tmp" "$signing_pub"
+  say "wrote the backup signing public key again: $signing_pub"
+fi
+protect "$signing_key"

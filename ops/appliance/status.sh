@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# `make status`: each service's health and image version, the base image's age, the app's readiness
-# and the age of the virus signatures clamd has loaded.
+# `make status`: each service's health and image version, the base image's age, the app's readiness,
+# the age of the virus signatures clamd has loaded, and the backups: the newest one, the last restore
+# drill, the offsite copies and every alert (ops/backupStatus.ts, run in the worker).
+# Exit status: 1 when a service is not healthy, else 3 when the backups raise an alert, else 0.
 set -euo pipefail
 # shellcheck source=ops/appliance/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -52,4 +54,19 @@ else
   compose run --rm --no-deps -T clamav signatures.sh | sed 's/^/  /' ||
     echo "  none: load them with make clamav-update SIGS=<folder>"
 fi
+
+echo
+backup_rc=0
+if [[ "${healths[worker]}" =~ ^(healthy|running|starting|unhealthy)$ ]]; then
+  compose exec -T worker node ops/backupStatus.ts || backup_rc=$?
+else
+  one_off worker node ops/backupStatus.ts || backup_rc=$?
+fi
+volume="$("$DOCKER" volume inspect -f '{{.Mountpoint}}' "${PROJECT}_backups" 2>/dev/null || true)"
+[[ -z "$volume" ]] || echo "  on this host: $volume (the backups volume)"
+if ((backup_rc != 0 && backup_rc != 3)); then
+  echo "  could not read the backup status (exit $backup_rc)"
+  rc=1
+fi
+((rc != 0)) || rc="$backup_rc"
 exit "$rc"

@@ -5,6 +5,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [[ -f "$ENV_FILE" && -s "$SECRETS_DIR/db_password" ]] || die "not installed here: run make install"
+ensure_secrets
+files_layout
 quiet_compose up -d --remove-orphans
 services=(db clamav app worker)
 if [[ ",$(env_value COMPOSE_PROFILES)," == *,freshclam,* ]]; then
