@@ -4,11 +4,14 @@
 # `make install` non-interactively (twice: the second run must change nothing), then from the host over
 # the published HTTPS port: readiness, a visitor <-> agent conversation over Socket.IO; then backups in
 # the appliance: the signing key install made, `make backup` and `make status`, GnuPG 2.2 decrypting the
-# backup and checking its signature with the published public key, a drill, a restore (data and files
-# back, a rollback, a restore from a file on the host and its confirmation) with IT's key streamed in;
-# `make down` and `make up`, and the conversation is still there. Shows the services' logs on failure.
-# Its own Compose project, ports (127.0.0.1:9443/9080), settings and volumes; removed at the end
-# (PARLEY_KEEP_TEST=1 keeps them), while the images and the build cache stay for the next run.
+# backup and checking its signature with the published public key (and the files key artifact), a
+# drill, a restore (data and files back, a rollback, a restore from a file on the host and its
+# confirmation) with IT's key streamed in; offsite copies to a host folder and to an SFTP server
+# (Debian's sshd on the Docker bridge), an alert when that server is down, a restore from the folder's
+# copy; `make down` and `make up`, and the conversation is still there; the data-retention job deletes
+# an expired chat's file from the uploads volume. Shows the services' logs on failure.
+# Its own Compose project, ports (127.0.0.1:9443/9080, sshd on docker0:9022), settings and volumes;
+# removed at the end (PARLEY_KEEP_TEST=1 keeps them), while the images and the build cache stay.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 STATE="$ROOT/.parley/appliance"
@@ -18,6 +21,7 @@ export PARLEY_CONFIG_DIR="$WORK/config"
 DOCKER=/usr/bin/docker
 HTTPS_PORT=9443
 HTTP_PORT=9080
+SFTP_PORT=9022
 PUBLIC_URL="https://localhost:$HTTPS_PORT"
 
 started=$SECONDS
@@ -36,7 +40,7 @@ fail() {
 
 # --- Docker ---------------------------------------------------------------------------------------
 missing=()
-for pkg in docker.io docker-compose debootstrap clamav-testfiles gnupg; do
+for pkg in docker.io docker-compose debootstrap clamav-testfiles gnupg openssh-server; do
   [[ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null)" == ii* ]] || missing+=("$pkg")
 done
 if ((${#missing[@]} > 0)); then
@@ -73,8 +77,17 @@ remove_test_project() { # by label, so it works whatever state a previous run wa
   rm -rf "$WORK"
 }
 
+sshd_pid=""
+stop_sshd() {
+  [[ -n "$sshd_pid" ]] || return 0
+  kill "$sshd_pid" 2>/dev/null || true
+  wait "$sshd_pid" 2>/dev/null || true
+  sshd_pid=""
+}
+
 finish() {
   local rc=$?
+  stop_sshd
   if ((rc != 0)); then
     echo "appliance-test: failed after $((SECONDS - started)) s; the services' logs follow" >&2
     [[ -f "$ENV_FILE" ]] && show_logs db clamav app worker
@@ -88,6 +101,9 @@ finish() {
 }
 trap finish EXIT
 
+bridge_ip="$(ip -4 -o addr show dev docker0 2>/dev/null | awk '{ split($4, a, "/"); print a[1]; exit }')"
+[[ -n "$bridge_ip" ]] || fail "docker0 has no IPv4 address (the test's SFTP server listens there)"
+! (exec 3<>"/dev/tcp/$bridge_ip/$SFTP_PORT") 2>/dev/null || fail "port $bridge_ip:$SFTP_PORT is in use"
 for port in "$HTTPS_PORT" "$HTTP_PORT"; do
   if "$DOCKER" ps --format '{{.Names}} {{.Ports}}' | grep -v "^$PARLEY_PROJECT" | grep -q "127.0.0.1:$port->"; then
     fail "port $port is published by another container"
@@ -141,8 +157,9 @@ for service in app worker db clamav; do
   uid="$("$DOCKER" exec "$id" id -u)"
   [[ "$uid" != 0 ]] || fail "$service's process runs as root"
 done
-# The internal network drops traffic to anything outside it (a connection attempt times out).
-isolated=(db clamav)
+# The internal network drops traffic to anything outside it (a connection attempt times out). With no
+# offsite target configured the worker is on it only, too.
+isolated=(db clamav worker)
 pids=()
 for service in "${isolated[@]}"; do
   (! "$DOCKER" exec "$(container_of "$service")" timeout 3 bash -c 'exec 3<>/dev/tcp/1.1.1.1/443' 2>/dev/null) &
@@ -151,7 +168,21 @@ done
 for i in "${!isolated[@]}"; do
   wait "${pids[$i]}" || fail "${isolated[$i]} can open a connection outside its internal network"
 done
-echo "appliance-test: every container: non-root, read-only, no capabilities, limits, init; db and clamav cannot reach out"
+offsite_networks() {
+  "$DOCKER" network ls -q --filter "label=com.docker.compose.project=$PARLEY_PROJECT" \
+    --filter label=com.docker.compose.network=offsite
+}
+networks_of() { # networks_of SERVICE: "NAME:internal" for each network its container is on
+  local network
+  # shellcheck disable=SC2016 # a Go template, not shell
+  for network in $("$DOCKER" inspect -f '{{range $name, $n := .NetworkSettings.Networks}}{{$name}} {{end}}' "$(container_of "$1")"); do
+    echo "${network#"${PARLEY_PROJECT}"_}:$("$DOCKER" network inspect -f '{{.Internal}}' "$network")"
+  done | sort | tr '\n' ' '
+}
+[[ "$(networks_of worker)" == "backend:true " ]] ||
+  fail "with no offsite target the worker is on: $(networks_of worker) (expected only the internal backend)"
+[[ -z "$(offsite_networks)" ]] || fail "an offsite network exists, but no offsite target is configured"
+echo "appliance-test: every container: non-root, read-only, no capabilities, limits, init; db, clamav and the worker (no offsite target) cannot reach out"
 
 phase "readiness and a visitor <-> agent conversation over the published HTTPS port"
 host_test=("$ROOT/node_modules/.bin/node" "$ROOT/ops/appliance/hostTest.ts"
@@ -192,6 +223,9 @@ in_app "echo before > $FILES/store/appliance-test-marker"
 name="$(sed -n 's|^backup written: .*/\(parley-[^/]*\.tar\.gz\.gpg\)$|\1|p' "$WORK/backup.log")"
 [[ -n "$name" ]] || show "$WORK/backup.log" "make backup named no backup file"
 compose exec -T worker test -s "$BACKUPS/$name" || fail "$name is not in the backups volume"
+files_key="${name%.tar.gz.gpg}.files-key.gpg"
+grep -qx "files master key artifact: $files_key" "$WORK/backup.log" ||
+  show "$WORK/backup.log" "make backup wrote no files master key artifact"
 "${MAKE[@]}" status >"$WORK/status.log" 2>&1 || show "$WORK/status.log" "make status failed after a backup"
 grep -qF "newest:   $name, " "$WORK/status.log" || show "$WORK/status.log" "make status does not show $name"
 sed -n '/^Backups/,$p' "$WORK/status.log"
@@ -208,10 +242,20 @@ gpg --batch --status-file "$WORK/gpg-status.txt" --output "$WORK/backup.tar.gz" 
 grep -q '^\[GNUPG:\] DECRYPTION_OKAY' "$WORK/gpg-status.txt" || show "$WORK/gpg-status.txt" "gpg could not decrypt"
 grep -q "^\[GNUPG:\] VALIDSIG $fingerprint " "$WORK/gpg-status.txt" ||
   show "$WORK/gpg-status.txt" "the backup is not signed by the published signing key $fingerprint"
-tar -tzf "$WORK/backup.tar.gz" | grep -qx 'parley-backup/manifest.json' || fail "the archive has no manifest"
-tar -tzf "$WORK/backup.tar.gz" | grep -qx 'parley-backup/files/store/appliance-test-marker' ||
+# Listed to a file first: grep -q stops reading at the first match, and tar would die of SIGPIPE.
+tar -tzf "$WORK/backup.tar.gz" >"$WORK/backup.list"
+grep -qx 'parley-backup/manifest.json' "$WORK/backup.list" || fail "the archive has no manifest"
+grep -qx 'parley-backup/files/store/appliance-test-marker' "$WORK/backup.list" ||
   fail "the archive lacks the uploaded files"
-echo "appliance-test: gpg: DECRYPTION_OKAY, VALIDSIG $fingerprint"
+compose exec -T worker cat "$BACKUPS/$files_key" >"$WORK/$files_key"
+gpg --batch --status-file "$WORK/gpg-key-status.txt" --output "$WORK/files_master_key" --decrypt \
+  "$WORK/$files_key" 2>/dev/null || true
+grep -q "^\[GNUPG:\] VALIDSIG $fingerprint " "$WORK/gpg-key-status.txt" ||
+  show "$WORK/gpg-key-status.txt" "the files key artifact is not signed by the appliance"
+cmp -s "$WORK/files_master_key" "$SECRETS_DIR/files_master_key" ||
+  fail "the files key artifact does not hold config/secrets/files_master_key"
+rm -f "$WORK/files_master_key"
+echo "appliance-test: gpg: DECRYPTION_OKAY, VALIDSIG $fingerprint; $files_key holds files_master_key"
 
 phase "make backup-drill with IT's key streamed in; make status shows the drill"
 "${MAKE[@]}" appliance-backup-drill KEY="$it_key" >"$WORK/drill.log" 2>&1 || show "$WORK/drill.log" "the drill failed"
@@ -261,6 +305,120 @@ quiet_compose run --rm --no-deps -T ops bash -c '! grep -rlqs "PGP PRIVATE KEY" 
   fail "a private key was written to a volume"
 echo "appliance-test: restored, rolled back, restored from a host file and confirmed; no key left behind"
 
+# --- Offsite copies -------------------------------------------------------------------------------------
+phase "offsite targets: a host folder and an SFTP server (sshd on docker0), in appliance.env; make up"
+target_dir="$WORK/offsite-folder"
+sftp_root="$WORK/offsite-sftp"
+install -d -o 10001 -g 10001 -m 0750 "$target_dir"
+install -d -m 0700 "$sftp_root" "$WORK/sshd" /run/sshd
+ssh-keygen -q -t ed25519 -N '' -C appliance-test-host -f "$WORK/sshd/host"
+ssh-keygen -q -t ed25519 -N '' -C appliance-test-client -f "$WORK/sshd/client"
+cp "$WORK/sshd/client.pub" "$WORK/sshd/authorized_keys"
+cat >"$WORK/sshd/sshd_config" <<CONF
+ListenAddress $bridge_ip
+Port $SFTP_PORT
+HostKey $WORK/sshd/host
+AuthorizedKeysFile $WORK/sshd/authorized_keys
+PidFile $WORK/sshd/sshd.pid
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+PermitRootLogin prohibit-password
+StrictModes no
+UsePAM no
+Subsystem sftp internal-sftp
+CONF
+start_sshd() {
+  /usr/sbin/sshd -D -e -f "$WORK/sshd/sshd_config" >>"$WORK/sshd/sshd.log" 2>&1 &
+  sshd_pid=$!
+  for _ in $(seq 1 50); do
+    (exec 3<>"/dev/tcp/$bridge_ip/$SFTP_PORT") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  show "$WORK/sshd/sshd.log" "the test's sshd did not start on $bridge_ip:$SFTP_PORT"
+}
+start_sshd
+# The admin's part: the settings, and the SFTP account's key among the secrets (make up sets its mode).
+cp "$WORK/sshd/client" "$SECRETS_DIR/backup_sftp_key"
+cat >>"$ENV_FILE" <<ENV
+PARLEY_BACKUP_TARGET_DIR=$target_dir
+PARLEY_BACKUP_SFTP_HOST=$bridge_ip
+PARLEY_BACKUP_SFTP_PORT=$SFTP_PORT
+PARLEY_BACKUP_SFTP_USER=root
+PARLEY_BACKUP_SFTP_HOST_KEY=$(ssh-keygen -lf "$WORK/sshd/host.pub" | awk '{ print $2 }')
+PARLEY_BACKUP_SFTP_PATH=$sftp_root
+PARLEY_BACKUP_OFFSITE_ATTEMPTS=2
+ENV
+"${MAKE[@]}" up >"$WORK/up-offsite.log" 2>&1 || show "$WORK/up-offsite.log" "make up with offsite targets failed"
+grep -q WARNING "$WORK/up-offsite.log" && show "$WORK/up-offsite.log" "make up warned about the offsite targets"
+[[ "$(stat -c '%u:%g %a' "$SECRETS_DIR/backup_sftp_key")" == "0:$SECRETS_GID 440" ]] ||
+  fail "make up did not give backup_sftp_key the secrets' owner and mode"
+[[ "$(networks_of worker)" == "backend:true offsite:false " ]] ||
+  fail "with an SFTP target the worker is on: $(networks_of worker) (expected backend, and offsite with a route out)"
+[[ "$(networks_of app)" == "backend:true edge:false " ]] || fail "the app's networks changed: $(networks_of app)"
+for service in db clamav; do
+  [[ "$(networks_of "$service")" == "backend:true " ]] || fail "$service joined $(networks_of "$service")"
+done
+echo "appliance-test: worker on $(networks_of worker); SFTP server $bridge_ip:$SFTP_PORT"
+
+phase "make backup copies to both targets and verifies them; make status and Admin › Backups show them"
+"${MAKE[@]}" appliance-backup >"$WORK/backup-offsite.log" 2>&1 || show "$WORK/backup-offsite.log" "make backup with offsite targets failed"
+copied="$(sed -n 's|^backup written: .*/\(parley-[^/]*\.tar\.gz\.gpg\)$|\1|p' "$WORK/backup-offsite.log")"
+[[ -n "$copied" ]] || show "$WORK/backup-offsite.log" "make backup named no backup file"
+sftp_target="sftp:root@$bridge_ip:$SFTP_PORT$sftp_root"
+for target in dir:/var/lib/parley/offsite "$sftp_target"; do
+  grep -qF "offsite $target: copied and verified" "$WORK/backup-offsite.log" ||
+    show "$WORK/backup-offsite.log" "make backup did not copy to $target"
+done
+for folder in "$target_dir" "$sftp_root"; do
+  for file in "$copied" "$copied.sha256" "${copied%.tar.gz.gpg}.files-key.gpg"; do
+    [[ -s "$folder/$file" ]] || fail "$folder has no $file"
+  done
+  (cd "$folder" && sha256sum --check --quiet "$copied.sha256") || fail "the copy in $folder does not match its .sha256"
+  cmp -s "$folder/$copied.sha256" <(compose exec -T worker cat "$BACKUPS/$copied.sha256") ||
+    fail "the .sha256 in $folder is not the local backup's"
+done
+"${MAKE[@]}" status >"$WORK/status.log" 2>&1 || show "$WORK/status.log" "make status failed after the offsite copies"
+for target in dir:/var/lib/parley/offsite "$sftp_target"; do
+  grep -qE "^    $target +copied and verified" "$WORK/status.log" ||
+    show "$WORK/status.log" "make status does not show the copy to $target"
+done
+grep -qF "  on this host: $target_dir (the folder target" "$WORK/status.log" ||
+  show "$WORK/status.log" "make status does not name the folder target's host path"
+"${host_test[@]}" backups --newest "$copied" || fail "Admin › Backups does not show the copies"
+sed -n '/^  offsite:/,$p' "$WORK/status.log"
+
+phase "the SFTP server is down: make backup still writes the local backup, and raises an ALERT"
+stop_sshd
+# The scripts behind make backup and make status, for their exit status (make turns 3 into 2).
+rc=0
+bash "$ROOT/ops/appliance/backup.sh" backup >"$WORK/backup-down.log" 2>&1 || rc=$?
+((rc == 3)) || show "$WORK/backup-down.log" "make backup with a target down exited $rc, expected 3"
+local_only="$(sed -n 's|^backup written: .*/\(parley-[^/]*\.tar\.gz\.gpg\)$|\1|p' "$WORK/backup-down.log")"
+[[ -n "$local_only" && "$local_only" != "$copied" ]] || show "$WORK/backup-down.log" "no new local backup"
+compose exec -T worker test -s "$BACKUPS/$local_only" || fail "$local_only is not in the backups volume"
+grep -qF "ALERT offsite $sftp_target: failed after 2 attempts" "$WORK/backup-down.log" ||
+  show "$WORK/backup-down.log" "make backup raised no alert for the SFTP server that is down"
+[[ -s "$target_dir/$local_only" ]] || fail "the folder target did not get $local_only while SFTP was down"
+rc=0
+bash "$ROOT/ops/appliance/status.sh" >"$WORK/status.log" 2>&1 || rc=$?
+((rc == 3)) || show "$WORK/status.log" "make status exited $rc with a target down, expected 3"
+grep -qF "  ALERT offsite $sftp_target: copy of $local_only failed after 2 attempts" "$WORK/status.log" ||
+  show "$WORK/status.log" "make status shows no ALERT for the SFTP server that is down"
+grep -qE '^(app|worker) +healthy ' "$WORK/status.log" || show "$WORK/status.log" "the services are not healthy"
+"${host_test[@]}" backups --newest "$local_only" --alert "offsite $sftp_target" ||
+  fail "Admin › Backups shows no alert for the SFTP server that is down"
+grep '  ALERT' "$WORK/status.log"
+
+phase "make restore BACKUP=dir:NAME: an ops run fetches the folder target's copy"
+"${MAKE[@]}" appliance-restore BACKUP="dir:$copied" KEY="$it_key" >"$WORK/restore-offsite.log" 2>&1 ||
+  show "$WORK/restore-offsite.log" "make restore of the folder target's copy failed"
+grep -qF "downloading $copied from dir:/var/lib/parley/offsite" "$WORK/restore-offsite.log" ||
+  show "$WORK/restore-offsite.log" "the restore did not fetch the copy from the folder target"
+"${MAKE[@]}" appliance-restore-confirm >"$WORK/confirm.log" 2>&1 || show "$WORK/confirm.log" "confirm failed"
+"${host_test[@]}" messages --count 3 || fail "the restore of the offsite copy does not hold the chat as it was"
+files_are appliance-test-marker
+
 phase "make down, make up (which moves files an older install kept at the uploads volume's root)"
 in_app "mkdir -p /var/lib/parley/uploads/store && echo old > /var/lib/parley/uploads/store/appliance-test-old"
 "${MAKE[@]}" down >"$WORK/down.log" 2>&1 || {
@@ -275,6 +433,39 @@ in_app "rm $FILES/store/appliance-test-old"
 
 phase "the conversation is still there"
 "${host_test[@]}" verify || fail "the conversation did not survive make down/up"
+
+# --- Data retention -------------------------------------------------------------------------------------
+phase "the data-retention job deletes an expired chat with its file's bytes in the uploads volume"
+expired_key="$(openssl rand -hex 16)"
+in_app "echo expired > $FILES/store/$expired_key"
+chat_id="$(sed -n 's/.*"chatId": *\([0-9]*\).*/\1/p' "$WORK/conversation.json")"
+# The chat ended 400 days ago and holds a file (written by the app, like an upload); the worker runs
+# its data-retention job once, as node-cron would, with a 30-day policy.
+# shellcheck disable=SC2016 # JavaScript
+retention_js='
+  const [chatId, storageKey] = process.argv.slice(1);
+  const { loadConfigOrExit } = await import("./config/load.ts");
+  const { openDb } = await import("./app/storage/db.ts");
+  const { auditLog } = await import("./app/domain/audit/auditLog.ts");
+  const { retentionJob } = await import("./backup/scheduled.ts");
+  const config = loadConfigOrExit({ process: "worker" });
+  const db = openDb(config);
+  try {
+    const ended = new Date(Date.now() - 400 * 86400000);
+    await db("chats").where({ id: chatId }).update({ status: "ended", ended_at: ended });
+    await db("files").insert({ chat_id: chatId, uploader_kind: "visitor", name: "expired.txt",
+      size: 8, type: "text/plain", storage_key: storageKey, wrapped_key: Buffer.alloc(60),
+      iv: Buffer.alloc(12), tag: Buffer.alloc(16), scanner: "appliance-test" });
+    console.log(JSON.stringify(await retentionJob(config, db, auditLog(db)).run()));
+  } finally {
+    await db.destroy();
+  }'
+compose exec -T -e PARLEY_RETENTION_DAYS=30 worker node --input-type=module -e "$retention_js" \
+  "$chat_id" "$expired_key" >"$WORK/retention.log" 2>&1 || show "$WORK/retention.log" "the data-retention job failed"
+grep -q '"chats":1,.*"files":1' "$WORK/retention.log" || show "$WORK/retention.log" "the job did not delete the chat and its file"
+[[ -z "$(in_app "ls $FILES/store/$expired_key 2>/dev/null")" ]] ||
+  fail "the expired file's bytes are still in the uploads volume"
+echo "appliance-test: retention: $(cat "$WORK/retention.log"); $expired_key gone from the uploads volume"
 
 phase ""
 echo "appliance-test: passed in $((SECONDS - started)) s (then removes its project and volumes)"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bundle`: one archive to install Parley on a host with no registry and no internet:
 #   parley-<version>/images/parley-images.tar   every image (docker save), with SHA256SUMS
-#   parley-<version>/docker-compose.yml, compose/, ops/appliance/*.sh, config/ templates, Makefile
+#   parley-<version>/docker-compose.yml, compose/ (with offsite/), ops/appliance/*.sh, config/ templates,
+#   Makefile
 # On the target: tar -xzf parley-<version>.tar.gz && cd parley-<version> && make load install
 set -euo pipefail
 # shellcheck source=ops/appliance/lib.sh
@@ -19,9 +20,10 @@ done
 work="$(mktemp -d /var/tmp/parley-bundle.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 dir="$work/$name"
-mkdir -p "$dir/compose" "$dir/ops/appliance" "$dir/config/tls" "$dir/images"
+mkdir -p "$dir/compose/offsite" "$dir/ops/appliance" "$dir/config/tls" "$dir/images"
 cp "$ROOT/docker-compose.yml" "$dir/"
 cp "$ROOT/compose/appliance.mk" "$ROOT/compose/appliance.env.template" "$ROOT/compose/README-install.md" "$dir/compose/"
+cp "$ROOT"/compose/offsite/*.yml "$dir/compose/offsite/"
 cp "$ROOT/compose/bundle.Makefile" "$dir/Makefile"
 # Host scripts only (bash): the target server has no Node.
 cp "$ROOT"/ops/appliance/*.sh "$dir/ops/appliance/"

@@ -12,6 +12,8 @@ export interface YamlNode {
   line: number;
   /** The comment at the end of the node's line, or on the line just above it. */
   comment?: string;
+  /** The file the node was read from, when several are merged (parseYaml's `file`). */
+  file?: string;
 }
 
 export class YamlError extends Error {
@@ -207,8 +209,44 @@ class Parser {
   }
 }
 
-export function parseYaml(source: string): YamlNode {
-  return new Parser(tokenize(source)).parseDocument();
+/** Parses one document; `file` is recorded on every node, so merged findings can name it. */
+export function parseYaml(source: string, file?: string): YamlNode {
+  const root = new Parser(tokenize(source)).parseDocument();
+  if (file !== undefined) tag(root, file);
+  return root;
+}
+
+function tag(node: YamlNode, file: string): void {
+  node.file = file;
+  const { value } = node;
+  if (value instanceof Map) for (const child of value.values()) tag(child, file);
+  else if (Array.isArray(value)) for (const child of value) tag(child, file);
+}
+
+/**
+ * An override file applied on top of a compose file (`docker compose -f base -f override`), the way
+ * Compose merges them: mappings key by key, sequences (networks, secrets, volumes, ports) joined
+ * without repeats, any other value replaced.
+ */
+export function mergeCompose(base: YamlNode, override: YamlNode): YamlNode {
+  const { value: a } = base;
+  const { value: b } = override;
+  if (a instanceof Map && b instanceof Map) {
+    const merged: YamlMap = new Map(a);
+    for (const [key, node] of b) {
+      const existing = merged.get(key);
+      merged.set(key, existing ? mergeCompose(existing, node) : node);
+    }
+    return { ...base, value: merged };
+  }
+  if (Array.isArray(a) && Array.isArray(b)) {
+    const seen = new Set(a.map((item) => JSON.stringify(toPlain(item))));
+    return {
+      ...base,
+      value: [...a, ...b.filter((item) => !seen.has(JSON.stringify(toPlain(item))))],
+    };
+  }
+  return override;
 }
 
 /** The plain JavaScript value of a node (maps become objects), for assertions and printing. */

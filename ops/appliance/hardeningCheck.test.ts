@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseYaml, toPlain } from './composeYaml.ts';
+import { mergeCompose, parseYaml, toPlain, type YamlNode } from './composeYaml.ts';
 import { checkDockerfile } from './dockerfileRules.ts';
 import { checkCompose, type Finding } from './hardeningRules.ts';
 
@@ -10,6 +10,19 @@ const compose = readFileSync(`${root}docker-compose.yml`, 'utf8');
 
 const check = (source: string) => checkCompose(parseYaml(source), 'docker-compose.yml');
 const rulesOf = (findings: Finding[]) => findings.map((f) => `${f.where}: ${f.rule}`);
+const offsiteDir = `${root}compose/offsite/`;
+const overrides = readdirSync(offsiteDir)
+  .filter((name) => name.endsWith('.yml'))
+  .sort()
+  .map((name) => ({ name, source: readFileSync(`${offsiteDir}${name}`, 'utf8') }));
+/** docker-compose.yml with overrides applied, as `compose -f ... -f ...` (every target by default). */
+const withOverrides = (extra: string[] = [], base = compose) =>
+  checkCompose(
+    [...overrides.map((o) => o.source), ...extra]
+      .map((source, i) => parseYaml(source, `override-${i}.yml`))
+      .reduce(mergeCompose, parseYaml(base)),
+    'docker-compose.yml',
+  );
 
 /** The compose file with one edit inside one service's block (top-level keys when service is ''). */
 function edit(service: string, from: string | RegExp, to: string): string {
@@ -24,10 +37,18 @@ function edit(service: string, from: string | RegExp, to: string): string {
 }
 
 describe('the hardening check', () => {
-  it('passes docker-compose.yml and every Dockerfile under compose/', () => {
+  it('passes docker-compose.yml, alone and with every offsite override, and every Dockerfile', () => {
     expect(check(compose)).toEqual([]);
-    const dirs = readdirSync(`${root}compose`, { withFileTypes: true }).filter((d) =>
-      d.isDirectory(),
+    expect(overrides.map((o) => o.name)).toEqual([
+      'dir.yml',
+      'network.yml',
+      's3-ca.yml',
+      's3.yml',
+      'sftp.yml',
+    ]);
+    expect(withOverrides()).toEqual([]);
+    const dirs = readdirSync(`${root}compose`, { withFileTypes: true }).filter(
+      (d) => d.isDirectory() && d.name !== 'offsite',
     );
     expect(dirs.map((d) => d.name).sort()).toEqual(['app', 'clamav', 'db']);
     for (const dir of dirs) {
@@ -74,6 +95,9 @@ describe('the hardening check', () => {
     ['app', /'\$\{PARLEY_BIND_ADDRESS[^']*:8443'/, "'443:8443'", 'published-ports'],
     ['app', /:8080'/, ":3000'", 'published-ports'],
     ['clamav', 'networks: [backend]', 'networks: [backend, edge]', 'internal-network'],
+    ['worker', 'networks: [backend]', 'networks: [backend, edge]', 'internal-network'],
+    ['ops', 'networks: [backend]', 'networks: [backend, egress]', 'internal-network'],
+    ['app', 'networks: [edge, backend]', 'networks: [edge, backend, egress]', 'internal-network'],
     [
       'worker',
       'PARLEY_DB_HOST: db',
@@ -90,6 +114,32 @@ describe('the hardening check', () => {
     ['db', /parley\/db:\$\{[^}]*\}/, 'parley/db', 'image-tag'],
   ])('fails %s on a broken rule: %s → %s', (service, from, to, rule) => {
     expect(rulesOf(check(edit(service, from, to)))).toContain(`service "${service}": ${rule}`);
+  });
+
+  it('lets only the worker and ops runs join the offsite network, and only through the override', () => {
+    const networksOf = (tree: YamlNode, service: string) =>
+      (toPlain(tree) as { services: Record<string, { networks: string[] }> }).services[service]!
+        .networks;
+    const all = overrides.map((o) => parseYaml(o.source)).reduce(mergeCompose, parseYaml(compose));
+    expect(networksOf(parseYaml(compose), 'worker')).toEqual(['backend']);
+    expect(networksOf(all, 'worker')).toEqual(['backend', 'offsite']);
+    expect(networksOf(all, 'app')).toEqual(['edge', 'backend']);
+    const appOut = 'services:\n  app:\n    networks: [offsite]\n';
+    expect(withOverrides([appOut])).toEqual([
+      expect.objectContaining({
+        where: 'service "app"',
+        rule: 'internal-network',
+        file: `override-${overrides.length}.yml`,
+        line: 3,
+      }),
+    ]);
+    const workerEdge = 'services:\n  worker:\n    networks: [edge]\n';
+    expect(rulesOf(withOverrides([workerEdge]))).toEqual(['service "worker": internal-network']);
+    const secretInEnv =
+      'services:\n  worker:\n    environment:\n      PARLEY_BACKUP_S3_SECRET_KEY: hunter2\n';
+    expect(rulesOf(withOverrides([secretInEnv]))).toEqual(['service "worker": secrets-from-files']);
+    const privileged = 'services:\n  ops:\n    privileged: true\n';
+    expect(rulesOf(withOverrides([privileged]))).toEqual(['service "ops": no-privileged']);
   });
 
   it('accepts an added capability that says why', () => {
@@ -144,6 +194,18 @@ describe('the compose YAML reader', () => {
         empty: {},
       },
     });
+  });
+
+  it('merges an override as Compose does, naming the file of its nodes', () => {
+    const base = parseYaml('s:\n  networks: [a]\n  env:\n    X: 1\n    Y: 2\n  user: u\n');
+    const override = parseYaml('s:\n  networks: [a, b]\n  env:\n    Y: 3\n  user: v\n', 'o.yml');
+    const merged = mergeCompose(base, override);
+    expect(toPlain(merged)).toEqual({
+      s: { networks: ['a', 'b'], env: { X: 1, Y: 3 }, user: 'v' },
+    });
+    const s = (merged.value as Map<string, YamlNode>).get('s')!.value as Map<string, YamlNode>;
+    expect(s.get('user')).toMatchObject({ file: 'o.yml', line: 5 });
+    expect(s.get('networks')!.file).toBeUndefined();
   });
 
   it('refuses anchors, aliases and block scalars, naming the line', () => {

@@ -1,11 +1,13 @@
-// `make hardening-check` (CI): reads docker-compose.yml and the Dockerfiles under compose/, and fails
-// naming the service (or Dockerfile) and the rule for every hardening rule that is not met.
-//   node ops/appliance/hardeningCheck.ts [docker-compose.yml] [--dockerfiles DIR]
-// DIR defaults to compose/ beside the compose file; Dockerfiles are skipped when it does not exist.
+// `make hardening-check` (CI): reads docker-compose.yml, the offsite overrides the make targets add to
+// it (compose/offsite/*.yml) and the Dockerfiles under compose/, and fails naming the service (or
+// Dockerfile) and the rule for every hardening rule that is not met. The compose rules run on the
+// file alone and on the file with every override applied (every offsite target configured).
+//   node ops/appliance/hardeningCheck.ts [docker-compose.yml] [--dockerfiles DIR] [--overrides DIR]
+// DIR defaults to compose/ (compose/offsite/) beside the compose file; skipped when it does not exist.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseYaml, YamlError } from './composeYaml.ts';
+import { mergeCompose, parseYaml, YamlError, type YamlNode } from './composeYaml.ts';
 import { checkDockerfile } from './dockerfileRules.ts';
 import { checkCompose, type Finding } from './hardeningRules.ts';
 
@@ -17,13 +19,40 @@ export function findDockerfiles(dir: string): string[] {
     .sort();
 }
 
-export function runChecks(composeFile: string, dockerfiles: string[]): Finding[] {
+export function findOverrides(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.yml'))
+    .map((name) => join(dir, name))
+    .sort();
+}
+
+export function runChecks(
+  composeFile: string,
+  dockerfiles: string[],
+  overrides: string[] = [],
+): Finding[] {
   const findings: Finding[] = [];
-  try {
-    findings.push(...checkCompose(parseYaml(readFileSync(composeFile, 'utf8')), composeFile));
-  } catch (error) {
-    if (!(error instanceof YamlError)) throw error;
-    findings.push({ where: composeFile, rule: 'yaml', message: error.message });
+  const read = (file: string, tag?: string): YamlNode | null => {
+    try {
+      return parseYaml(readFileSync(file, 'utf8'), tag);
+    } catch (error) {
+      if (!(error instanceof YamlError)) throw error;
+      findings.push({ where: file, rule: 'yaml', message: error.message });
+      return null;
+    }
+  };
+  const base = read(composeFile);
+  if (base) {
+    findings.push(...checkCompose(base, composeFile));
+    const parts = overrides.map((file) => read(file, file));
+    if (overrides.length > 0 && parts.every((part): part is YamlNode => part !== null)) {
+      const merged = parts.reduce(mergeCompose, base);
+      const seen = new Set(findings.map((f) => JSON.stringify(f)));
+      findings.push(
+        ...checkCompose(merged, composeFile).filter((f) => !seen.has(JSON.stringify(f))),
+      );
+    }
   }
   for (const file of dockerfiles)
     findings.push(...checkDockerfile(readFileSync(file, 'utf8'), file));
@@ -32,7 +61,7 @@ export function runChecks(composeFile: string, dockerfiles: string[]): Finding[]
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { dockerfiles: { type: 'string' } },
+  options: { dockerfiles: { type: 'string' }, overrides: { type: 'string' } },
 });
 const composeFile = positionals[0] ?? 'docker-compose.yml';
 if (!existsSync(composeFile)) {
@@ -40,13 +69,16 @@ if (!existsSync(composeFile)) {
   process.exit(2);
 }
 const dockerfiles = findDockerfiles(values.dockerfiles ?? join(dirname(composeFile), 'compose'));
-const findings = runChecks(composeFile, dockerfiles);
+const overrides = findOverrides(
+  values.overrides ?? join(dirname(composeFile), 'compose', 'offsite'),
+);
+const findings = runChecks(composeFile, dockerfiles, overrides);
 const shown = (file: string) => {
   const path = relative(process.cwd(), file);
   return path === '' || path.startsWith('..') ? file : path;
 };
-for (const { where, rule, message, line } of findings) {
-  const location = line ? `${shown(composeFile)}:${line}` : shown(composeFile);
+for (const { where, rule, message, line, file } of findings) {
+  const location = `${shown(file ?? composeFile)}${line ? `:${line}` : ''}`;
   const subject = where.includes('Dockerfile')
     ? `${shown(where)}${line ? `:${line}` : ''}`
     : `${location}: ${where}`;
@@ -57,6 +89,6 @@ if (findings.length > 0) {
   process.exitCode = 1;
 } else {
   console.log(
-    `hardening-check: ${shown(composeFile)} and ${dockerfiles.length} Dockerfile(s) meet every hardening rule`,
+    `hardening-check: ${shown(composeFile)} (alone and with ${overrides.length} offsite override(s)) and ${dockerfiles.length} Dockerfile(s) meet every hardening rule`,
   );
 }

@@ -8,10 +8,24 @@ export interface Finding {
   rule: string;
   message: string;
   line?: number;
+  /** The file of the finding's line, when it is an override's (compose/offsite/*.yml). */
+  file?: string;
 }
 
 /** Services that hold data or scan files: internal networks only, nothing published. */
 export const INTERNAL_ONLY = ['db', 'clamav'];
+/**
+ * The only networks with a route out (not `internal: true`) each service may join; every other
+ * service, and every other network, is internal only. The app serves the published ports, freshclam
+ * (optional) fetches signatures, and the worker copies backups offsite (compose/offsite/network.yml,
+ * only when a target is configured); an ops run fetches a copy back for a restore.
+ */
+export const EXTERNAL_NETWORKS: Record<string, string[]> = {
+  app: ['edge'],
+  freshclam: ['egress'],
+  worker: ['offsite'],
+  ops: ['offsite'],
+};
 /** The only service that publishes ports, and the container ports it may publish (HTTPS, redirect). */
 export const PUBLISHERS: Record<string, number[]> = { app: [8443, 8080] };
 /** Secrets the appliance must take from files (database, session, TLS key, backup keys). */
@@ -193,20 +207,23 @@ function checkService(
       );
     }
   }
-  if (INTERNAL_ONLY.includes(name)) {
-    const joined = asList(get('networks'))
-      .map(text)
-      .concat([...(asMap(get('networks'))?.keys() ?? [])]);
-    const external = joined.filter(
-      (network) => asMap(networks.get(network))?.get('internal')?.value !== true,
-    );
-    if (joined.length === 0 || external.length > 0) {
-      report(
-        'internal-network',
-        `join only internal networks (no route out); not: ${external.join(', ') || 'the default network'}`,
+  const joined = asList(get('networks'))
+    .map(text)
+    .concat([...(asMap(get('networks'))?.keys() ?? [])]);
+  const allowedOut = EXTERNAL_NETWORKS[name] ?? [];
+  const external = joined.filter(
+    (network) =>
+      asMap(networks.get(network))?.get('internal')?.value !== true &&
+      !allowedOut.includes(network),
+  );
+  if (joined.length === 0 || external.length > 0) {
+    const except = allowedOut.length > 0 ? ` besides ${allowedOut.join(', ')}` : '';
+    report(
+      'internal-network',
+      `join only internal networks (no route out)${except}; not: ${external.join(', ') || 'the default network'}`,
+      asList(get('networks')).find((network) => external.includes(text(network))) ??
         get('networks'),
-      );
-    }
+    );
   }
 
   for (const [variable, { value, node }] of environment(service)) {
@@ -255,8 +272,16 @@ export function checkCompose(root: YamlNode, file: string): Finding[] {
 
   for (const [name, node] of services) {
     const service = asMap(node);
-    const report = (rule: string, message: string, at?: YamlNode) =>
-      findings.push({ where: `service "${name}"`, rule, message, line: at?.line ?? node.line });
+    const report = (rule: string, message: string, at?: YamlNode) => {
+      const file = at ? at.file : node.file;
+      findings.push({
+        where: `service "${name}"`,
+        rule,
+        message,
+        line: at?.line ?? node.line,
+        ...(file ? { file } : {}),
+      });
+    };
     if (!service) {
       report('services', 'is not a mapping');
       continue;
@@ -275,6 +300,7 @@ export function checkCompose(root: YamlNode, file: string): Finding[] {
         rule: 'secrets-from-files',
         message: 'must come from a file ("file:")',
         line: node.line,
+        ...(node.file ? { file: node.file } : {}),
       });
     }
   }

@@ -6,6 +6,9 @@
 //   node ops/appliance/hostTest.ts send --state FILE --body TEXT      the visitor sends one more message
 //   node ops/appliance/hostTest.ts messages --state FILE --count N    the chat holds exactly N messages,
 //                                                         the first ones those FILE recorded (restores)
+//   node ops/appliance/hostTest.ts backups --state FILE --newest NAME [--alert TEXT]   Admin › Backups
+//                                                         (the API) shows NAME, and an alert with TEXT
+//                                                         (without --alert: no alert)
 // Settings: --url https://127.0.0.1:9443 --http-url http://127.0.0.1:9080 --origin https://localhost:9443
 //           --ca config/tls/ca.crt --email admin@parley.local --password-file <file>
 import { randomUUID } from 'node:crypto';
@@ -41,6 +44,8 @@ const { positionals, values } = parseArgs({
     'password-file': { type: 'string' },
     body: { type: 'string' },
     count: { type: 'string' },
+    newest: { type: 'string' },
+    alert: { type: 'string' },
   },
 });
 const phase = positionals[0];
@@ -276,6 +281,29 @@ async function messages(statePath: string, count: number): Promise<void> {
   console.log(`host-test: chat ${state.chatId} holds the ${count} messages expected`);
 }
 
+async function backups(newest: string, alert: string | undefined): Promise<void> {
+  const cookie = await signIn();
+  const reply = await call('GET', `${url}/api/backups/status`, { headers: { cookie, origin } });
+  check(reply.status === 200, `/api/backups/status answered ${reply.status}: ${reply.body}`);
+  const status = JSON.parse(reply.body) as {
+    lastBackup: { name: string } | null;
+    alerts: string[];
+  };
+  check(
+    status.lastBackup?.name === newest,
+    `Admin › Backups shows the newest backup ${status.lastBackup?.name ?? 'none'}, not ${newest}`,
+  );
+  check(
+    alert === undefined
+      ? status.alerts.length === 0
+      : status.alerts.some((line) => line.includes(alert)),
+    `Admin › Backups shows the alerts ${JSON.stringify(status.alerts)}, expected ${alert === undefined ? 'none' : `one with "${alert}"`}`,
+  );
+  console.log(
+    `host-test: Admin › Backups: newest ${newest}; alerts: ${JSON.stringify(status.alerts)}`,
+  );
+}
+
 const statePath = values.state;
 try {
   check(statePath, '--state FILE is required');
@@ -283,9 +311,10 @@ try {
   else if (phase === 'verify') await verify(statePath);
   else if (phase === 'send' && values.body) await send(statePath, values.body);
   else if (phase === 'messages' && values.count) await messages(statePath, Number(values.count));
+  else if (phase === 'backups' && values.newest) await backups(values.newest, values.alert);
   else
     throw new Error(
-      'usage: hostTest.ts converse|verify|send --body TEXT|messages --count N --state FILE [options]',
+      'usage: hostTest.ts converse|verify|send --body TEXT|messages --count N|backups --newest NAME [--alert TEXT] --state FILE [options]',
     );
 } catch (error) {
   console.error(`host-test: FAILED: ${(error as Error).message}`);

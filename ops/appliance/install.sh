@@ -72,6 +72,7 @@ MSG
 fi
 
 # --- 5. Start, migrate, admin -----------------------------------------------------------------------
+offsite_ready
 quiet_compose up -d db clamav
 wait_healthy 180 db || {
   show_logs db
@@ -84,6 +85,7 @@ if ! wait_healthy 240 db clamav app worker; then
   show_logs db clamav app worker
   die "Parley did not come up; the logs above say why (make logs shows more)"
 fi
+offsite_settled
 
 admin_email="$(env_value PARLEY_ADMIN_EMAIL)"
 admin_file="$SECRETS_DIR/initial_admin_password"
@@ -119,6 +121,6 @@ echo "                Its signing public key, to check backups when restoring: $
 if [[ -f "$SECRETS_DIR/backup_private_key.asc" ]]; then
   echo "                Move $SECRETS_DIR/backup_private_key.asc off this server (restores need it)."
 fi
-echo "                Keep a copy of $SECRETS_DIR/files_master_key with it: uploaded files are"
-echo "                encrypted with it, and backups do not carry it."
+echo "                Each backup has the key of the uploaded files beside it, parley-<time>.files-key.gpg,"
+echo "                encrypted to the same key (a new server needs it: see Backups in compose/README-install.md)."
 echo "  Status:       make status        Logs: make logs        Stop: make down"

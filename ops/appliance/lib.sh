@@ -44,9 +44,25 @@ IMAGES=(app db clamav)
 
 image_name() { echo "parley/$1:$PARLEY_VERSION"; }
 
+# Offsite backup targets (config/appliance.env) add compose/offsite/NAME.yml for the worker and ops
+# runs: the folder target's bind mount, the secrets, and for SFTP or S3 only the `offsite` network,
+# their route out. With none set, no such file applies: the appliance makes no outbound connection.
+offsite_overrides() { # the NAMEs the settings call for, one a line
+  local dir sftp s3
+  dir="$(env_value PARLEY_BACKUP_TARGET_DIR)"
+  sftp="$(env_value PARLEY_BACKUP_SFTP_HOST)"
+  s3="$(env_value PARLEY_BACKUP_S3_BUCKET)"
+  [[ -z "$sftp$s3" ]] || echo network
+  [[ -z "$dir" ]] || echo dir
+  [[ -z "$sftp" ]] || echo sftp
+  [[ -z "$s3" ]] || echo s3
+  [[ -z "$s3" || ! -e "$SECRETS_DIR/backup_s3_ca.crt" ]] || echo s3-ca
+}
+
 compose() {
-  local args=(--project-directory "$ROOT" -f "$ROOT/docker-compose.yml" -p "$PROJECT")
+  local args=(--project-directory "$ROOT" -f "$ROOT/docker-compose.yml" -p "$PROJECT") name
   [[ -f "$ENV_FILE" ]] && args+=(--env-file "$ENV_FILE")
+  for name in $(offsite_overrides); do args+=(-f "$ROOT/compose/offsite/$name.yml"); done
   if command -v docker-compose >/dev/null 2>&1; then
     docker-compose "${args[@]}" "$@"
   else
@@ -164,6 +180,63 @@ files_layout() {
 ensure_secrets() {
   [[ -s "$SECRETS_DIR/db_ops_password" && -s "$SECRETS_DIR/backup_signing_key.asc" &&
     -s "$CONFIG_DIR/public-keys/backup_signing_public_key.asc" ]] || bash "$ROOT/ops/appliance/secrets.sh"
+}
+
+# Host folders a target folder must not be (nor be inside): the system's, Docker's, this site's settings.
+SYSTEM_DIRS=(/bin /boot /dev /etc /lib /lib64 /proc /run /sbin /sys /usr /var/run /var/lib/docker)
+
+# offsite_ready: checks the offsite targets' settings and files before the containers get them, so a
+# mistake stops `make up` with what to do instead of an alert after the night's backup. The secret
+# files get the owner and mode of the others (root:10001, 0440).
+offsite_ready() {
+  local name dir real system file setting
+  for name in $(offsite_overrides); do
+    case "$name" in
+      dir)
+        dir="$(env_value PARLEY_BACKUP_TARGET_DIR)"
+        [[ "$dir" == /* ]] ||
+          die "PARLEY_BACKUP_TARGET_DIR=$dir: give the absolute path of a folder on this server (an NFS or SMB mount)"
+        [[ -d "$dir" ]] || die "PARLEY_BACKUP_TARGET_DIR=$dir: no such folder on this server (is the share mounted?)"
+        real="$(realpath "$dir")"
+        for system in / "${SYSTEM_DIRS[@]}" "$CONFIG_DIR"; do
+          if [[ "$real" == "$system" || ("$system" != / && "$real" == "$system"/*) ]]; then
+            die "PARLEY_BACKUP_TARGET_DIR=$dir is $system or inside it: give a folder of its own for the backup copies"
+          fi
+        done
+        ;;
+      sftp | s3 | s3-ca)
+        case "$name" in
+          sftp) file=backup_sftp_key setting="PARLEY_BACKUP_SFTP_HOST is set: put the SFTP account's private key (OpenSSH format, no passphrase)" ;;
+          s3) file=backup_s3_secret_key setting="PARLEY_BACKUP_S3_BUCKET is set: put the S3 secret access key" ;;
+          s3-ca) file=backup_s3_ca.crt setting="put the CA certificate (PEM) of the S3 store" ;;
+        esac
+        [[ -f "$SECRETS_DIR/$file" && -s "$SECRETS_DIR/$file" ]] || die "$setting in $SECRETS_DIR/$file"
+        if [[ "$(stat -c '%g %a' "$SECRETS_DIR/$file")" != "$SECRETS_GID 440" ]]; then
+          chgrp "$SECRETS_GID" "$SECRETS_DIR/$file"
+          chmod 0440 "$SECRETS_DIR/$file"
+        fi
+        ;;
+    esac
+  done
+}
+
+# offsite_settled: after `up`, the worker can write the target folder, and a route out left from a
+# target no longer configured is removed.
+offsite_settled() {
+  local names ids
+  names=" $(offsite_overrides | tr '\n' ' ')"
+  # shellcheck disable=SC2016 # expanded by the container's shell
+  if [[ "$names" == *" dir "* ]] &&
+    ! compose exec -T worker bash -c 'f=/var/lib/parley/offsite/.parley-write-check && : >"$f" && rm -f "$f"' \
+      >/dev/null 2>&1; then
+    echo "parley: WARNING: the worker (uid 10001) cannot write PARLEY_BACKUP_TARGET_DIR=$(env_value PARLEY_BACKUP_TARGET_DIR):" \
+      "chown 10001:10001 it (an NFS export must not squash that uid); until then its copies fail" >&2
+  fi
+  if [[ "$names" != *" network "* ]]; then
+    mapfile -t ids < <("$DOCKER" network ls -q --filter "label=com.docker.compose.project=$PROJECT" \
+      --filter label=com.docker.compose.network=offsite)
+    ((${#ids[@]} == 0)) || "$DOCKER" network rm "${ids[@]}" >/dev/null 2>&1 || true
+  fi
 }
 
 # one_off SERVICE [COMMAND...] (with `compose run` options first): a one-off container, removed after

@@ -64,6 +64,8 @@ else
 fi
 volume="$("$DOCKER" volume inspect -f '{{.Mountpoint}}' "${PROJECT}_backups" 2>/dev/null || true)"
 [[ -z "$volume" ]] || echo "  on this host: $volume (the backups volume)"
+target_dir="$(env_value PARLEY_BACKUP_TARGET_DIR)"
+[[ -z "$target_dir" ]] || echo "  on this host: $target_dir (the folder target, dir:/var/lib/parley/offsite)"
 if ((backup_rc != 0 && backup_rc != 3)); then
   echo "  could not read the backup status (exit $backup_rc)"
   rc=1

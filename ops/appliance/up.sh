@@ -6,6 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [[ -f "$ENV_FILE" && -s "$SECRETS_DIR/db_password" ]] || die "not installed here: run make install"
 ensure_secrets
+offsite_ready
 files_layout
 quiet_compose up -d --remove-orphans
 services=(db clamav app worker)
@@ -19,4 +20,5 @@ if ! wait_healthy 300 db clamav app worker; then
   show_logs "${services[@]}"
   die "Parley did not come up; the logs above say why"
 fi
+offsite_settled
 say "Parley is up at $(env_value PARLEY_PUBLIC_URL)/"
