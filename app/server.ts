@@ -108,6 +108,7 @@ export async function startParley(config: Config, log: Logger, db?: Db): Promise
     httpPort = await listen(redirect, env.PARLEY_HTTP_PORT, env.PARLEY_HTTPS_HOST);
   }
   log.info({ httpsPort, httpPort, publicUrl: env.PARLEY_PUBLIC_URL }, 'parley listening');
+  const stopSweeps = services.files.sweepPeriodically(log); // temp files a crash left (issue 5)
 
   return {
     services,
@@ -115,6 +116,7 @@ export async function startParley(config: Config, log: Logger, db?: Db): Promise
     httpsPort,
     httpPort,
     async close() {
+      stopSweeps();
       await sockets.io.close(); // also closes the HTTPS server
       https.closeAllConnections();
       if (redirect) await new Promise((resolve) => redirect.close(resolve));

@@ -91,6 +91,9 @@ export const envSchema = z.object({
     )
     .pipe(z.array(z.string().regex(/^[a-z0-9]{1,10}$/, 'must be file extensions such as png,pdf'))),
   PARLEY_CLAMD_SCAN_TIMEOUT_MS: positiveInt.default(30000),
+  // Per chat: at most this many files, and this many bytes in all (issue 5).
+  PARLEY_FILE_CHAT_MAX_FILES: positiveInt.default(50),
+  PARLEY_FILE_CHAT_MAX_BYTES: positiveInt.default(200 * 1024 * 1024),
   // Sessions and tokens
   PARLEY_SECRET_KEY_FILE: z.string().min(1),
   PARLEY_SESSION_IDLE_MINUTES: positiveInt.default(15),
@@ -132,9 +135,6 @@ export const envSchema = z.object({
     .regex(/^$|^SHA256:[A-Za-z0-9+/]{43}$/, 'must be a fingerprint like SHA256:… (ssh-keygen -lf)')
     .default(''),
   PARLEY_BACKUP_SFTP_PATH: z.string().default('.'),
-  PARLEY_BACKUP_OFFSITE_ATTEMPTS: positiveInt.max(20).default(5),
-  PARLEY_BACKUP_DRILL_CRON: z.string().min(9).default('0 4 * * 0'),
-  PARLEY_BACKUP_DRILL_KEY_FILE: z.string().default(''),
   PARLEY_BACKUP_S3_ENDPOINT: z
     .string()
     .trim()
@@ -150,6 +150,9 @@ export const envSchema = z.object({
   PARLEY_BACKUP_S3_SECRET_KEY_FILE: z.string().default(''),
   PARLEY_BACKUP_S3_PATH_STYLE: z.stringbool({ error: 'must be true or false' }).default(true),
   PARLEY_BACKUP_S3_CA_FILE: z.string().default(''),
+  PARLEY_BACKUP_OFFSITE_ATTEMPTS: positiveInt.max(20).default(5),
+  PARLEY_BACKUP_DRILL_CRON: z.string().min(9).default('0 4 * * 0'),
+  PARLEY_BACKUP_DRILL_KEY_FILE: z.string().default(''),
   // Data retention
   PARLEY_RETENTION_CRON: z.string().min(9).default('15 3 * * *'),
   PARLEY_RETENTION_DAYS: z.coerce.number().int().min(0).default(0),

@@ -239,6 +239,9 @@ export const errors = {
       true,
     ),
   fileNotFound: () => new ParleyError('file_not_found', 404, 'No such file, or it is not yours.'),
+  /** The chat holds as many files (or bytes) as PARLEY_FILE_CHAT_MAX_FILES / _BYTES allow. */
+  fileQuotaExceeded: (detail: string) =>
+    new ParleyError('file_quota_exceeded', 409, `This chat's file quota is used up: ${detail}.`),
   internal: () =>
     new ParleyError(
       'internal',

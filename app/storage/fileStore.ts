@@ -12,7 +12,8 @@ import {
   readFileSync,
   type WriteStream,
 } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 
@@ -47,11 +48,28 @@ export interface SealedKey {
 /** An encrypting temp file being written; `seal` finishes it and returns what decrypts it. */
 export interface PendingBlob {
   readonly storageKey: string;
-  write(chunk: Buffer): Promise<void>;
+  /** Takes a chunk (encrypted and written in batches); a promise only when the disk is behind. */
+  write(chunk: Buffer): Promise<void> | undefined;
+  /** Finishes the ciphertext and makes the temp file durable (fsync); it may run during the scan. */
   seal(): Promise<SealedKey>;
-  /** Moves it into the store: only after clamd answered OK. */
+  /** Moves the sealed file into the store, durably: only after clamd answered OK. */
   commit(): Promise<void>;
   discard(): Promise<void>;
+}
+
+/** The disk may fall this far behind the upload before it paces it (per upload, bounded). */
+const DISK_LAG_BYTES = 4 * 1024 * 1024;
+/** Bytes gathered before they are encrypted and handed to the disk in one write. */
+const BATCH_BYTES = 1024 * 1024;
+
+/** fsync of a directory, so that a rename in it survives a crash. */
+async function syncDir(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 export function fileStore(dir: string, masterKey: Buffer) {
@@ -97,15 +115,17 @@ export function fileStore(dir: string, masterKey: Buffer) {
       const out: WriteStream = createWriteStream(tmpPath, {
         flags: 'wx',
         mode: 0o600,
-        highWaterMark: 1024 * 1024, // bounded buffering, so the disk does not pace each chunk
+        highWaterMark: DISK_LAG_BYTES,
+        flush: true, // fsync before close: an acknowledged file survives a crash
       });
       let failed: Error | null = null;
       out.on('error', (error) => (failed = error));
-      const put = (data: Buffer) =>
+      // Chunks are held, then encrypted and handed to the disk a batch at a time in one write: a
+      // small file is encrypted and written only at `seal`, while clamd scans, not during the upload.
+      let held: Buffer[] = [];
+      let heldBytes = 0;
+      const drained = () =>
         new Promise<void>((resolve, reject) => {
-          if (failed) return reject(failed);
-          if (data.length === 0) return resolve();
-          if (out.write(data)) return resolve();
           const onDrain = () => {
             out.off('error', onError);
             resolve();
@@ -117,20 +137,46 @@ export function fileStore(dir: string, masterKey: Buffer) {
           out.once('drain', onDrain);
           out.once('error', onError);
         });
+      const release = (): Promise<void> | undefined => {
+        if (failed) return Promise.reject(failed);
+        if (heldBytes === 0) return undefined;
+        let ok = true;
+        out.cork();
+        for (const piece of held) ok = out.write(cipher.update(piece));
+        out.uncork();
+        held = [];
+        heldBytes = 0;
+        return ok ? undefined : drained();
+      };
       return {
         storageKey,
-        write: (chunk) => put(cipher.update(chunk)),
+        write(chunk) {
+          if (failed) return Promise.reject(failed);
+          held.push(chunk);
+          heldBytes += chunk.length;
+          return heldBytes >= BATCH_BYTES ? release() : undefined;
+        },
         async seal() {
-          await put(cipher.final());
+          void release()?.catch(() => undefined); // end() waits for it anyway, and reports failure
+          const last = cipher.final();
+          // 'close', not 'finish': the fsync (`flush`) runs when the file is closed.
           await new Promise<void>((resolve, reject) => {
             if (failed) return reject(failed);
-            out.end(() => (failed ? reject(failed) : resolve()));
+            out.once('close', () => (failed ? reject(failed) : resolve()));
+            out.end(last);
           });
           return { wrappedKey: wrap(key), iv, tag: cipher.getAuthTag() };
         },
-        commit: () => rename(tmpPath, pathOf(storageKey)),
+        async commit() {
+          await rename(tmpPath, pathOf(storageKey));
+          await syncDir(storeDir);
+        },
         async discard() {
+          // A file still being opened would appear after its removal: that open is waited for.
+          const opening =
+            out.pending && !out.closed ? once(out, 'close').catch(() => undefined) : null;
           out.destroy();
+          await opening;
           await rm(tmpPath, { force: true });
         },
       };
@@ -150,6 +196,23 @@ export function fileStore(dir: string, masterKey: Buffer) {
     },
 
     remove: (storageKey: string) => rm(pathOf(storageKey), { force: true }),
+
+    /**
+     * Removes temp files not written to for `olderThanMs`: what a crash left mid-upload (a live
+     * upload writes as it arrives, and a finished one is renamed or removed). Returns how many.
+     */
+    async sweepLeftovers(olderThanMs: number, now = Date.now()): Promise<number> {
+      let removed = 0;
+      for (const name of await readdir(tmpDir)) {
+        if (!/^[0-9a-f]{32}$/.test(name)) continue;
+        const path = join(tmpDir, name);
+        const info = await stat(path).catch(() => null); // gone meanwhile: finished or discarded
+        if (!info?.isFile() || now - info.mtimeMs < olderThanMs) continue;
+        await rm(path, { force: true });
+        removed += 1;
+      }
+      return removed;
+    },
   };
 }
 

@@ -20,7 +20,22 @@ export interface FileRow {
 
 export type NewFile = Omit<FileRow, 'id' | 'created_at'>;
 
+/** What a chat's files take: their number and their total size in bytes. */
+export interface ChatFileUsage {
+  files: number;
+  bytes: number;
+}
+
 export function filesRepo(db: Db | Knex.Transaction) {
+  async function usage(chatId: number): Promise<ChatFileUsage> {
+    const row = await db('files')
+      .where({ chat_id: chatId })
+      .first<{ files: number | string; bytes: number | string } | undefined>(
+        db.raw('COUNT(*) AS files'),
+        db.raw('COALESCE(SUM(size), 0) AS bytes'),
+      );
+    return { files: Number(row?.files ?? 0), bytes: Number(row?.bytes ?? 0) };
+  }
   return {
     async insert(file: NewFile): Promise<number> {
       const [id] = await db('files').insert(file);
@@ -31,5 +46,11 @@ export function filesRepo(db: Db | Knex.Transaction) {
     forChat: (chatId: number): Promise<FileRow[]> =>
       db<FileRow>('files').where({ chat_id: chatId }).orderBy('id'),
     remove: (ids: number[]) => db('files').whereIn('id', ids).delete(),
+    usage,
+    /** Locks the chat row (so uploads to one chat take their quota in turn), then reads its usage. */
+    async lockUsage(chatId: number): Promise<ChatFileUsage> {
+      await db('chats').where({ id: chatId }).forUpdate().first('id');
+      return usage(chatId);
+    },
   };
 }

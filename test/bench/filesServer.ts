@@ -25,6 +25,9 @@ const config = testConfig({
   PARLEY_FILES_MASTER_KEY_FILE: join(dir, 'master.key'),
   PARLEY_FILE_MAX_BYTES: String(25 * 1024 * 1024),
   PARLEY_CLAMD_SCAN_TIMEOUT_MS: '60000',
+  // Every upload of the run goes to one chat: no per-chat quota in the way.
+  PARLEY_FILE_CHAT_MAX_FILES: '100000',
+  PARLEY_FILE_CHAT_MAX_BYTES: String(1024 ** 4),
 });
 
 await recreateDatabase(BENCH_DB);

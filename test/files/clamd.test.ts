@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openInstream, verdictOf } from '../../app/storage/clamd.ts';
+import { openInstream, startInstream, verdictOf } from '../../app/storage/clamd.ts';
 import { sanitizeFileName } from '../../app/domain/files/fileTypes.ts';
 import { devEnv } from '../harness/config.ts';
 import { eicar, privateClamd, type PrivateClamd } from './privateClamd.ts';
@@ -46,6 +46,23 @@ describe('clamd INSTREAM client', () => {
       /^INSTREAM size limit exceeded\. ERROR$|StreamMaxLength/,
     );
   }, 30_000);
+
+  it('streams while it connects, in frames: a signature across a frame boundary is found', async () => {
+    // startInstream queues what is written before the connection is up; pieces are gathered into
+    // 64 KiB frames, and EICAR split between two frames is still one stream to clamd.
+    const data = Buffer.concat([randomBytes(65_536 - 30), eicar(), randomBytes(200_000)]);
+    const scan = startInstream('127.0.0.1', devPort, 2000, 10_000);
+    for (let offset = 0; offset < data.length; offset += 16_384)
+      await scan.write(data.subarray(offset, offset + 16_384));
+    const verdict = await scan.finish();
+    expect(verdict).toMatchObject({ result: 'infected' });
+    const clean = startInstream('127.0.0.1', devPort, 2000, 10_000);
+    await clean.write(randomBytes(300_000));
+    expect(await clean.finish()).toMatchObject({ result: 'clean' });
+    const nobody = startInstream('127.0.0.1', (await privateClamd()).port, 2000, 10_000);
+    await nobody.write(randomBytes(1000));
+    expect(await nobody.finish()).toMatchObject({ result: 'unavailable' });
+  });
 
   it('parses replies', () => {
     expect(verdictOf('stream: OK\0')).toEqual({ result: 'clean', reply: 'stream: OK' });

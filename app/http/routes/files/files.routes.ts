@@ -7,7 +7,7 @@ import type { ParleyContext, Services } from '../../context.ts';
 import type { Routes } from '../../route.ts';
 
 // File transfers in chat. Uploads are the raw body (application/octet-stream), streamed through the
-// file path (app/domain/files/files.ts) — @koa/bodyparser only parses JSON, so it leaves them alone.
+// file path (app/domain/files/upload.ts) — @koa/bodyparser only parses JSON, so it leaves them alone.
 // The name travels percent-encoded in X-Parley-File-Name; X-Parley-Client-Id (optional) makes a
 // retried upload answer with the first message.
 
