@@ -235,6 +235,20 @@ describe('file transfer in both directions', () => {
     );
   });
 
+  it('a resent upload (same client id) shares the first file again and keeps no second copy', async () => {
+    const chat = await activeChat();
+    const send = () =>
+      visitorUpload(t, chat, 'statement.pdf', pdf()).set('X-Parley-Client-Id', 'resend-1');
+    const before = stored().length;
+    const first = await send().expect(201);
+    const again = await send().expect(201);
+    expect(again.body).toEqual(first.body);
+    expect(stored().length).toBe(before + 1);
+    const rows = await db('files').where({ chat_id: chat.chatId });
+    const shared = (first.body as { message: MessageView }).message.file!;
+    expect(rows.map((r: { id: number }) => r.id)).toEqual([shared.id]);
+  });
+
   it('answers the widget preflight for uploads with the allowed headers', async () => {
     const res = await t
       .http()

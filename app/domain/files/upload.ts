@@ -279,7 +279,14 @@ export function uploader(deps: UploadDeps) {
       );
       kept = true;
       try {
-        return await chats.shareFile(who, chat.id, input.clientId, { id, ...file });
+        const message = await chats.shareFile(who, chat.id, input.clientId, { id, ...file });
+        if (message.file?.id !== id) {
+          // A resend of an upload already shared under this client id: the first copy stands
+          // (the sender gets its message again), and this one is not kept.
+          await files.remove([id]);
+          await store.remove(blob.storageKey);
+        }
+        return message;
       } catch (error) {
         // The chat ended (or went) meanwhile: the file is removed again, and the log says so.
         await files.remove([id]);
