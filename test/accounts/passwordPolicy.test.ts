@@ -3,6 +3,7 @@ import { passwordHasher } from '../../app/domain/passwords.ts';
 import type { Db } from '../../app/storage/db.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
 import { createAgent } from '../harness/factories.ts';
+import { TEST_ORIGIN } from '../harness/config.ts';
 import { signIn, startTestParley, type TestParley } from '../harness/parley.ts';
 import { STRONG, STRONG_2, as, auditEntries, cookieFrom, signedIn, type Api } from './helpers.ts';
 
@@ -165,6 +166,34 @@ describe('password policy: each rule alone', () => {
     const agent = await ann();
     const res = await agent.change('not my password', STRONG_2, 400);
     expect(res.body.error.id).toBe('current_password_incorrect');
+  });
+
+  it('counts wrong current passwords like wrong sign-ins: the lock ends the session', async () => {
+    const agent = await ann();
+    for (let i = 0; i < 3; i++) await agent.change('not my password', STRONG_2, 400);
+    expect(await db('signin_attempts').where({ agent_id: agent.agent.id }).first()).toMatchObject({
+      failures: 3,
+    });
+    // The right password clears the count, as a sign-in does.
+    await agent.change(STRONG, STRONG_2, 200);
+    expect(await db('signin_attempts').where({ agent_id: agent.agent.id })).toHaveLength(0);
+
+    for (let i = 0; i < 10; i++) await agent.change('still not it', STRONG, 400);
+    const lock = await auditEntries(db, 'agent.lockout');
+    expect(lock).toHaveLength(1);
+    expect(lock[0]!.details).toMatchObject({ failures: 10, via: 'password_change' });
+    // The session is over, and the right password no longer signs in while the lock holds.
+    const after = await agent.change(STRONG_2, STRONG, 401);
+    expect(after.body.error.id).toBe('unauthenticated');
+    const attempt = await db('signin_attempts').where({ agent_id: agent.agent.id }).first();
+    expect(attempt.locked_until.getTime()).toBeGreaterThan(Date.now() + 25 * 60_000);
+    const signin = await t
+      .http()
+      .post('/api/agent/session')
+      .set('Origin', TEST_ORIGIN)
+      .send({ email: agent.agent.email, password: STRONG_2 });
+    expect(signin.status).toBe(401);
+    expect(signin.headers['set-cookie']).toBeUndefined();
   });
 
   it('keeps argon2id hashes in the history, never the password', async () => {

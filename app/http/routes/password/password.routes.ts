@@ -1,4 +1,5 @@
 import { changeOwnPassword } from '../../../domain/accounts/agentPasswords.ts';
+import { isParleyError } from '../../../domain/errors.ts';
 import { loadPasswordPolicy } from '../../../domain/passwordPolicy/policy.ts';
 import { passwordStatus } from '../../../domain/passwordPolicy/status.ts';
 import { rotateSession, sameOriginOnly } from '../../agentAuth.ts';
@@ -26,17 +27,47 @@ export function passwordRoutes(routes: Routes, services: Services) {
     validate(changePasswordSchema),
     async (ctx) => {
       const { currentPassword, newPassword } = inputOf(ctx, changePasswordSchema);
-      await changeOwnPassword(
-        services,
-        {
-          agent: ctx.state.agent!,
-          ip: ctx.ip,
-          userAgent: ctx.get('User-Agent'),
-          sessionHash: ctx.state.sessionHash!,
-        },
-        currentPassword,
-        newPassword,
-      );
+      const agent = ctx.state.agent!;
+      const { defences } = services.signin;
+      // A wrong current password counts like a wrong sign-in for this account: someone guessing it
+      // from an unattended session gets the same lock, and the lock ends every session it has.
+      await defences.exclusive(agent.email, async () => {
+        const standing = await defences.standing(agent.email);
+        try {
+          await changeOwnPassword(
+            services,
+            {
+              agent,
+              ip: ctx.ip,
+              userAgent: ctx.get('User-Agent'),
+              sessionHash: ctx.state.sessionHash!,
+            },
+            currentPassword,
+            newPassword,
+          );
+        } catch (error) {
+          if (!isParleyError(error) || error.id !== 'current_password_incorrect') throw error;
+          const after = await defences.failed(standing, agent.id);
+          if (after.locksNow) {
+            await services.audit.record({
+              actor: { kind: 'agent', id: agent.id, label: agent.email },
+              action: 'agent.lockout',
+              outcome: 'success',
+              ip: ctx.ip,
+              userAgent: ctx.get('User-Agent'),
+              details: {
+                failures: after.standing.failures,
+                until: after.standing.lockedUntil?.toISOString(),
+                via: 'password_change',
+              },
+            });
+            await services.sessions.signOutAgent(agent.id);
+            services.disconnectAgent(agent.id, 'locked', true);
+          }
+          throw error;
+        }
+        if (standing.failures > 0) await defences.succeeded(standing);
+      });
       // A privilege change: the session gets a new id (its sockets reconnect on it).
       await rotateSession(ctx, services);
       ctx.set('Cache-Control', 'no-store');
