@@ -1,9 +1,9 @@
 import { Socket } from 'node:net';
+import NodeClam from 'clamscan';
 
-// A minimal clamd client over TCP (`z` commands are NUL-terminated): PING and VERSION for health, and
-// INSTREAM for scanning a stream while it arrives. The owner's `clamscan` package hides clamd's reply
-// when clamd closes the stream early (over StreamMaxLength it reports only `write EPIPE`), so the scan
-// path speaks INSTREAM itself and always returns what clamd said.
+// clamd over TCP. Health (PING, VERSION) goes through the owner's `clamscan` package. The scan path
+// speaks INSTREAM itself: clamscan hides clamd's reply when clamd closes the stream early (over
+// StreamMaxLength it reports only `write EPIPE`), and Parley must always say what clamd said.
 
 export interface ClamdStatus {
   up: boolean;
@@ -26,31 +26,53 @@ export function ping(host: string, port: number, timeoutMs: number): Promise<boo
 }
 
 export function clamdClient(host: string, port: number, timeoutMs: number) {
-  function command(name: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const socket = new Socket();
-      const chunks: Buffer[] = [];
-      socket.setTimeout(timeoutMs, () => socket.destroy(new Error('clamd timed out')));
-      socket.once('error', reject);
-      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-      socket.once('close', () =>
-        resolve(Buffer.concat(chunks).toString('utf8').replace(/\0$/, '').trim()),
-      );
-      socket.connect(port, host, () => socket.end(`z${name}\0`));
-    });
-  }
+  let scanner: ReturnType<NodeClam['init']> | null = null;
+  const clamscan = () =>
+    (scanner ??= new NodeClam()
+      .init({
+        clamscan: { active: false },
+        clamdscan: {
+          host,
+          port,
+          timeout: timeoutMs,
+          socket: false,
+          path: null,
+          configFile: null,
+          localFallback: false,
+          active: true,
+          bypassTest: true, // connects on use: clamd may start after Parley
+        },
+        preference: 'clamdscan',
+        removeInfected: false,
+        debugMode: false,
+      })
+      .catch((error: unknown) => {
+        scanner = null;
+        throw error;
+      }));
   return {
     async status(): Promise<ClamdStatus> {
       try {
-        if ((await command('PING')) !== 'PONG') return { up: false };
+        const clam = await clamscan();
+        (await withTimeout(clam.ping(), timeoutMs)).end();
         // "ClamAV 1.4.6/27000/Fri Nov 20 09:00:00 2026"
-        const [version, signatures, signaturesDate] = (await command('VERSION')).split('/');
+        const reply = (await withTimeout(clam.getVersion(), timeoutMs)).replace(/\0/g, '').trim();
+        const [version, signatures, signaturesDate] = reply.split('/');
         return { up: true, version, signatures, signaturesDate };
       } catch {
         return { up: false };
       }
     },
   };
+}
+
+/** clamscan's own time-outs do not cover every wait (a frozen clamd): this bounds each call. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('clamd timed out')), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 export type ClamdClient = ReturnType<typeof clamdClient>;
