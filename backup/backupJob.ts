@@ -16,6 +16,7 @@ import type { DbAccess } from './mariadb.ts';
 import { s3Target } from './s3Target.ts';
 import { backupTime } from './manifest.ts';
 import { restore } from './restore.ts';
+import type { BackupDrillView } from '../app/shared/protocol.ts';
 
 export const parleyVersion = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -206,15 +207,7 @@ async function writeFilesKeyArtifact(
   return name;
 }
 
-export interface DrillResult {
-  at: string;
-  backup: string | null;
-  ok: boolean;
-  tables?: number;
-  rows?: number;
-  files?: number;
-  error?: string;
-}
+export type DrillResult = BackupDrillView;
 
 /**
  * The restore drill: restores the newest local backup into a scratch database, checks every part

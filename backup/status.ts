@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DrillResult } from './backupJob.ts';
+import type { BackupStatusView } from '../app/shared/protocol.ts';
 import { lastDrill } from './backupJob.ts';
 import { backupTime } from './manifest.ts';
 import type { ReplicaResult } from './targets.ts';
@@ -8,18 +8,7 @@ import type { ReplicaResult } from './targets.ts';
 // What IT needs to see at a glance (GET /api/backups/status, Admin › Backups): the newest local
 // backup, the last restore drill and the offsite copies, each read from PARLEY_BACKUP_DIR.
 
-export interface BackupStatus {
-  lastBackup: { name: string; at: string; bytes: number } | null;
-  backups: number;
-  lastDrill: DrillResult | null;
-  offsite: {
-    at: string;
-    backup: string;
-    targets: { target: string; ok: boolean; attempts: number; error?: string }[];
-  } | null;
-  /** One line per problem worth an alert: a failed drill, a target that stayed down. */
-  alerts: string[];
-}
+export type BackupStatus = BackupStatusView;
 
 async function offsiteStatus(dir: string): Promise<BackupStatus['offsite']> {
   try {

@@ -4,6 +4,7 @@
 // alert, so monitoring can run it; `--json` prints the status as JSON instead.
 import { loadConfigOrExit } from '../config/load.ts';
 import { backupStatus, type BackupStatus } from '../backup/status.ts';
+import { formatBytes } from '../app/shared/formatBytes.ts';
 
 /** Exit status when the backups need attention (as `make backup` when an offsite copy failed). */
 export const ALERT_EXIT = 3;
@@ -17,17 +18,7 @@ export function age(at: string, now: Date): string {
   return `${Math.floor(minutes / 1440)} d ago`;
 }
 
-export function size(bytes: number): string {
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  if (bytes < 1024) return `${bytes} B`;
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
-}
+export const size = formatBytes;
 
 /** `1 table`, `12,345 rows`. */
 const count = (n: number | undefined, what: string) =>

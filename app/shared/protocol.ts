@@ -233,3 +233,28 @@ export interface ErrorResponse {
   error: ErrorBody;
   requestId: string;
 }
+
+/** The last restore drill (backup/backupJob.ts writes it to drill-status.json). */
+export interface BackupDrillView {
+  at: string;
+  backup: string | null;
+  ok: boolean;
+  tables?: number;
+  rows?: number;
+  files?: number;
+  error?: string;
+}
+
+/** GET /api/backups/status, `make backup-status` and Admin › Backups (backup/status.ts). */
+export interface BackupStatusView {
+  lastBackup: { name: string; at: string; bytes: number } | null;
+  backups: number;
+  lastDrill: BackupDrillView | null;
+  offsite: {
+    at: string;
+    backup: string;
+    targets: { target: string; ok: boolean; attempts: number; error?: string }[];
+  } | null;
+  /** One line per problem worth an alert: a failed drill, a target that stayed down. */
+  alerts: string[];
+}

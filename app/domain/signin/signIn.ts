@@ -93,15 +93,27 @@ export function signInFlow(deps: SignInDeps, now: () => Date = () => new Date())
     agent: AgentRow | undefined,
     client: Client,
   ) {
+    return (await failed(standing, email, agent, client)).standing;
+  }
+
+  /** Counts a failure against the email and audits the lock it starts, if it starts one. */
+  async function failed(
+    standing: EmailStanding,
+    email: string,
+    agent: AgentRow | undefined,
+    client: Client,
+    extra: Record<string, unknown> = {},
+  ) {
     const after = await defences.failed(standing, agent?.id ?? null);
     if (after.locksNow) {
       await record('agent.lockout', 'success', email, agent, client, {
         failures: after.standing.failures,
         until: after.standing.lockedUntil?.toISOString(),
         accountExists: agent !== undefined,
+        ...extra,
       });
     }
-    return after.standing;
+    return after;
   }
 
   /** Counts this try against its address, or refuses it when the address is over its limit. */
@@ -211,6 +223,19 @@ export function signInFlow(deps: SignInDeps, now: () => Date = () => new Date())
   }
 
   return {
+    /**
+     * A wrong password given outside sign-in (`via`: Change password) counts like a wrong sign-in
+     * for the account, and a lock it starts is audited the same way. Says whether it locked now.
+     */
+    async wrongPasswordElsewhere(
+      standing: EmailStanding,
+      agent: AgentRow,
+      client: Client,
+      via: string,
+    ): Promise<boolean> {
+      return (await failed(standing, agent.email, agent, client, { via })).locksNow;
+    },
+
     /** The password step: a full session, or a pending sign-in that waits for a TOTP code. */
     async password(input: PasswordStep, client: Client): Promise<SignInResult> {
       const email = input.email.trim().toLowerCase();

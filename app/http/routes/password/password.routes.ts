@@ -31,42 +31,27 @@ export function passwordRoutes(routes: Routes, services: Services) {
       const { defences } = services.signin;
       // A wrong current password counts like a wrong sign-in for this account: someone guessing it
       // from an unattended session gets the same lock, and the lock ends every session it has.
+      const client = { ip: ctx.ip, userAgent: ctx.get('User-Agent') };
       await defences.exclusive(agent.email, async () => {
         const standing = await defences.standing(agent.email);
         try {
           await changeOwnPassword(
             services,
-            {
-              agent,
-              ip: ctx.ip,
-              userAgent: ctx.get('User-Agent'),
-              sessionHash: ctx.state.sessionHash!,
-            },
+            { agent, ...client, sessionHash: ctx.state.sessionHash! },
             currentPassword,
             newPassword,
           );
         } catch (error) {
           if (!isParleyError(error) || error.id !== 'current_password_incorrect') throw error;
-          const after = await defences.failed(standing, agent.id);
-          if (after.locksNow) {
-            await services.audit.record({
-              actor: { kind: 'agent', id: agent.id, label: agent.email },
-              action: 'agent.lockout',
-              outcome: 'success',
-              ip: ctx.ip,
-              userAgent: ctx.get('User-Agent'),
-              details: {
-                failures: after.standing.failures,
-                until: after.standing.lockedUntil?.toISOString(),
-                via: 'password_change',
-              },
-            });
+          if (
+            await services.signin.wrongPasswordElsewhere(standing, agent, client, 'password_change')
+          ) {
             await services.sessions.signOutAgent(agent.id);
             services.disconnectAgent(agent.id, 'locked', true);
           }
           throw error;
         }
-        if (standing.failures > 0) await defences.succeeded(standing);
+        await defences.succeeded(standing);
       });
       // A privilege change: the session gets a new id (its sockets reconnect on it).
       await rotateSession(ctx, services);
