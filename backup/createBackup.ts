@@ -6,7 +6,15 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as openpgp from 'openpgp';
 import tar from 'tar-stream';
-import { DATABASE_PREFIX, FILES_PREFIX, MANIFEST, backupName, type Manifest } from './manifest.ts';
+import {
+  DATABASE_PREFIX,
+  FILES_PREFIX,
+  HEADER,
+  MANIFEST,
+  backupName,
+  type BackupHeader,
+  type Manifest,
+} from './manifest.ts';
 import {
   connect,
   exited,
@@ -33,6 +41,8 @@ export interface BackupOptions {
   now?: () => Date;
   /** For tests: called after each dump part is archived. */
   onPart?: (name: string) => void | Promise<void>;
+  /** For tests: an archive as Parley made them before it began with the header entry. */
+  withoutHeader?: boolean;
 }
 
 export interface BackupResult {
@@ -137,7 +147,16 @@ async function produce(
   migration: string,
   createdAt: Date,
 ): Promise<Manifest> {
-  const parts: Manifest['parts'] = [];
+  const header: BackupHeader = {
+    format: 1,
+    parleyVersion: options.parleyVersion,
+    migration,
+    createdAt: createdAt.toISOString(),
+    database: options.access.database,
+  };
+  const parts: Manifest['parts'] = options.withoutHeader
+    ? []
+    : [await addEntry(pack, HEADER, Buffer.from(JSON.stringify(header, null, 2)))];
   const counter = new RowCounter();
   await withDefaultsFile(options.access, async (defaults) => {
     const dump = spawnDump(defaults, options.access.database);
@@ -187,11 +206,7 @@ async function produce(
     }
   }
   const manifest: Manifest = {
-    format: 1,
-    parleyVersion: options.parleyVersion,
-    migration,
-    createdAt: createdAt.toISOString(),
-    database: options.access.database,
+    ...header,
     tables: counter.counts,
     parts,
     binlog: null,

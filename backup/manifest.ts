@@ -19,6 +19,22 @@ export const manifestSchema = z.strictObject({
 });
 export type Manifest = z.infer<typeof manifestSchema>;
 
+/**
+ * The first entry of every backup archive (since Parley 0.1: older ones lack it): what a restore
+ * needs to refuse a backup before loading anything. It is also listed among the manifest's parts,
+ * so a Parley that does not know it checks it like any other part.
+ */
+export const headerSchema = manifestSchema.pick({
+  format: true,
+  parleyVersion: true,
+  migration: true,
+  createdAt: true,
+  database: true,
+});
+export type BackupHeader = z.infer<typeof headerSchema>;
+
+export const HEADER = 'parley-backup/header.json';
+
 export const MANIFEST = 'parley-backup/manifest.json';
 export const DATABASE_PREFIX = 'parley-backup/database/';
 export const FILES_PREFIX = 'parley-backup/files/';

@@ -71,14 +71,6 @@ export function spawnDump(defaultsFile: string, database: string): ChildProcess 
   );
 }
 
-export function spawnClient(defaultsFile: string, database: string): ChildProcess {
-  return spawn(
-    'mariadb',
-    [`--defaults-extra-file=${defaultsFile}`, '--default-character-set=utf8mb4', database],
-    { stdio: ['pipe', 'ignore', 'pipe'] },
-  );
-}
-
 export function connect(access: DbAccess, database: string | null = access.database) {
   return mysql.createConnection({
     host: access.host,
@@ -89,6 +81,27 @@ export function connect(access: DbAccess, database: string | null = access.datab
     supportBigNumbers: true,
     bigNumberStrings: true,
   });
+}
+
+/**
+ * A connection that sends SQL text byte for byte, as the mariadb client does: the text is given
+ * as a latin1 string (one char per byte, which Node keeps outside the JS heap when large) and
+ * sent unchanged; the server reads it as utf8mb4. No placeholders are expanded.
+ */
+export async function connectVerbatim(access: DbAccess, database: string) {
+  const conn = await mysql.createConnection({
+    host: access.host,
+    port: access.port,
+    user: access.user,
+    password: access.password,
+    database,
+    charset: 'BINARY',
+    // Without session tracking, the driver does not follow SET NAMES by re-encoding our text.
+    flags: ['-SESSION_TRACK'],
+    queryFormat: (sql: string) => sql,
+  });
+  await conn.query('SET NAMES utf8mb4');
+  return conn;
 }
 
 /**

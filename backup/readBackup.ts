@@ -1,64 +1,101 @@
-import { createReadStream } from 'node:fs';
-import { Readable, Writable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { constants, createGunzip, gunzipSync } from 'node:zlib';
 import * as openpgp from 'openpgp';
 import tar from 'tar-stream';
-import { MANIFEST, manifestSchema, type Manifest } from './manifest.ts';
+import {
+  HEADER,
+  MANIFEST,
+  headerSchema,
+  manifestSchema,
+  type BackupHeader,
+  type Manifest,
+} from './manifest.ts';
 import { measure, pullStream } from './streams.ts';
 
 export class BackupRefusedError extends Error {}
 
-export interface ReadOptions {
+export interface BackupKeys {
   /** Armored private key(s) of a recipient; decrypted with the passphrase if protected. */
   decryptionKey: string;
   passphrase?: string;
   /** Armored public key(s) whose signature is accepted. */
   verificationKeys: string;
+}
+
+export interface ReadOptions extends BackupKeys {
   /** Where each part goes; when absent, parts are only checked. */
   sink?: (name: string) => Writable | null;
   onProgress?: (bytes: number) => void;
+  /** What `authenticate` saw: only these exact bytes are read. */
+  pinned?: Authenticated;
+}
+
+/** What the first pass proved: the ciphertext's 1 MiB blocks, and the header it carries. */
+export interface Authenticated {
+  size: number;
+  blocks: Buffer[];
+  /** null for a backup made before the header entry existed. */
+  header: BackupHeader | null;
+}
+
+const BLOCK = 1 << 20;
+// The header is the archive's first entry: it lies within the first few KiB of the tar.
+const HEAD_BYTES = 64 << 10;
+
+/**
+ * Pass 1: decrypts the whole backup and checks its MDC and signature without decompressing it,
+ * remembering the sha256 of every 1 MiB block of ciphertext so pass 2 reads exactly these bytes
+ * (a file swapped or edited between the passes is refused before any of it is used), and reads
+ * the header entry from the (now authenticated) start of the archive.
+ */
+export async function authenticate(
+  file: FileHandle,
+  options: BackupKeys & { onProgress?: (bytes: number) => void },
+): Promise<Authenticated> {
+  const blocks = new BlockHashes();
+  const source = file.createReadStream({ start: 0, autoClose: false, highWaterMark: BLOCK });
+  let read = 0;
+  source.on('data', (chunk) => {
+    blocks.update(chunk as Buffer);
+    read += chunk.length;
+    options.onProgress?.(read);
+  });
+  const decrypted = await decrypt(source, options);
+  const head: Buffer[] = [];
+  let headSize = 0;
+  try {
+    for await (const chunk of Readable.fromWeb(decrypted.data as never)) {
+      if (headSize < HEAD_BYTES) {
+        head.push(Buffer.from(chunk as Uint8Array));
+        headSize += (chunk as Uint8Array).length;
+      }
+    }
+    await verified(decrypted);
+  } catch (error) {
+    throw refused('it is damaged, truncated or not signed by the expected key', error);
+  }
+  return { size: read, blocks: blocks.end(), header: readHeader(Buffer.concat(head)) };
 }
 
 /**
  * Streams a backup through decryption, decompression and tar, checking every part's size and
  * sha256 against the manifest and the signature at the end. Plaintext flows before the MDC and
- * signature are checked, so callers write it only to staging and trust nothing until this resolves.
+ * signature are checked (unless pinned to what `authenticate` proved), so callers write it only
+ * to staging and trust nothing until this resolves.
  */
-export async function readBackup(file: string, options: ReadOptions): Promise<Manifest> {
-  let decryptionKeys = await openpgp.readPrivateKeys({ armoredKeys: options.decryptionKey });
-  if (options.passphrase !== undefined) {
-    decryptionKeys = await Promise.all(
-      decryptionKeys.map(async (privateKey) =>
-        privateKey.isDecrypted()
-          ? privateKey
-          : await openpgp.decryptKey({ privateKey, passphrase: options.passphrase! }),
-      ),
-    );
-  }
-  const verificationKeys = await openpgp.readKeys({ armoredKeys: options.verificationKeys });
-  // Large chunks: openpgp.js and zlib pay per chunk (64 KiB reads made decryption twice as slow).
-  const source = createReadStream(file, { highWaterMark: 1 << 20 });
+export async function readBackup(file: FileHandle, options: ReadOptions): Promise<Manifest> {
+  const raw = file.createReadStream({ start: 0, autoClose: false, highWaterMark: BLOCK });
   let read = 0;
-  source.on('data', (chunk) => {
+  raw.on('data', (chunk) => {
     read += chunk.length;
     options.onProgress?.(read);
   });
-  let decrypted;
-  try {
-    const message = await openpgp.readMessage({ binaryMessage: pullStream(source) });
-    decrypted = await openpgp.decrypt({
-      message,
-      decryptionKeys,
-      verificationKeys,
-      expectSigned: true,
-      format: 'binary',
-      config: { allowUnauthenticatedStream: true },
-    });
-  } catch (error) {
-    source.destroy();
-    throw refused('it cannot be decrypted with this key', error);
-  }
+  const source = options.pinned ? raw.pipe(pinnedTo(options.pinned)) : raw;
+  raw.on('error', (e) => source.destroy(e));
+  const decrypted = await decrypt(source, options);
   const seen: Manifest['parts'] = [];
   let manifestText: string | null = null;
   const extract = tar.extract();
@@ -83,9 +120,7 @@ export async function readBackup(file: string, options: ReadOptions): Promise<Ma
       createGunzip({ chunkSize: 256 << 10 }),
       extract as never,
     );
-    const signature = decrypted.signatures[0];
-    if (!signature) throw new Error('not signed');
-    await signature.verified;
+    await verified(decrypted);
   } catch (error) {
     throw refused('it is damaged, truncated or not signed by the expected key', error);
   }
@@ -104,10 +139,140 @@ export async function readBackup(file: string, options: ReadOptions): Promise<Ma
       throw refused(`part ${part.name} does not match its checksum in the manifest`);
     }
   }
+  const header = options.pinned?.header;
+  if (header && Object.entries(header).some(([k, v]) => manifest[k as keyof Manifest] !== v)) {
+    throw refused('its header and manifest disagree');
+  }
   return manifest;
 }
 
+async function decrypt(source: Readable, keys: BackupKeys) {
+  let decryptionKeys = await openpgp.readPrivateKeys({ armoredKeys: keys.decryptionKey });
+  if (keys.passphrase !== undefined) {
+    decryptionKeys = await Promise.all(
+      decryptionKeys.map(async (privateKey) =>
+        privateKey.isDecrypted()
+          ? privateKey
+          : await openpgp.decryptKey({ privateKey, passphrase: keys.passphrase! }),
+      ),
+    );
+  }
+  const verificationKeys = await openpgp.readKeys({ armoredKeys: keys.verificationKeys });
+  try {
+    // Large chunks: openpgp.js pays per chunk (64 KiB reads made decryption twice as slow).
+    const message = await openpgp.readMessage({ binaryMessage: pullStream(source) });
+    return await openpgp.decrypt({
+      message,
+      decryptionKeys,
+      verificationKeys,
+      expectSigned: true,
+      format: 'binary',
+      config: { allowUnauthenticatedStream: true },
+    });
+  } catch (error) {
+    source.destroy();
+    throw refused('it cannot be decrypted with this key', error);
+  }
+}
+
+async function verified(decrypted: openpgp.DecryptMessageResult): Promise<void> {
+  const signature = decrypted.signatures[0];
+  if (!signature) throw new Error('not signed');
+  await signature.verified;
+}
+
+/** The header entry at the start of an authenticated archive, or null when the first entry is another. */
+function readHeader(gzipped: Buffer): BackupHeader | null {
+  let tarStart: Buffer;
+  try {
+    // The start of a longer stream: flush what it holds instead of expecting its end.
+    tarStart = gunzipSync(gzipped, { finishFlush: constants.Z_SYNC_FLUSH });
+  } catch (error) {
+    throw refused('it is not a gzipped archive', error);
+  }
+  if (tarStart.length < 512) return null;
+  const name = tarStart.toString('utf8', 0, 100).replace(/\0.*$/s, '');
+  const size = Number.parseInt(tarStart.toString('ascii', 124, 136).replace(/\0.*$/s, ''), 8);
+  if (name !== HEADER) return null;
+  if (!(size > 0) || 512 + size > tarStart.length) throw refused('its header is unreadable');
+  try {
+    return headerSchema.parse(JSON.parse(tarStart.toString('utf8', 512, 512 + size)));
+  } catch (error) {
+    throw refused('its header is unreadable', error);
+  }
+}
+
+/** sha256 of every BLOCK-sized piece of a stream, whatever sizes its chunks come in. */
+class BlockHashes {
+  private readonly done: Buffer[] = [];
+  private hash = createHash('sha256');
+  private filled = 0;
+
+  update(chunk: Buffer): void {
+    let offset = 0;
+    while (offset < chunk.length) {
+      const n = Math.min(BLOCK - this.filled, chunk.length - offset);
+      this.hash.update(chunk.subarray(offset, offset + n));
+      this.filled += n;
+      offset += n;
+      if (this.filled === BLOCK) this.next();
+    }
+  }
+
+  end(): Buffer[] {
+    if (this.filled > 0) this.next();
+    return this.done;
+  }
+
+  private next(): void {
+    this.done.push(this.hash.digest());
+    this.hash = createHash('sha256');
+    this.filled = 0;
+  }
+}
+
+/** Lets a block through only once it matches, byte for byte (by sha256), what pass 1 read. */
+function pinnedTo(pinned: Authenticated): Transform {
+  let block = Buffer.allocUnsafe(BLOCK);
+  let filled = 0;
+  let index = 0;
+  const changed = () =>
+    refused('it changed on disk while being restored (it no longer matches what was verified)');
+  const release = (t: Transform): Error | null => {
+    const body = block.subarray(0, filled);
+    const want = pinned.blocks[index++];
+    if (!want || !createHash('sha256').update(body).digest().equals(want)) return changed();
+    t.push(body);
+    block = Buffer.allocUnsafe(BLOCK);
+    filled = 0;
+    return null;
+  };
+  return new Transform({
+    transform(this: Transform, chunk: Buffer, _encoding, done: TransformCallback) {
+      let offset = 0;
+      while (offset < chunk.length) {
+        const n = chunk.copy(block, filled, offset);
+        filled += n;
+        offset += n;
+        if (filled === BLOCK) {
+          const error = release(this);
+          if (error) return done(error);
+        }
+      }
+      done();
+    },
+    flush(this: Transform, done: TransformCallback) {
+      if (filled > 0) {
+        const error = release(this);
+        if (error) return done(error);
+      }
+      done(index === pinned.blocks.length ? null : changed());
+    },
+  });
+}
+
 function refused(why: string, cause?: unknown): BackupRefusedError {
+  if (cause instanceof BackupRefusedError) return cause;
   const detail = cause instanceof Error ? ` (${cause.message.split('\n')[0]})` : '';
   return new BackupRefusedError(`backup refused: ${why}${detail}; nothing was changed`);
 }

@@ -1,21 +1,32 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, normalize } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Connection } from 'mysql2/promise';
 import { BackupBusyError } from './createBackup.ts';
-import { DATABASE_PREFIX, FILES_PREFIX, compareVersions, type Manifest } from './manifest.ts';
+import {
+  DATABASE_PREFIX,
+  FILES_PREFIX,
+  compareVersions,
+  type BackupHeader,
+  type Manifest,
+} from './manifest.ts';
+import { SqlLoader } from './loadSql.ts';
 import {
   baseTables,
   connect,
+  connectVerbatim,
   countRows,
-  exited,
-  spawnClient,
   takeLock,
-  withDefaultsFile,
   type DbAccess,
 } from './mariadb.ts';
-import { BackupRefusedError, readBackup } from './readBackup.ts';
+import {
+  BackupRefusedError,
+  authenticate,
+  readBackup,
+  type Authenticated,
+  type BackupKeys,
+} from './readBackup.ts';
 
 export interface RestoreOptions {
   access: DbAccess;
@@ -48,7 +59,7 @@ export interface RestoreReport {
 const stampOf = (at: Date) => at.toISOString().replace(/\D/g, '').slice(0, 14);
 
 /** Checks a manifest against this Parley: a newer version or an unknown schema is refused. */
-export function checkCompatible(manifest: Manifest, version: string, known: string[]): void {
+export function checkCompatible(manifest: BackupHeader, version: string, known: string[]): void {
   if (compareVersions(manifest.parleyVersion, version) > 0) {
     throw new BackupRefusedError(
       `backup refused: it was made by Parley ${manifest.parleyVersion}, newer than this Parley ${version}. ` +
@@ -69,6 +80,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreReport> {
   const lock = await takeLock(options.access, 'backup');
   if (!lock) throw new BackupBusyError();
   const server = await connect(options.access, null);
+  let file: FileHandle | undefined;
   try {
     const pending = options.drill ? [] : await rollbackDatabases(server, options.access.database);
     if (pending.length > 0) {
@@ -77,26 +89,43 @@ export async function restore(options: RestoreOptions): Promise<RestoreReport> {
           'Run `make restore-confirm` to keep it or `make restore-rollback` to undo it first; nothing was changed',
       );
     }
-    say('1/5 checking signature, manifest and every checksum');
     const keys = {
       decryptionKey: options.decryptionKey,
       passphrase: options.passphrase,
       verificationKeys: options.verificationKeys,
     };
-    const manifest = await readBackup(options.file, { ...keys, onProgress: progressEvery(say) });
-    checkCompatible(manifest, options.parleyVersion, options.knownMigrations);
+    // One open file for both passes: the second reads the same inode, block-checked against the first.
+    file = await open(options.file, 'r').catch((error: NodeJS.ErrnoException) => {
+      throw new BackupRefusedError(
+        `backup refused: ${options.file} cannot be read (${error.code ?? error.message}); nothing was changed`,
+      );
+    });
+    say('1/5 checking the signature and the header');
+    const pinned = await authenticate(file, { ...keys, onProgress: progressEvery(say) });
+    // A backup made before the header entry existed: its manifest is read in a pass of its own.
+    const header =
+      pinned.header ??
+      (await readBackup(file, { ...keys, pinned, onProgress: progressEvery(say) }));
+    checkCompatible(header, options.parleyVersion, options.knownMigrations);
 
     const stamp = stampOf((options.now ?? (() => new Date()))());
     const kind = options.drill ? 'drill' : 'restore';
     const staging = `${options.access.database}_${kind}_${stamp}`;
     const stagingFiles = options.filesDir ? `${options.filesDir}.${kind}-${stamp}` : null;
-    say(`2/5 restoring into staging database ${staging}`);
+    say(`2/5 restoring into staging database ${staging}, checking every part's checksum`);
     await server.query(
       `CREATE DATABASE \`${staging}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
     );
     let swapped = false;
     try {
-      const files = await restoreToStaging(options, keys, staging, stagingFiles, say);
+      const { manifest, files } = await restoreToStaging(
+        options,
+        { file, keys, pinned },
+        staging,
+        stagingFiles,
+        say,
+      );
+      checkCompatible(manifest, options.parleyVersion, options.knownMigrations);
       say('3/5 checking row counts against the manifest');
       const counts = await countRows(options.access, staging);
       assertCounts(counts, manifest.tables);
@@ -139,6 +168,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreReport> {
       if (stagingFiles && !swapped) await rm(stagingFiles, { recursive: true, force: true });
     }
   } finally {
+    await file?.close();
     await server.end();
     await lock.release();
   }
@@ -146,48 +176,50 @@ export async function restore(options: RestoreOptions): Promise<RestoreReport> {
 
 async function restoreToStaging(
   options: RestoreOptions,
-  keys: { decryptionKey: string; passphrase?: string; verificationKeys: string },
+  source: { file: FileHandle; keys: BackupKeys; pinned: Authenticated },
   staging: string,
   stagingFiles: string | null,
   say: (line: string) => void,
-): Promise<number> {
-  return withDefaultsFile(options.access, async (defaults) => {
-    const client = spawnClient(defaults, staging);
-    const done = exited(client, 'mariadb');
-    const stdin = client.stdin!;
-    stdin.on('error', () => {}); // the exit status reports the cause
+): Promise<{ manifest: Manifest; files: number }> {
+  const conn = await connectVerbatim(options.access, staging);
+  try {
+    // Dump parts are consecutive entries of one SQL stream: one loader runs them all.
+    const loader = new SqlLoader(conn);
     let files = 0;
-    try {
-      await readBackup(options.file, {
-        ...keys,
-        onProgress: progressEvery(say),
-        sink: (name) => {
-          if (name.startsWith(DATABASE_PREFIX)) return forwardTo(stdin);
-          if (name.startsWith(FILES_PREFIX) && stagingFiles) {
-            const rel = normalize(name.slice(FILES_PREFIX.length));
-            if (rel.startsWith('..') || rel.startsWith('/')) throw new Error(`unsafe path ${name}`);
-            files++;
-            return lazyFile(join(stagingFiles, rel));
-          }
-          return null;
-        },
-      });
-    } catch (error) {
-      client.kill('SIGKILL');
-      await done.catch(() => {});
-      throw error;
-    }
-    stdin.end();
-    await done;
-    return files;
-  });
+    const manifest = await readBackup(source.file, {
+      ...source.keys,
+      pinned: source.pinned,
+      onProgress: progressEvery(say),
+      sink: (name) => {
+        if (name.startsWith(DATABASE_PREFIX)) return continuing(loader);
+        if (name.startsWith(FILES_PREFIX) && stagingFiles) {
+          const rel = normalize(name.slice(FILES_PREFIX.length));
+          if (rel.startsWith('..') || rel.startsWith('/')) throw new Error(`unsafe path ${name}`);
+          files++;
+          return lazyFile(join(stagingFiles, rel));
+        }
+        return null;
+      },
+    });
+    await new Promise<void>((resolve, reject) => {
+      loader.once('error', reject);
+      loader.end(resolve);
+    });
+    say(`   ${loader.statements} SQL statements run`);
+    await conn.end();
+    return { manifest, files };
+  } catch (error) {
+    conn.destroy(); // stops a statement still running; the staging database is dropped next
+    throw error;
+  }
 }
 
-function forwardTo(stdin: NodeJS.WritableStream): Writable {
+/** A writable for one dump part that feeds the shared loader and leaves it open for the next. */
+function continuing(loader: Writable): Writable {
   return new Writable({
+    highWaterMark: 1 << 20,
     write(chunk: Buffer, _encoding, callback) {
-      if (stdin.write(chunk)) callback();
-      else stdin.once('drain', () => callback());
+      loader.write(chunk, callback);
     },
   });
 }

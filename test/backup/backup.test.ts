@@ -261,6 +261,51 @@ describe('backup and restore', () => {
     expect(await databases()).toEqual([]);
   });
 
+  it('refuses a newer backup from its header, before loading anything', async () => {
+    const newer = (await backupNow({ parleyVersion: '9.0.0', dir: join(work, 'other') })).file;
+    const lines: string[] = [];
+    await expect(
+      restore(restoreOptions(newer, { progress: (l) => lines.push(l) })),
+    ).rejects.toThrow(/made by Parley 9\.0\.0/);
+    expect(lines.some((l) => l.startsWith('1/5'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('2/5'))).toBe(false);
+  });
+
+  it('refuses a backup edited on disk between the signature check and the load, changing nothing', async () => {
+    const good = await backupNow();
+    const before = await snapshot(db);
+    const path = join(work, 'edited.gpg');
+    copyFileSync(good.file, path);
+    const attempt = restore(
+      restoreOptions(path, {
+        progress: (line) => {
+          if (!line.startsWith('2/5')) return;
+          // Same file, same inode: what the first pass verified is no longer what is there.
+          const fd = openSync(path, 'r+');
+          writeSync(fd, Buffer.from('edited'), 0, 6, Math.floor(good.size / 3));
+          closeSync(fd);
+        },
+      }),
+    );
+    await expect(attempt).rejects.toThrow(/changed on disk while being restored/);
+    await expect(attempt).rejects.toThrow(/nothing was changed/);
+    expect(await snapshot(db)).toEqual(before);
+    expect(await databases()).toEqual([]);
+  });
+
+  it('restores a backup made before archives began with a header entry', async () => {
+    const before = await snapshot(db);
+    const old = await backupNow({ withoutHeader: true, dir: join(work, 'old') });
+    expect(old.manifest.parts.some((p) => p.name.endsWith('header.json'))).toBe(false);
+    const lines: string[] = [];
+    const report = await restore(restoreOptions(old.file, { progress: (l) => lines.push(l) }));
+    expect(report.manifest.createdAt).toBe(old.manifest.createdAt);
+    expect(await snapshot(db)).toEqual(before);
+    expect(lines.some((l) => l.startsWith('5/5'))).toBe(true);
+    await confirmRestore(access, filesDir);
+    expect(await databases()).toEqual([]);
+  });
+
   it('leaves no complete-looking file when killed mid-backup, and the next run succeeds', async () => {
     const dir = join(work, 'killed');
     const child = fork(new URL('./backupChild.ts', import.meta.url), [], {

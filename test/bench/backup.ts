@@ -102,7 +102,7 @@ const pipeline = shell(
   env,
 );
 const parleyRestore = child('restore', {
-  access: testAccess(),
+  access,
   file: parley.file,
   decryptionKey: it.privateKey,
   verificationKeys: signer.publicKey,
@@ -123,7 +123,7 @@ console.log(
   `backup  shell : ${s(pipeline.ms)}, largest stage RSS ${mb(pipeline.maxRssKb)}, ${(statSync(pipeOut).size / 1048576).toFixed(0)} MiB written`,
 );
 console.log(
-  `restore parley (verify pass + load into staging + row counts): ${s(parleyRestore.ms)}, peak RSS ${mb(parleyRestore.maxRssKb)}`,
+  `restore parley (signature pass + load into staging + row counts): ${s(parleyRestore.ms)}, peak RSS ${mb(parleyRestore.maxRssKb)}`,
 );
 console.log(
   `restore shell (gpg -d | gunzip | mariadb): ${s(shellRestore.ms)}, largest stage RSS ${mb(shellRestore.maxRssKb)}`,
