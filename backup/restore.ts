@@ -1,3 +1,4 @@
+import { finished } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, normalize } from 'node:path';
@@ -201,10 +202,7 @@ async function restoreToStaging(
         return null;
       },
     });
-    await new Promise<void>((resolve, reject) => {
-      loader.once('error', reject);
-      loader.end(resolve);
-    });
+    await finished(loader.end());
     say(`   ${loader.statements} SQL statements run`);
     await conn.end();
     return { manifest, files };
