@@ -23,6 +23,7 @@ import {
   withDefaultsFile,
   type DbAccess,
 } from './mariadb.ts';
+import { collector } from './gcTuning.ts';
 import { RowCounter } from './rowCounter.ts';
 import { ParallelGzip, digestOf, measure, pullStream } from './streams.ts';
 
@@ -158,6 +159,7 @@ async function produce(
     ? []
     : [await addEntry(pack, HEADER, Buffer.from(JSON.stringify(header, null, 2)))];
   const counter = new RowCounter();
+  const collect = collector();
   await withDefaultsFile(options.access, async (defaults) => {
     const dump = spawnDump(defaults, options.access.database);
     const done = exited(dump, 'mariadb-dump');
@@ -182,6 +184,7 @@ async function produce(
       for await (const data of dump.stdout!) {
         const chunk = data as Buffer;
         counter.push(chunk);
+        collect(chunk.length);
         let offset = 0;
         while (offset < chunk.length) {
           const n = chunk.copy(buffer, used, offset);

@@ -13,6 +13,7 @@ import {
   type BackupHeader,
   type Manifest,
 } from './manifest.ts';
+import { collector } from './gcTuning.ts';
 import { measure, pullStream } from './streams.ts';
 
 export class BackupRefusedError extends Error {}
@@ -66,8 +67,10 @@ export async function authenticate(
   const decrypted = await decrypt(source, options);
   const head: Buffer[] = [];
   let headSize = 0;
+  const collect = collector();
   try {
     for await (const chunk of Readable.fromWeb(decrypted.data as never)) {
+      collect((chunk as Uint8Array).length);
       if (headSize < HEAD_BYTES) {
         head.push(Buffer.from(chunk as Uint8Array));
         headSize += (chunk as Uint8Array).length;
@@ -114,10 +117,17 @@ export async function readBackup(file: FileHandle, options: ReadOptions): Promis
       }
     })().then(() => next(), next);
   });
+  const collect = collector();
   try {
     await pipeline(
       Readable.fromWeb(decrypted.data as never),
       createGunzip({ chunkSize: 256 << 10 }),
+      async function* (chunks: AsyncIterable<Buffer>) {
+        for await (const chunk of chunks) {
+          collect(chunk.length);
+          yield chunk;
+        }
+      },
       extract as never,
     );
     await verified(decrypted);

@@ -1,3 +1,4 @@
+import './gcTuning.ts';
 import { finished } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
