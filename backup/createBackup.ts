@@ -16,6 +16,8 @@ import {
   type Manifest,
 } from './manifest.ts';
 import {
+  binlogEnabled,
+  binlogPosition,
   connect,
   exited,
   spawnDump,
@@ -29,6 +31,7 @@ import { ParallelGzip, digestOf, measure, pullStream } from './streams.ts';
 
 // A dump part is buffered whole because a tar header needs its size: this bounds memory.
 const PART_BYTES = 4 * 1024 * 1024;
+const HEAD_CHARS = 16 * 1024;
 
 export interface BackupOptions {
   access: DbAccess;
@@ -160,8 +163,10 @@ async function produce(
     : [await addEntry(pack, HEADER, Buffer.from(JSON.stringify(header, null, 2)))];
   const counter = new RowCounter();
   const collect = collector();
+  const binlog = await binlogEnabled(options.access);
+  let head = ''; // the dump's first lines: where --master-data writes the binlog position
   await withDefaultsFile(options.access, async (defaults) => {
-    const dump = spawnDump(defaults, options.access.database);
+    const dump = spawnDump(defaults, options.access.database, binlog);
     const done = exited(dump, 'mariadb-dump');
     let buffer = Buffer.allocUnsafe(PART_BYTES);
     let used = 0;
@@ -185,6 +190,7 @@ async function produce(
         const chunk = data as Buffer;
         counter.push(chunk);
         collect(chunk.length);
+        if (head.length < HEAD_CHARS) head += chunk.toString('latin1', 0, HEAD_CHARS - head.length);
         let offset = 0;
         while (offset < chunk.length) {
           const n = chunk.copy(buffer, used, offset);
@@ -212,8 +218,9 @@ async function produce(
     ...header,
     tables: counter.counts,
     parts,
-    binlog: null,
+    binlog: binlog ? binlogPosition(head) : null,
   };
+  if (binlog && !manifest.binlog) throw new Error('mariadb-dump recorded no binary log position');
   await addEntry(pack, MANIFEST, Buffer.from(JSON.stringify(manifest, null, 2)));
   pack.finalize();
   return manifest;

@@ -54,9 +54,15 @@ export function exited(child: ChildProcess, what: string): Promise<void> {
   });
 }
 
-export function spawnDump(defaultsFile: string, database: string): ChildProcess {
+/**
+ * `binlog`: the server writes a binary log, so the dump records (as a comment) the log position of
+ * its own snapshot, for point-in-time recovery; with --single-transaction MariaDB reads it from
+ * the snapshot (binlog_snapshot_file/_position), which needs no privilege beyond the database's.
+ */
+export function spawnDump(defaultsFile: string, database: string, binlog = false): ChildProcess {
   const args = [
-    `--defaults-extra-file=${defaultsFile}`,
+    `--defaults-extra-file=${defaultsFile}`, // must come first
+    ...(binlog ? ['--master-data=2'] : []),
     '--single-transaction',
     '--quick',
     '--hex-blob',
@@ -131,6 +137,25 @@ export async function takeLock(
       await conn.end();
     },
   };
+}
+
+/** Whether the server writes a binary log (then a dump can name its position in it). */
+export async function binlogEnabled(access: DbAccess): Promise<boolean> {
+  const conn = await connect(access, null);
+  try {
+    const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT @@log_bin AS on_');
+    return Number(rows[0]?.on_) === 1;
+  } finally {
+    await conn.end();
+  }
+}
+
+const BINLOG_LINE = /^-- CHANGE MASTER TO MASTER_LOG_FILE='([^'\\]+)', MASTER_LOG_POS=(\d+);$/m;
+
+/** The binary log position a dump made with --master-data=2 records near its start, if any. */
+export function binlogPosition(dumpStart: string): { file: string; position: number } | null {
+  const match = BINLOG_LINE.exec(dumpStart);
+  return match ? { file: match[1]!, position: Number(match[2]) } : null;
 }
 
 /** Row counts of every base table in a database (exact, COUNT(*)). */

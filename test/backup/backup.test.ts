@@ -140,6 +140,7 @@ describe('backup and restore', () => {
     expect(backup.name).toMatch(BACKUP_PATTERN);
     expect(backup.manifest.tables.messages).toBe(120);
     expect(backup.manifest.tables.chats).toBe(3);
+    expect(backup.manifest.binlog).toBeNull(); // the dev server writes no binary log
     expect(readFileSync(`${backup.file}.sha256`, 'utf8')).toBe(
       `${backup.sha256}  ${backup.name}\n`,
     );
