@@ -6,12 +6,15 @@
 # the appliance: the signing key install made, `make backup` and `make status`, GnuPG 2.2 decrypting the
 # backup and checking its signature with the published public key (and the files key artifact), a
 # drill, a restore (data and files back, a rollback, a restore from a file on the host and its
-# confirmation) with IT's key streamed in; offsite copies to a host folder and to an SFTP server
-# (Debian's sshd on the Docker bridge), an alert when that server is down, a restore from the folder's
-# copy; `make down` and `make up`, and the conversation is still there; the data-retention job deletes
-# an expired chat's file from the uploads volume. Shows the services' logs on failure.
-# Its own Compose project, ports (127.0.0.1:9443/9080, sshd on docker0:9022), settings and volumes;
-# removed at the end (PARLEY_KEEP_TEST=1 keeps them), while the images and the build cache stay.
+# confirmation) with IT's key streamed in; offsite copies to a host folder, to an SFTP server
+# (Debian's sshd on the Docker bridge) and to an S3-compatible store (s3rver, a devDependency, over
+# https with a private CA, on the Docker bridge), an alert when the SFTP server is down, restores from
+# the folder's and the S3 store's copies; `make down` and `make up`, and the conversation is still
+# there; the data-retention job deletes an expired chat's file from the uploads volume. Shows the
+# services' logs on failure. Needs openssl, and `npm ci` done in this checkout (hostTest.ts, testS3.ts).
+# Its own Compose project, ports (127.0.0.1:9443/9080, sshd on docker0:9022, s3rver on docker0:9023),
+# settings and volumes; removed at the end (PARLEY_KEEP_TEST=1 keeps them), while the images and the
+# build cache stay.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 STATE="$ROOT/.parley/appliance"
@@ -22,6 +25,7 @@ DOCKER=/usr/bin/docker
 HTTPS_PORT=9443
 HTTP_PORT=9080
 SFTP_PORT=9022
+S3_PORT=9023
 PUBLIC_URL="https://localhost:$HTTPS_PORT"
 
 started=$SECONDS
@@ -84,10 +88,18 @@ stop_sshd() {
   wait "$sshd_pid" 2>/dev/null || true
   sshd_pid=""
 }
+s3_pid=""
+stop_s3() {
+  [[ -n "$s3_pid" ]] || return 0
+  kill "$s3_pid" 2>/dev/null || true
+  wait "$s3_pid" 2>/dev/null || true
+  s3_pid=""
+}
 
 finish() {
   local rc=$?
   stop_sshd
+  stop_s3
   if ((rc != 0)); then
     echo "appliance-test: failed after $((SECONDS - started)) s; the services' logs follow" >&2
     [[ -f "$ENV_FILE" ]] && show_logs db clamav app worker
@@ -102,8 +114,10 @@ finish() {
 trap finish EXIT
 
 bridge_ip="$(ip -4 -o addr show dev docker0 2>/dev/null | awk '{ split($4, a, "/"); print a[1]; exit }')"
-[[ -n "$bridge_ip" ]] || fail "docker0 has no IPv4 address (the test's SFTP server listens there)"
-! (exec 3<>"/dev/tcp/$bridge_ip/$SFTP_PORT") 2>/dev/null || fail "port $bridge_ip:$SFTP_PORT is in use"
+[[ -n "$bridge_ip" ]] || fail "docker0 has no IPv4 address (the test's SFTP and S3 servers listen there)"
+for port in "$SFTP_PORT" "$S3_PORT"; do
+  ! (exec 3<>"/dev/tcp/$bridge_ip/$port") 2>/dev/null || fail "port $bridge_ip:$port is in use"
+done
 for port in "$HTTPS_PORT" "$HTTP_PORT"; do
   if "$DOCKER" ps --format '{{.Names}} {{.Ports}}' | grep -v "^$PARLEY_PROJECT" | grep -q "127.0.0.1:$port->"; then
     fail "port $port is published by another container"
