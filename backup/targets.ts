@@ -1,10 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import SftpClient from 'ssh2-sftp-client';
-import { digestOf } from './streams.ts';
 
 /** Somewhere a finished backup is copied to. Every method may throw; the caller retries. */
 export interface Target {
@@ -20,23 +17,7 @@ export interface Target {
   close(): Promise<void>;
 }
 
-/** A mounted folder (NFS, SMB). */
-export function directoryTarget(path: string): Target {
-  return {
-    name: `dir:${path}`,
-    async put(localFile, name) {
-      await mkdir(path, { recursive: true });
-      const tmp = join(path, `.${name}.tmp`);
-      await copyFile(localFile, tmp);
-      await rename(tmp, join(path, name));
-    },
-    digest: (name) => digestOf(createReadStream(join(path, name))),
-    get: (name, localFile) => copyFile(join(path, name), localFile),
-    list: () => readdir(path),
-    remove: (name) => rm(join(path, name), { force: true }),
-    close: async () => {},
-  };
-}
+export { directoryTarget } from './directoryTarget.ts';
 
 export interface SftpSettings {
   host: string;

@@ -1,4 +1,15 @@
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  readFileSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,5 +93,57 @@ describe('offsite targets', () => {
     const result = await replicate(directoryTarget(path), backup, { attempts: 1 });
     expect(result).toMatchObject({ ok: true, attempts: 1 });
     expect(readdirSync(path)).toEqual([backup.name]);
+  });
+
+  it('gives up on a folder that stops answering, raises it, and makes no further call there', async () => {
+    // A FIFO blocks open() in libuv's thread pool until the other end opens, as a file on a hung
+    // hard NFS mount blocks: the copy's temporary name is one here.
+    const path = mkdtempSync(join(tmpdir(), 'parley-hung-mount-'));
+    const tmp = join(path, `.${backup.name}.tmp`);
+    execFileSync('mkfifo', [tmp]);
+    const target = directoryTarget(path, { idleMs: 300 });
+    const started = Date.now();
+    const result = await replicate(target, backup, { attempts: 3, backoffMs: 10 });
+    expect(result).toMatchObject({ ok: false, attempts: 3 });
+    expect(result.error).toMatch(/has not answered since .*writing .*NFS or SMB mount hung/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    // A later round (a new target object) does not call into the folder either.
+    await expect(directoryTarget(path, { idleMs: 300 }).list()).rejects.toThrow(/has not answered/);
+    // The mount comes back: the stuck call completes, and the folder is used again.
+    const reader = createReadStream(tmp);
+    const closed = once(reader, 'close');
+    reader.resume();
+    await closed;
+    rmSync(tmp, { force: true });
+    const again = await replicate(directoryTarget(path), backup, { attempts: 1 });
+    expect(again).toMatchObject({ ok: true });
+    expect(readdirSync(path)).toEqual([backup.name]);
+  });
+
+  it('does not mistake a slow copy that keeps moving for a hung one', async () => {
+    const path = mkdtempSync(join(tmpdir(), 'parley-slow-mount-'));
+    // The backup arrives through a FIFO, 256 KiB every 100 ms: the copy takes ~1.3 s in all,
+    // more than three times the idle limit, but never stops moving for long.
+    const slow = join(mkdtempSync(join(tmpdir(), 'parley-slow-source-')), backup.name);
+    execFileSync('mkfifo', [slow]);
+    const body = readFileSync(backup.file);
+    const feeding = (async () => {
+      const out = createWriteStream(slow);
+      for (let at = 0; at < body.length; at += 256 * 1024) {
+        out.write(body.subarray(at, at + 256 * 1024));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      out.end();
+      await once(out, 'close');
+    })();
+    const started = Date.now();
+    const result = await replicate(
+      directoryTarget(path, { idleMs: 400 }),
+      { ...backup, file: slow },
+      { attempts: 1 },
+    );
+    await feeding;
+    expect(result).toMatchObject({ ok: true });
+    expect(Date.now() - started).toBeGreaterThan(1000);
   });
 });
