@@ -34,16 +34,20 @@ export async function endSessionIfDisallowed(
   const verdict = await deps.ipRules.check(use.agent, use.ip);
   if (verdict.allowed) return verdict;
   await deps.sessions.signOut(use.sessionHash);
-  deps.disconnectAgentSession(use.sessionHash, IP_NOT_ALLOWED);
-  await deps.audit.record({
-    actor: { kind: 'agent', id: use.agent.id, label: use.agent.email },
-    action: 'session.ended_ip',
-    outcome: 'denied',
-    target: { kind: 'agent', id: use.agent.id },
-    ip: use.ip,
-    userAgent: use.userAgent,
-    details: { via: use.via, level: verdict.level },
-  });
+  try {
+    // Audited before the sockets learn of it: whoever sees the session end finds it in the log.
+    await deps.audit.record({
+      actor: { kind: 'agent', id: use.agent.id, label: use.agent.email },
+      action: 'session.ended_ip',
+      outcome: 'denied',
+      target: { kind: 'agent', id: use.agent.id },
+      ip: use.ip,
+      userAgent: use.userAgent,
+      details: { via: use.via, level: verdict.level },
+    });
+  } finally {
+    deps.disconnectAgentSession(use.sessionHash, IP_NOT_ALLOWED);
+  }
   return verdict;
 }
 
