@@ -56,15 +56,17 @@ export async function authenticate(
   file: FileHandle,
   options: BackupKeys & { onProgress?: (bytes: number) => void },
 ): Promise<Authenticated> {
+  const keys = await openKeys(options); // before any byte is read: unlocking a key takes time
   const blocks = new BlockHashes();
-  const source = file.createReadStream({ start: 0, autoClose: false, highWaterMark: BLOCK });
   let read = 0;
-  source.on('data', (chunk) => {
-    blocks.update(chunk as Buffer);
-    read += chunk.length;
-    options.onProgress?.(read);
-  });
-  const decrypted = await decrypt(source, options);
+  const source = file.createReadStream({ start: 0, autoClose: false, highWaterMark: BLOCK }).pipe(
+    tap((chunk) => {
+      blocks.update(chunk);
+      read += chunk.length;
+      options.onProgress?.(read);
+    }),
+  );
+  const decrypted = await decrypt(source, keys);
   const head: Buffer[] = [];
   let headSize = 0;
   const collect = collector();
@@ -90,15 +92,19 @@ export async function authenticate(
  * to staging and trust nothing until this resolves.
  */
 export async function readBackup(file: FileHandle, options: ReadOptions): Promise<Manifest> {
-  const raw = file.createReadStream({ start: 0, autoClose: false, highWaterMark: BLOCK });
+  const keys = await openKeys(options); // before any byte is read: unlocking a key takes time
   let read = 0;
-  raw.on('data', (chunk) => {
-    read += chunk.length;
-    options.onProgress?.(read);
-  });
-  const source = options.pinned ? raw.pipe(pinnedTo(options.pinned)) : raw;
-  raw.on('error', (e) => source.destroy(e));
-  const decrypted = await decrypt(source, options);
+  const raw = file.createReadStream({ start: 0, autoClose: false, highWaterMark: BLOCK });
+  const counted = raw.pipe(
+    tap((chunk) => {
+      read += chunk.length;
+      options.onProgress?.(read);
+    }),
+  );
+  raw.on('error', (e) => counted.destroy(e));
+  const source = options.pinned ? counted.pipe(pinnedTo(options.pinned)) : counted;
+  if (source !== counted) counted.on('error', (e) => source.destroy(e));
+  const decrypted = await decrypt(source, keys);
   const seen: Manifest['parts'] = [];
   let manifestText: string | null = null;
   const extract = tar.extract();
@@ -156,25 +162,43 @@ export async function readBackup(file: FileHandle, options: ReadOptions): Promis
   return manifest;
 }
 
-async function decrypt(source: Readable, keys: BackupKeys) {
-  let decryptionKeys = await openpgp.readPrivateKeys({ armoredKeys: keys.decryptionKey });
-  if (keys.passphrase !== undefined) {
-    decryptionKeys = await Promise.all(
-      decryptionKeys.map(async (privateKey) =>
-        privateKey.isDecrypted()
-          ? privateKey
-          : await openpgp.decryptKey({ privateKey, passphrase: keys.passphrase! }),
-      ),
-    );
+interface OpenKeys {
+  decryptionKeys: openpgp.PrivateKey[];
+  verificationKeys: openpgp.Key[];
+}
+
+async function openKeys(keys: BackupKeys): Promise<OpenKeys> {
+  let decryptionKeys: openpgp.PrivateKey[];
+  try {
+    decryptionKeys = await openpgp.readPrivateKeys({ armoredKeys: keys.decryptionKey });
+    if (keys.passphrase !== undefined) {
+      decryptionKeys = await Promise.all(
+        decryptionKeys.map(async (privateKey) =>
+          privateKey.isDecrypted()
+            ? privateKey
+            : await openpgp.decryptKey({ privateKey, passphrase: keys.passphrase! }),
+        ),
+      );
+    }
+  } catch (error) {
+    throw refused('the private key cannot be read or unlocked (is the passphrase right?)', error);
   }
-  const verificationKeys = await openpgp.readKeys({ armoredKeys: keys.verificationKeys });
+  let verificationKeys: openpgp.Key[];
+  try {
+    verificationKeys = await openpgp.readKeys({ armoredKeys: keys.verificationKeys });
+  } catch (error) {
+    throw refused('the signing public key cannot be read', error);
+  }
+  return { decryptionKeys, verificationKeys };
+}
+
+async function decrypt(source: Readable, keys: OpenKeys) {
   try {
     // Large chunks: openpgp.js pays per chunk (64 KiB reads made decryption twice as slow).
     const message = await openpgp.readMessage({ binaryMessage: pullStream(source) });
     return await openpgp.decrypt({
       message,
-      decryptionKeys,
-      verificationKeys,
+      ...keys,
       expectSigned: true,
       format: 'binary',
       config: { allowUnauthenticatedStream: true },
@@ -183,6 +207,16 @@ async function decrypt(source: Readable, keys: BackupKeys) {
     source.destroy();
     throw refused('it cannot be decrypted with this key', error);
   }
+}
+
+/** A pass-through that sees every chunk; it leaves the stream paused until someone reads. */
+function tap(see: (chunk: Buffer) => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      see(chunk);
+      done(null, chunk);
+    },
+  });
 }
 
 async function verified(decrypted: openpgp.DecryptMessageResult): Promise<void> {

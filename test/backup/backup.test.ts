@@ -15,6 +15,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrationsDir, openDb, type Db } from '../../app/storage/db.ts';
 import { BackupBusyError, createBackup, type BackupResult } from '../../backup/createBackup.ts';
@@ -259,6 +260,38 @@ describe('backup and restore', () => {
     }
     expect(await snapshot(db)).toEqual(before);
     expect(filesOf(filesDir)).toEqual(files);
+    expect(await databases()).toEqual([]);
+  });
+
+  it('restores with a passphrase-protected key, and refuses a wrong passphrase changing nothing', async () => {
+    const protectedIt = await openpgp.generateKey({
+      type: 'ecc',
+      curve: 'curve25519Legacy',
+      userIDs: [{ name: 'IT (protected)' }],
+      passphrase: 'correct horse battery staple',
+      format: 'armored',
+    });
+    const good = await backupNow({
+      recipients: protectedIt.publicKey,
+      dir: join(work, 'protected'),
+    });
+    const before = await snapshot(db);
+    const wrong = restore(
+      restoreOptions(good.file, { decryptionKey: protectedIt.privateKey, passphrase: 'wrong' }),
+    );
+    await expect(wrong).rejects.toThrow(
+      /cannot be read or unlocked .*passphrase.*nothing was changed/,
+    );
+    expect(await databases()).toEqual([]);
+    const report = await restore(
+      restoreOptions(good.file, {
+        decryptionKey: protectedIt.privateKey,
+        passphrase: 'correct horse battery staple',
+        drill: true,
+      }),
+    );
+    expect(report.rows).toBeGreaterThan(100);
+    expect(await snapshot(db)).toEqual(before);
     expect(await databases()).toEqual([]);
   });
 
