@@ -81,20 +81,16 @@ remove_test_project() { # by label, so it works whatever state a previous run wa
   rm -rf "$WORK"
 }
 
+# The servers the test runs on the host: sshd and the S3 store.
 sshd_pid=""
-stop_sshd() {
-  [[ -n "$sshd_pid" ]] || return 0
-  kill "$sshd_pid" 2>/dev/null || true
-  wait "$sshd_pid" 2>/dev/null || true
-  sshd_pid=""
-}
 s3_pid=""
-stop_s3() {
-  [[ -n "$s3_pid" ]] || return 0
-  kill "$s3_pid" 2>/dev/null || true
-  wait "$s3_pid" 2>/dev/null || true
-  s3_pid=""
+stop_pid() {
+  [[ -n "$1" ]] || return 0
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
 }
+stop_sshd() { stop_pid "$sshd_pid" && sshd_pid=""; }
+stop_s3() { stop_pid "$s3_pid" && s3_pid=""; }
 
 finish() {
   local rc=$?
@@ -320,7 +316,7 @@ quiet_compose run --rm --no-deps -T ops bash -c '! grep -rlqs "PGP PRIVATE KEY" 
 echo "appliance-test: restored, rolled back, restored from a host file and confirmed; no key left behind"
 
 # --- Offsite copies -------------------------------------------------------------------------------------
-phase "offsite targets: a host folder and an SFTP server (sshd on docker0), in appliance.env; make up"
+phase "offsite targets: a host folder, an SFTP server and an S3 store (on docker0), in appliance.env; make up"
 target_dir="$WORK/offsite-folder"
 sftp_root="$WORK/offsite-sftp"
 install -d -o 10001 -g 10001 -m 0750 "$target_dir"
@@ -352,8 +348,43 @@ start_sshd() {
   show "$WORK/sshd/sshd.log" "the test's sshd did not start on $bridge_ip:$SFTP_PORT"
 }
 start_sshd
-# The admin's part: the settings, and the SFTP account's key among the secrets (make up sets its mode).
+# The S3 store: s3rver over https, its certificate for the bridge address signed by a private CA (as
+# an on-prem store's), one bucket, and an account of its own.
+s3_dir="$WORK/s3"
+S3_BUCKET=parley-backups
+S3_PREFIX=appliance-test
+install -d -m 0700 "$s3_dir" "$s3_dir/objects"
+s3_openssl() {
+  openssl "$@" >>"$s3_dir/openssl.log" 2>&1 || show "$s3_dir/openssl.log" "openssl $1 failed (the S3 store's certificate)"
+}
+s3_openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+  -subj "/CN=Parley appliance-test CA" -keyout "$s3_dir/ca.key" -out "$s3_dir/ca.crt"
+s3_openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$bridge_ip" \
+  -keyout "$s3_dir/server.key" -out "$s3_dir/server.csr"
+echo "subjectAltName=IP:$bridge_ip" >"$s3_dir/san.ext"
+s3_openssl x509 -req -in "$s3_dir/server.csr" -CA "$s3_dir/ca.crt" -CAkey "$s3_dir/ca.key" -CAcreateserial \
+  -days 2 -extfile "$s3_dir/san.ext" -out "$s3_dir/server.crt"
+s3_access_key="PARLEYTEST$(openssl rand -hex 5 | tr a-f A-F)"
+(umask 077 && openssl rand -hex 20 >"$s3_dir/secret_key")
+start_s3() {
+  "$ROOT/node_modules/.bin/node" "$ROOT/ops/appliance/testS3.ts" --address "$bridge_ip" --port "$S3_PORT" \
+    --directory "$s3_dir/objects" --bucket "$S3_BUCKET" --access-key-id "$s3_access_key" \
+    --secret-key-file "$s3_dir/secret_key" --key "$s3_dir/server.key" --cert "$s3_dir/server.crt" \
+    >>"$s3_dir/s3rver.log" 2>&1 &
+  s3_pid=$!
+  for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/$bridge_ip/$S3_PORT") 2>/dev/null && return 0
+    kill -0 "$s3_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  show "$s3_dir/s3rver.log" "the test's S3 server did not start on $bridge_ip:$S3_PORT"
+}
+start_s3
+# The admin's part: the settings; among the secrets the SFTP account's key, the S3 secret key and the
+# CA that signed the store's certificate (make up sets their mode).
 cp "$WORK/sshd/client" "$SECRETS_DIR/backup_sftp_key"
+cp "$s3_dir/secret_key" "$SECRETS_DIR/backup_s3_secret_key"
+cp "$s3_dir/ca.crt" "$SECRETS_DIR/backup_s3_ca.crt"
 cat >>"$ENV_FILE" <<ENV
 PARLEY_BACKUP_TARGET_DIR=$target_dir
 PARLEY_BACKUP_SFTP_HOST=$bridge_ip
@@ -361,26 +392,39 @@ PARLEY_BACKUP_SFTP_PORT=$SFTP_PORT
 PARLEY_BACKUP_SFTP_USER=root
 PARLEY_BACKUP_SFTP_HOST_KEY=$(ssh-keygen -lf "$WORK/sshd/host.pub" | awk '{ print $2 }')
 PARLEY_BACKUP_SFTP_PATH=$sftp_root
+PARLEY_BACKUP_S3_ENDPOINT=https://$bridge_ip:$S3_PORT
+PARLEY_BACKUP_S3_REGION=us-east-1
+PARLEY_BACKUP_S3_BUCKET=$S3_BUCKET
+PARLEY_BACKUP_S3_PREFIX=$S3_PREFIX
+PARLEY_BACKUP_S3_ACCESS_KEY_ID=$s3_access_key
+PARLEY_BACKUP_S3_PATH_STYLE=true
 PARLEY_BACKUP_OFFSITE_ATTEMPTS=2
 ENV
 "${MAKE[@]}" up >"$WORK/up-offsite.log" 2>&1 || show "$WORK/up-offsite.log" "make up with offsite targets failed"
 grep -q WARNING "$WORK/up-offsite.log" && show "$WORK/up-offsite.log" "make up warned about the offsite targets"
-[[ "$(stat -c '%u:%g %a' "$SECRETS_DIR/backup_sftp_key")" == "0:$SECRETS_GID 440" ]] ||
-  fail "make up did not give backup_sftp_key the secrets' owner and mode"
+for file in backup_sftp_key backup_s3_secret_key backup_s3_ca.crt; do
+  [[ "$(stat -c '%u:%g %a' "$SECRETS_DIR/$file")" == "0:$SECRETS_GID 440" ]] ||
+    fail "make up did not give $file the secrets' owner and mode"
+done
+# compose/offsite/s3.yml and s3-ca.yml apply: the worker reads the secret key and the CA from its secrets.
+# shellcheck disable=SC2016 # the container's shell expands them
+compose exec -T worker bash -c 'test -r "$PARLEY_BACKUP_S3_SECRET_KEY_FILE" && test -r "$PARLEY_BACKUP_S3_CA_FILE"' ||
+  fail "the worker cannot read the S3 secret key and CA files its settings name"
 [[ "$(networks_of worker)" == "backend:true offsite:false " ]] ||
-  fail "with an SFTP target the worker is on: $(networks_of worker) (expected backend, and offsite with a route out)"
+  fail "with SFTP and S3 targets the worker is on: $(networks_of worker) (expected backend, and offsite with a route out)"
 [[ "$(networks_of app)" == "backend:true edge:false " ]] || fail "the app's networks changed: $(networks_of app)"
 for service in db clamav; do
   [[ "$(networks_of "$service")" == "backend:true " ]] || fail "$service joined $(networks_of "$service")"
 done
-echo "appliance-test: worker on $(networks_of worker); SFTP server $bridge_ip:$SFTP_PORT"
+echo "appliance-test: worker on $(networks_of worker); SFTP server $bridge_ip:$SFTP_PORT; S3 store https://$bridge_ip:$S3_PORT"
 
-phase "make backup copies to both targets and verifies them; make status and Admin › Backups show them"
+phase "make backup copies to the three targets and verifies them; make status and Admin › Backups show them"
 "${MAKE[@]}" appliance-backup >"$WORK/backup-offsite.log" 2>&1 || show "$WORK/backup-offsite.log" "make backup with offsite targets failed"
 copied="$(sed -n 's|^backup written: .*/\(parley-[^/]*\.tar\.gz\.gpg\)$|\1|p' "$WORK/backup-offsite.log")"
 [[ -n "$copied" ]] || show "$WORK/backup-offsite.log" "make backup named no backup file"
 sftp_target="sftp:root@$bridge_ip:$SFTP_PORT$sftp_root"
-for target in dir:/var/lib/parley/offsite "$sftp_target"; do
+s3_target="s3:https://$bridge_ip:$S3_PORT/$S3_BUCKET/$S3_PREFIX/"
+for target in dir:/var/lib/parley/offsite "$sftp_target" "$s3_target"; do
   grep -qF "offsite $target: copied and verified" "$WORK/backup-offsite.log" ||
     show "$WORK/backup-offsite.log" "make backup did not copy to $target"
 done
@@ -392,8 +436,19 @@ for folder in "$target_dir" "$sftp_root"; do
   cmp -s "$folder/$copied.sha256" <(compose exec -T worker cat "$BACKUPS/$copied.sha256") ||
     fail "the .sha256 in $folder is not the local backup's"
 done
+# s3rver keeps object KEY in its folder as BUCKET/KEY._S3rver_object.
+s3_object() { echo "$s3_dir/objects/$S3_BUCKET/$S3_PREFIX/$1._S3rver_object"; }
+for file in "$copied" "$copied.sha256" "${copied%.tar.gz.gpg}.files-key.gpg"; do
+  [[ -s "$(s3_object "$file")" ]] || fail "the S3 store has no object $S3_PREFIX/$file"
+done
+[[ "$(sha256sum <"$(s3_object "$copied")" | cut -d' ' -f1)" == "$(cut -d' ' -f1 "$(s3_object "$copied.sha256")")" ]] ||
+  fail "the S3 store's copy of $copied does not match its .sha256"
+cmp -s "$(s3_object "$copied.sha256")" <(compose exec -T worker cat "$BACKUPS/$copied.sha256") ||
+  fail "the .sha256 in the S3 store is not the local backup's"
+cmp -s "$(s3_object "$copied")" <(compose exec -T worker cat "$BACKUPS/$copied") ||
+  fail "the S3 store's copy of $copied is not the local backup's bytes"
 "${MAKE[@]}" status >"$WORK/status.log" 2>&1 || show "$WORK/status.log" "make status failed after the offsite copies"
-for target in dir:/var/lib/parley/offsite "$sftp_target"; do
+for target in dir:/var/lib/parley/offsite "$sftp_target" "$s3_target"; do
   grep -qE "^    $target +copied and verified" "$WORK/status.log" ||
     show "$WORK/status.log" "make status does not show the copy to $target"
 done
@@ -414,6 +469,9 @@ compose exec -T worker test -s "$BACKUPS/$local_only" || fail "$local_only is no
 grep -qF "ALERT offsite $sftp_target: failed after 2 attempts" "$WORK/backup-down.log" ||
   show "$WORK/backup-down.log" "make backup raised no alert for the SFTP server that is down"
 [[ -s "$target_dir/$local_only" ]] || fail "the folder target did not get $local_only while SFTP was down"
+grep -qF "offsite $s3_target: copied and verified" "$WORK/backup-down.log" ||
+  show "$WORK/backup-down.log" "the S3 store did not get $local_only while SFTP was down"
+[[ -s "$(s3_object "$local_only")" ]] || fail "the S3 store has no object $S3_PREFIX/$local_only"
 rc=0
 bash "$ROOT/ops/appliance/status.sh" >"$WORK/status.log" 2>&1 || rc=$?
 ((rc == 3)) || show "$WORK/status.log" "make status exited $rc with a target down, expected 3"
@@ -431,6 +489,20 @@ grep -qF "downloading $copied from dir:/var/lib/parley/offsite" "$WORK/restore-o
   show "$WORK/restore-offsite.log" "the restore did not fetch the copy from the folder target"
 "${MAKE[@]}" appliance-restore-confirm >"$WORK/confirm.log" 2>&1 || show "$WORK/confirm.log" "confirm failed"
 "${host_test[@]}" messages --count 3 || fail "the restore of the offsite copy does not hold the chat as it was"
+files_are appliance-test-marker
+
+phase "make restore BACKUP=s3:NAME: an ops run fetches the S3 store's copy over https (the private CA)"
+"${host_test[@]}" send --body "Written before the restore from S3." || fail "could not write before the S3 restore"
+in_app "echo s3 > $FILES/store/appliance-test-s3"
+"${MAKE[@]}" appliance-restore BACKUP="s3:$copied" KEY="$it_key" >"$WORK/restore-s3.log" 2>&1 ||
+  show "$WORK/restore-s3.log" "make restore of the S3 store's copy failed"
+grep -qF "downloading $copied from $s3_target" "$WORK/restore-s3.log" ||
+  show "$WORK/restore-s3.log" "the restore did not fetch the copy from the S3 store"
+grep -q '^restored the backup of ' "$WORK/restore-s3.log" || show "$WORK/restore-s3.log" "make restore reported no restore"
+"${MAKE[@]}" appliance-restore-confirm >"$WORK/confirm.log" 2>&1 || show "$WORK/confirm.log" "confirm failed"
+grep -q '^restore confirmed; dropped rollback point' "$WORK/confirm.log" ||
+  show "$WORK/confirm.log" "make restore-confirm dropped no rollback point"
+"${host_test[@]}" messages --count 3 || fail "the restore of the S3 copy does not hold the chat as it was"
 files_are appliance-test-marker
 
 phase "make down, make up (which moves files an older install kept at the uploads volume's root)"

@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { freePort } from './sshd.ts';
 
 // @20minutes/s3rver, the maintained fork of s3rver: the original (3.7.1) accepts any SigV4
-// signature, so a wrong secret key would pass. It ships no types.
-interface S3rverOptions {
+// signature, so a wrong secret key would pass. It ships no types: these describe what we use
+// (also by ops/appliance/testS3.ts, the appliance test's server).
+export interface S3rverOptions {
   address: string;
   port: number;
   silent: boolean;
@@ -16,8 +17,8 @@ interface S3rverOptions {
   key?: string;
   cert?: string;
 }
-interface S3rver {
-  run(): Promise<{ port: number }>;
+export interface S3rver {
+  run(): Promise<{ address: string; port: number }>;
   close(): Promise<void>;
   logger: { close(): void };
 }
