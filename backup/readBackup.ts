@@ -15,13 +15,16 @@ import {
 } from './manifest.ts';
 import { collector } from './gcTuning.ts';
 import { measure, pullStream } from './streams.ts';
+import type { SessionKey } from './agentSessionKey.ts';
 
 export class BackupRefusedError extends Error {}
 
 export interface BackupKeys {
   /** Armored private key(s) of a recipient; decrypted with the passphrase if protected. */
-  decryptionKey: string;
+  decryptionKey?: string;
   passphrase?: string;
+  /** Instead of a private key: the backup's session key (from gpg-agent, `KEY=agent`). */
+  sessionKey?: SessionKey;
   /** Armored public key(s) whose signature is accepted. */
   verificationKeys: string;
 }
@@ -162,12 +165,19 @@ export async function readBackup(file: FileHandle, options: ReadOptions): Promis
   return manifest;
 }
 
-interface OpenKeys {
-  decryptionKeys: openpgp.PrivateKey[];
-  verificationKeys: openpgp.Key[];
-}
+type OpenKeys = { verificationKeys: openpgp.Key[] } & (
+  { decryptionKeys: openpgp.PrivateKey[] } | { sessionKeys: SessionKey }
+);
 
 async function openKeys(keys: BackupKeys): Promise<OpenKeys> {
+  let verificationKeys: openpgp.Key[];
+  try {
+    verificationKeys = await openpgp.readKeys({ armoredKeys: keys.verificationKeys });
+  } catch (error) {
+    throw refused('the signing public key cannot be read', error);
+  }
+  if (keys.sessionKey) return { sessionKeys: keys.sessionKey, verificationKeys };
+  if (!keys.decryptionKey) throw refused('no private key (or KEY=agent) was given to decrypt it');
   let decryptionKeys: openpgp.PrivateKey[];
   try {
     decryptionKeys = await openpgp.readPrivateKeys({ armoredKeys: keys.decryptionKey });
@@ -182,12 +192,6 @@ async function openKeys(keys: BackupKeys): Promise<OpenKeys> {
     }
   } catch (error) {
     throw refused('the private key cannot be read or unlocked (is the passphrase right?)', error);
-  }
-  let verificationKeys: openpgp.Key[];
-  try {
-    verificationKeys = await openpgp.readKeys({ armoredKeys: keys.verificationKeys });
-  } catch (error) {
-    throw refused('the signing public key cannot be read', error);
   }
   return { decryptionKeys, verificationKeys };
 }

@@ -13,6 +13,7 @@ import {
   type BackupHeader,
   type Manifest,
 } from './manifest.ts';
+import type { SessionKey } from './agentSessionKey.ts';
 import { SqlLoader } from './loadSql.ts';
 import {
   baseTables,
@@ -33,8 +34,10 @@ import {
 export interface RestoreOptions {
   access: DbAccess;
   file: string;
-  decryptionKey: string;
+  /** IT's armored private key; or `sessionKey`, from gpg-agent (`KEY=agent`). */
+  decryptionKey?: string;
   passphrase?: string;
+  sessionKey?: SessionKey;
   verificationKeys: string;
   filesDir?: string | null;
   parleyVersion: string;
@@ -91,9 +94,10 @@ export async function restore(options: RestoreOptions): Promise<RestoreReport> {
           'Run `make restore-confirm` to keep it or `make restore-rollback` to undo it first; nothing was changed',
       );
     }
-    const keys = {
+    const keys: BackupKeys = {
       decryptionKey: options.decryptionKey,
       passphrase: options.passphrase,
+      sessionKey: options.sessionKey,
       verificationKeys: options.verificationKeys,
     };
     // One open file for both passes: the second reads the same inode, block-checked against the first.

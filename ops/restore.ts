@@ -1,7 +1,9 @@
-// `make restore BACKUP=<file or name> KEY=<IT private key file>`: restores a backup into a staging
-// database, checks it, swaps it in and keeps the replaced data until `make restore-confirm`
+// `make restore BACKUP=<file or name> KEY=<IT private key file | agent>`: restores a backup into a
+// staging database, checks it, swaps it in and keeps the replaced data until `make restore-confirm`
 // (or `make restore-rollback`). The private key is read for this run only, never stored; a
 // passphrase-protected key reads its passphrase from the file named by KEY_PASSPHRASE_FILE.
+// KEY=agent leaves the key with GnuPG (gpg-agent, a smartcard): gpg decrypts only this backup's
+// session key.
 // BACKUP may be a path, a backup's name in PARLEY_BACKUP_DIR, or the name of an offsite copy
 // (`sftp:NAME`, `s3:NAME`, `dir:NAME` to pick the kind), downloaded for this restore only.
 // `--confirm` / `--rollback` finish a restore.
@@ -11,6 +13,7 @@ import { loadConfigOrExit } from '../config/load.ts';
 import { migrationsDir, openDb } from '../app/storage/db.ts';
 import { auditLog } from '../app/domain/audit/auditLog.ts';
 import { dbAccess, offsiteTargets, parleyVersion } from '../backup/backupJob.ts';
+import { sessionKeyFromAgent } from '../backup/agentSessionKey.ts';
 import { locateBackup } from '../backup/locateBackup.ts';
 import { confirmRestore, restore, rollbackRestore } from '../backup/restore.ts';
 
@@ -53,7 +56,7 @@ async function main(): Promise<void> {
   const keyFile = process.env.KEY;
   if (!spec || !keyFile) {
     console.error(
-      'usage: make restore BACKUP=<backup file, or name here or offsite> KEY=<IT private key file> [KEY_PASSPHRASE_FILE=<file>]',
+      'usage: make restore BACKUP=<backup file, or name here or offsite> KEY=<IT private key file, or agent> [KEY_PASSPHRASE_FILE=<file>]',
     );
     process.exitCode = 64;
     return;
@@ -87,11 +90,17 @@ async function restoreFrom(
   passFile: string | undefined,
   verificationKeys: string,
 ): Promise<void> {
+  const key =
+    keyFile === 'agent'
+      ? { sessionKey: await sessionKeyFromAgent(file) }
+      : {
+          decryptionKey: await readFile(keyFile, 'utf8'),
+          ...(passFile ? { passphrase: (await readFile(passFile, 'utf8')).trim() } : {}),
+        };
   const report = await restore({
     access,
     file,
-    decryptionKey: await readFile(keyFile, 'utf8'),
-    ...(passFile ? { passphrase: (await readFile(passFile, 'utf8')).trim() } : {}),
+    ...key,
     verificationKeys,
     filesDir,
     parleyVersion,

@@ -23,6 +23,7 @@ import { BACKUP_PATTERN } from '../../backup/manifest.ts';
 import { lastDrill, runDrill } from '../../backup/backupJob.ts';
 import { connect } from '../../backup/mariadb.ts';
 import { BackupRefusedError } from '../../backup/readBackup.ts';
+import { sessionKeyFromAgent } from '../../backup/agentSessionKey.ts';
 import {
   confirmRestore,
   restore,
@@ -293,6 +294,39 @@ describe('backup and restore', () => {
     expect(report.rows).toBeGreaterThan(100);
     expect(await snapshot(db)).toEqual(before);
     expect(await databases()).toEqual([]);
+  });
+
+  it('restores with KEY=agent: the private key stays with gpg-agent, only the session key comes out', async () => {
+    const good = await backupNow({ dir: join(work, 'agent') });
+    const before = await snapshot(db);
+    const withKey = gnupgHome(it_.privateKey);
+    const withoutKey = gnupgHome(stranger.privateKey);
+    try {
+      await expect(sessionKeyFromAgent(good.file, { gnupgHome: withoutKey })).rejects.toThrow(
+        /GnuPG could not decrypt its session key .*nothing was changed/,
+      );
+      const sessionKey = await sessionKeyFromAgent(good.file, { gnupgHome: withKey });
+      expect(sessionKey.algorithm).toBe('aes256');
+      expect(sessionKey.data).toHaveLength(32);
+      const report = await restore(
+        restoreOptions(good.file, { decryptionKey: undefined, sessionKey, drill: true }),
+      );
+      expect(report.rows).toBeGreaterThan(100);
+      // A session key belongs to one backup: another backup's is of no use here.
+      const other = await backupNow({ dir: join(work, 'agent-other') });
+      const otherKey = await sessionKeyFromAgent(other.file, { gnupgHome: withKey });
+      await expect(
+        restore(restoreOptions(good.file, { decryptionKey: undefined, sessionKey: otherKey })),
+      ).rejects.toThrow(/cannot be decrypted|damaged/);
+      expect(await snapshot(db)).toEqual(before);
+      expect(await databases()).toEqual([]);
+    } finally {
+      for (const home of [withKey, withoutKey]) {
+        execFileSync('gpgconf', ['--kill', 'gpg-agent'], {
+          env: { ...process.env, GNUPGHOME: home },
+        });
+      }
+    }
   });
 
   it('refuses a newer backup from its header, before loading anything', async () => {
