@@ -27,15 +27,7 @@ export async function sessionKeyFromAgent(
   file: string,
   options: { gnupgHome?: string } = {},
 ): Promise<SessionKey> {
-  const handle = await open(file, 'r');
-  let head: Buffer;
-  try {
-    const buffer = Buffer.alloc(HEAD_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, HEAD_BYTES, 0);
-    head = buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
+  const head = await backupHead(file);
   const gpg = spawn(
     'gpg',
     ['--batch', '--status-fd', '1', '--show-session-key', '--decrypt', '--output', '/dev/null'],
@@ -56,9 +48,9 @@ export async function sessionKeyFromAgent(
   });
   if (!started) throw new BackupRefusedError('KEY=agent needs GnuPG (gpg) on this machine');
   // The ciphertext was cut short on purpose: gpg then reports a failure after the key.
-  const match = /^\[GNUPG:\] SESSION_KEY (\d+):([0-9A-F]+)$/m.exec(status);
-  const algorithm = match ? ALGORITHMS[match[1]!] : undefined;
-  if (!match || !algorithm) {
+  const line = /^\[GNUPG:\] SESSION_KEY (\S+)$/m.exec(status)?.[1];
+  const key = line ? parseSessionKey(line) : null;
+  if (!key) {
     const why = errors
       .split('\n')
       .map((l) => l.replace(/^gpg: /, '').trim())
@@ -68,5 +60,27 @@ export async function sessionKeyFromAgent(
       `backup refused: GnuPG could not decrypt its session key with the keys it holds${why ? ` (${why})` : ''}; is IT's key in gpg-agent or the card inserted? nothing was changed`,
     );
   }
-  return { algorithm, data: Buffer.from(match[2]!, 'hex') };
+  return key;
+}
+
+/** A session key as `gpg --show-session-key` prints it: `9:HEX` (9 = AES-256); null if not one. */
+export function parseSessionKey(text: string): SessionKey | null {
+  const match = /^(\d+):([0-9A-Fa-f]+)$/.exec(text.trim());
+  const algorithm = match ? ALGORITHMS[match[1]!] : undefined;
+  if (!match || !algorithm) return null;
+  const data = Buffer.from(match[2]!, 'hex');
+  const bytes = { aes128: 16, aes192: 24, aes256: 32 }[algorithm];
+  return data.length === bytes ? { algorithm, data } : null;
+}
+
+/** The first bytes of a backup: enough for gpg to decrypt its session key (`KEY=agent`). */
+export async function backupHead(file: string): Promise<Buffer> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(HEAD_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, HEAD_BYTES, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
 }

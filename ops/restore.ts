@@ -3,7 +3,8 @@
 // (or `make restore-rollback`). The private key is read for this run only, never stored; a
 // passphrase-protected key reads its passphrase from the file named by KEY_PASSPHRASE_FILE.
 // KEY=agent leaves the key with GnuPG (gpg-agent, a smartcard): gpg decrypts only this backup's
-// session key.
+// session key. In the appliance, gpg runs on the host: `--head` writes the backup's first bytes to
+// stdout for it, and the session key comes back in the file KEY_SESSION_FILE.
 // BACKUP may be a path, a backup's name in PARLEY_BACKUP_DIR, or the name of an offsite copy
 // (`sftp:NAME`, `s3:NAME`, `dir:NAME` to pick the kind), downloaded for this restore only.
 // `--confirm` / `--rollback` finish a restore.
@@ -13,7 +14,12 @@ import { loadConfigOrExit } from '../config/load.ts';
 import { migrationsDir, openDb } from '../app/storage/db.ts';
 import { auditLog } from '../app/domain/audit/auditLog.ts';
 import { dbAccess, offsiteTargets, parleyVersion } from '../backup/backupJob.ts';
-import { sessionKeyFromAgent } from '../backup/agentSessionKey.ts';
+import {
+  backupHead,
+  parseSessionKey,
+  sessionKeyFromAgent,
+  type SessionKey,
+} from '../backup/agentSessionKey.ts';
 import { locateBackup } from '../backup/locateBackup.ts';
 import { confirmRestore, restore, rollbackRestore } from '../backup/restore.ts';
 
@@ -54,7 +60,21 @@ async function main(): Promise<void> {
   }
   const spec = process.env.BACKUP;
   const keyFile = process.env.KEY;
-  if (!spec || !keyFile) {
+  const sessionFile = process.env.KEY_SESSION_FILE;
+  if (spec && process.argv.includes('--head')) {
+    const located = await locateBackup(spec, {
+      backupDir: config.env.PARLEY_BACKUP_DIR,
+      targets: () => offsiteTargets(config),
+      say: (line) => console.error(line), // stdout carries the bytes
+    });
+    try {
+      process.stdout.write(await backupHead(located.file));
+    } finally {
+      await located.cleanup();
+    }
+    return;
+  }
+  if (!spec || (!keyFile && !sessionFile)) {
     console.error(
       'usage: make restore BACKUP=<backup file, or name here or offsite> KEY=<IT private key file, or agent> [KEY_PASSPHRASE_FILE=<file>]',
     );
@@ -78,7 +98,7 @@ async function main(): Promise<void> {
     say: (line) => console.log(line),
   });
   try {
-    await restoreFrom(located.file, keyFile, passFile, verificationKeys);
+    await restoreFrom(located.file, keyFile ?? 'session', passFile, verificationKeys);
   } finally {
     await located.cleanup();
   }
@@ -90,8 +110,10 @@ async function restoreFrom(
   passFile: string | undefined,
   verificationKeys: string,
 ): Promise<void> {
-  const key =
-    keyFile === 'agent'
+  const sessionFile = process.env.KEY_SESSION_FILE;
+  const key = sessionFile
+    ? { sessionKey: sessionKeyIn(await readFile(sessionFile, 'utf8')) }
+    : keyFile === 'agent'
       ? { sessionKey: await sessionKeyFromAgent(file) }
       : {
           decryptionKey: await readFile(keyFile, 'utf8'),
@@ -138,6 +160,13 @@ async function restoreFrom(
 }
 
 /** The signing key's public half: accepts a public key file or the appliance's private key file. */
+function sessionKeyIn(text: string): SessionKey {
+  const key = parseSessionKey(text);
+  if (!key)
+    throw new Error('KEY_SESSION_FILE holds no session key as gpg --show-session-key prints it');
+  return key;
+}
+
 async function signingPublicKey(path: string): Promise<string> {
   const text = await readFile(path, 'utf8');
   if (!text.includes('PRIVATE KEY BLOCK')) return text;

@@ -482,9 +482,12 @@ grep -qE '^(app|worker) +healthy ' "$WORK/status.log" || show "$WORK/status.log"
   fail "Admin › Backups shows no alert for the SFTP server that is down"
 grep '  ALERT' "$WORK/status.log"
 
-phase "make restore BACKUP=dir:NAME: an ops run fetches the folder target's copy"
-"${MAKE[@]}" appliance-restore BACKUP="dir:$copied" KEY="$it_key" >"$WORK/restore-offsite.log" 2>&1 ||
-  show "$WORK/restore-offsite.log" "make restore of the folder target's copy failed"
+phase "make restore BACKUP=dir:NAME KEY=agent: the folder target's copy, IT's key kept by this host's gpg-agent"
+# GNUPGHOME (above) holds IT's key, as an admin's gpg-agent or card would; only the session key goes in.
+"${MAKE[@]}" appliance-restore BACKUP="dir:$copied" KEY=agent >"$WORK/restore-offsite.log" 2>&1 ||
+  show "$WORK/restore-offsite.log" "make restore KEY=agent of the folder target's copy failed"
+[[ -z "$(find /tmp -maxdepth 2 -path '/tmp/tmp.*/session' -newer "$WORK")" ]] ||
+  fail "make restore KEY=agent left the session key's temporary file in /tmp"
 grep -qF "downloading $copied from dir:/var/lib/parley/offsite" "$WORK/restore-offsite.log" ||
   show "$WORK/restore-offsite.log" "the restore did not fetch the copy from the folder target"
 "${MAKE[@]}" appliance-restore-confirm >"$WORK/confirm.log" 2>&1 || show "$WORK/confirm.log" "confirm failed"

@@ -84,11 +84,13 @@ restart_app() {
   }
 }
 
+agent_dir=""
 stop_app() { # the restore replaces the data under them: nothing may write meanwhile
   say "stopping the app and the worker while the data is swapped"
   compose stop app worker >/dev/null 2>&1
-  trap restart_app EXIT
+  trap 'forget_session_key; restart_app' EXIT
 }
+forget_session_key() { [[ -z "$agent_dir" ]] || rm -rf "$agent_dir"; }
 
 case "$action" in
   backup)
@@ -111,15 +113,9 @@ case "$action" in
     ;;
   restore)
     [[ -n "${BACKUP:-}" && -n "${KEY:-}" ]] ||
-      die "usage: make restore BACKUP=<backup name, sftp:|s3:|dir:NAME, or file> KEY=<IT private key file> [KEY_PASSPHRASE_FILE=<file>] [SIGNING_PUBLIC_KEY=<file>]"
-    key_file KEY "$KEY"
-    sent=("key=$KEY")
-    options=(-e "KEY=$KEYS_DIR/key")
-    if [[ -n "${KEY_PASSPHRASE_FILE:-}" ]]; then
-      key_file KEY_PASSPHRASE_FILE "$KEY_PASSPHRASE_FILE"
-      sent+=("passphrase=$KEY_PASSPHRASE_FILE")
-      options+=(-e "KEY_PASSPHRASE_FILE=$KEYS_DIR/passphrase")
-    fi
+      die "usage: make restore BACKUP=<backup name, sftp:|s3:|dir:NAME, or file> KEY=<IT private key file, or agent> [KEY_PASSPHRASE_FILE=<file>] [SIGNING_PUBLIC_KEY=<file>]"
+    [[ "$KEY" == agent ]] || key_file KEY "$KEY"
+    options=()
     if [[ -n "${SIGNING_PUBLIC_KEY:-}" ]]; then
       key_file SIGNING_PUBLIC_KEY "$SIGNING_PUBLIC_KEY"
       sent+=("signing.asc=$SIGNING_PUBLIC_KEY")
@@ -142,6 +138,30 @@ case "$action" in
       options+=(-v "$file:$backup:ro")
     fi
     db_up
+    if [[ "$KEY" == agent ]]; then
+      # IT's key stays with this server's GnuPG (gpg-agent, a card): gpg reads the backup's first
+      # 64 KiB (its key packets), and only the session key, good for this backup alone, goes in.
+      command -v gpg >/dev/null || die "KEY=agent needs GnuPG (gpg) on this server, holding IT's key"
+      agent_dir="$(mktemp -d)"
+      trap forget_session_key EXIT
+      in_ops "${options[@]}" -e "BACKUP=$backup" -- node ops/restore.ts --head >"$agent_dir/head" ||
+        die "could not read the start of $BACKUP"
+      gpg --batch --status-fd 1 --show-session-key --decrypt --output /dev/null <"$agent_dir/head" \
+        >"$agent_dir/status" 2>"$agent_dir/gpg.log" || true
+      (umask 077 && sed -n 's/^\[GNUPG:\] SESSION_KEY \([0-9]*:[0-9A-F]*\)$/\1/p' "$agent_dir/status" >"$agent_dir/session")
+      [[ -s "$agent_dir/session" ]] ||
+        die "GnuPG could not decrypt the backup's session key: $(grep -v '^gpg: encrypted with' "$agent_dir/gpg.log" | tail -n 1) (is IT's key in gpg-agent, or the card inserted?)"
+      sent+=("session=$agent_dir/session")
+      options+=(-e "KEY_SESSION_FILE=$KEYS_DIR/session")
+    else
+      sent+=("key=$KEY")
+      options+=(-e "KEY=$KEYS_DIR/key")
+      if [[ -n "${KEY_PASSPHRASE_FILE:-}" ]]; then
+        key_file KEY_PASSPHRASE_FILE "$KEY_PASSPHRASE_FILE"
+        sent+=("passphrase=$KEY_PASSPHRASE_FILE")
+        options+=(-e "KEY_PASSPHRASE_FILE=$KEYS_DIR/passphrase")
+      fi
+    fi
     stop_app
     in_ops "${options[@]}" -e "BACKUP=$backup" -- node ops/restore.ts
     ;;
