@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -16,7 +16,6 @@ import {
   type Manifest,
 } from './manifest.ts';
 import {
-  binlogEnabled,
   binlogPosition,
   connect,
   exited,
@@ -27,6 +26,7 @@ import {
 } from './mariadb.ts';
 import { collector } from './gcTuning.ts';
 import { RowCounter } from './rowCounter.ts';
+import { fsyncPath } from '../app/storage/fsync.ts';
 import { ParallelGzip, digestOf, measure, pullStream } from './streams.ts';
 
 // A dump part is buffered whole because a tar header needs its size: this bounds memory.
@@ -96,7 +96,7 @@ async function writeBackup(options: BackupOptions): Promise<BackupResult> {
   const tmp = join(options.dir, `.${name}.${process.pid}.tmp`);
   const recipients = await openpgp.readKeys({ armoredKeys: options.recipients });
   const signingKey = await openpgp.readPrivateKey({ armoredKey: options.signingKey });
-  const migration = await latestMigration(options.access);
+  const facts = await databaseFacts(options.access);
 
   const pack = tar.pack();
   const gzip = new ParallelGzip(1);
@@ -120,7 +120,7 @@ async function writeBackup(options: BackupOptions): Promise<BackupResult> {
 
   let producing: Promise<Manifest> | undefined;
   try {
-    producing = produce(pack, options, migration, createdAt).catch((error: unknown) => {
+    producing = produce(pack, options, facts, createdAt).catch((error: unknown) => {
       pack.destroy(error as Error);
       throw error;
     });
@@ -130,12 +130,12 @@ async function writeBackup(options: BackupOptions): Promise<BackupResult> {
     if (onDisk.size !== out.size || onDisk.sha256 !== out.digest()) {
       throw new Error('the written backup does not read back identically');
     }
-    await fsyncFile(tmp);
+    await fsyncPath(tmp);
     await writeFile(join(options.dir, `${name}.sha256`), `${onDisk.sha256}  ${name}\n`, {
       mode: 0o600,
     });
     await rename(tmp, file);
-    await fsyncFile(options.dir);
+    await fsyncPath(options.dir);
     return { file, name, size: onDisk.size, sha256: onDisk.sha256, manifest };
   } catch (error) {
     pack.destroy(error as Error);
@@ -148,7 +148,7 @@ async function writeBackup(options: BackupOptions): Promise<BackupResult> {
 async function produce(
   pack: tar.Pack,
   options: BackupOptions,
-  migration: string,
+  { migration, binlog }: DatabaseFacts,
   createdAt: Date,
 ): Promise<Manifest> {
   const header: BackupHeader = {
@@ -163,7 +163,6 @@ async function produce(
     : [await addEntry(pack, HEADER, Buffer.from(JSON.stringify(header, null, 2)))];
   const counter = new RowCounter();
   const collect = collector();
-  const binlog = await binlogEnabled(options.access);
   let head = ''; // the dump's first lines: where --master-data writes the binlog position
   await withDefaultsFile(options.access, async (defaults) => {
     const dump = spawnDump(defaults, options.access.database, binlog);
@@ -268,24 +267,23 @@ async function listFiles(dir: string): Promise<string[]> {
   }
 }
 
-async function latestMigration(access: DbAccess): Promise<string> {
+interface DatabaseFacts {
+  /** The schema's newest migration. */
+  migration: string;
+  /** Whether the server writes a binary log (then the dump records its position). */
+  binlog: boolean;
+}
+
+async function databaseFacts(access: DbAccess): Promise<DatabaseFacts> {
   const conn = await connect(access);
   try {
     const [rows] = await conn.query('SELECT name FROM knex_migrations ORDER BY id DESC LIMIT 1');
     const name = (rows as { name: string }[])[0]?.name;
     if (!name) throw new Error('the database has no migrations applied; run `make migrate` first');
-    return name;
+    const [log] = await conn.query('SELECT @@log_bin AS on_');
+    return { migration: name, binlog: Number((log as { on_: unknown }[])[0]?.on_) === 1 };
   } finally {
     await conn.end();
-  }
-}
-
-async function fsyncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 

@@ -1,10 +1,9 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Target } from './targets.ts';
-import { digestOf } from './streams.ts';
+import { digestOf, tap } from './streams.ts';
 
 // A hard-mounted NFS share whose server is gone blocks every call on it forever, each holding one
 // of libuv's four threads, which zlib and the local backup need too. So every operation on the
@@ -60,14 +59,6 @@ export function directoryTarget(path: string, options: { idleMs?: number } = {})
     });
   }
 
-  const ticking = (progress: () => void) =>
-    new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        progress();
-        done(null, chunk);
-      },
-    });
-
   return {
     name: `dir:${path}`,
     async put(localFile, name) {
@@ -76,7 +67,7 @@ export function directoryTarget(path: string, options: { idleMs?: number } = {})
       await watched(`writing ${name}`, (progress) =>
         pipeline(
           createReadStream(localFile, { highWaterMark: 1 << 20 }),
-          ticking(progress),
+          tap(progress),
           createWriteStream(tmp),
         ),
       );
@@ -84,7 +75,7 @@ export function directoryTarget(path: string, options: { idleMs?: number } = {})
     },
     digest: (name) =>
       watched(`reading ${name} back`, async (progress) => {
-        const counted = ticking(progress);
+        const counted = tap(progress);
         const reading = pipeline(
           createReadStream(join(path, name), { highWaterMark: 1 << 20 }),
           counted,
@@ -96,7 +87,7 @@ export function directoryTarget(path: string, options: { idleMs?: number } = {})
       watched(`reading ${name}`, (progress) =>
         pipeline(
           createReadStream(join(path, name), { highWaterMark: 1 << 20 }),
-          ticking(progress),
+          tap(progress),
           createWriteStream(localFile),
         ),
       ),

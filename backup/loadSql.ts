@@ -20,7 +20,8 @@ export class SqlLoader extends Writable {
   private queued = 0;
   private running = false;
   private failure: Error | null = null;
-  private resume: { below: number; done: (error?: Error | null) => void } | null = null;
+  // A write waits until the queue is short enough; the end, until every statement has run.
+  private resume: { ready: () => boolean; done: (error?: Error | null) => void } | null = null;
 
   private readonly conn: Connection;
 
@@ -38,7 +39,7 @@ export class SqlLoader extends Writable {
       return done(unreadable(error));
     }
     for (const statement of statements) this.enqueue(statement);
-    this.waitBelow(AHEAD_BYTES, done);
+    this.waitUntil(() => this.queued < AHEAD_BYTES, done);
   }
 
   override _final(done: (e?: Error | null) => void) {
@@ -48,7 +49,7 @@ export class SqlLoader extends Writable {
     } catch (error) {
       return done(unreadable(error));
     }
-    this.waitBelow(1, done);
+    this.waitUntil(() => this.queue.length === 0 && !this.running, done);
   }
 
   private enqueue(statement: Buffer): void {
@@ -75,8 +76,8 @@ export class SqlLoader extends Writable {
     this.wake();
   }
 
-  private waitBelow(below: number, done: (error?: Error | null) => void): void {
-    this.resume = { below, done };
+  private waitUntil(ready: () => boolean, done: (error?: Error | null) => void): void {
+    this.resume = { ready, done };
     this.wake();
   }
 
@@ -86,7 +87,7 @@ export class SqlLoader extends Writable {
     if (this.failure) {
       this.resume = null;
       resume.done(this.failure);
-    } else if (this.queued < resume.below && !(resume.below === 1 && this.running)) {
+    } else if (resume.ready()) {
       this.resume = null;
       resume.done();
     }

@@ -74,19 +74,24 @@ export function spawnDump(defaultsFile: string, database: string, binlog = false
   ];
   // mariadb-dump writes its pipe 4 KiB at a time (136,000 writes for 560 MB, and as many reads
   // here); coreutils' stdbuf gives its stdout a 1 MiB buffer: ~2 s less CPU on both sides.
-  const [command, prefix] = STDBUF ? [STDBUF, ['-o', '1M', 'mariadb-dump']] : ['mariadb-dump', []];
+  const stdbuf = ['/usr/bin/stdbuf', '/bin/stdbuf'].find((path) => existsSync(path));
+  const [command, prefix] = stdbuf ? [stdbuf, ['-o', '1M', 'mariadb-dump']] : ['mariadb-dump', []];
   return spawn(command, [...prefix, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-const STDBUF = ['/usr/bin/stdbuf', '/bin/stdbuf'].find((path) => existsSync(path)) ?? null;
-
-export function connect(access: DbAccess, database: string | null = access.database) {
-  return mysql.createConnection({
+function clientOptions(access: DbAccess, database: string | null) {
+  return {
     host: access.host,
     port: access.port,
     user: access.user,
     password: access.password,
     ...(database ? { database } : {}),
+  };
+}
+
+export function connect(access: DbAccess, database: string | null = access.database) {
+  return mysql.createConnection({
+    ...clientOptions(access, database),
     supportBigNumbers: true,
     bigNumberStrings: true,
   });
@@ -99,11 +104,7 @@ export function connect(access: DbAccess, database: string | null = access.datab
  */
 export async function connectVerbatim(access: DbAccess, database: string) {
   const conn = await mysql.createConnection({
-    host: access.host,
-    port: access.port,
-    user: access.user,
-    password: access.password,
-    database,
+    ...clientOptions(access, database),
     charset: 'BINARY',
     // Without session tracking, the driver does not follow SET NAMES by re-encoding our text.
     flags: ['-SESSION_TRACK'],
@@ -137,17 +138,6 @@ export async function takeLock(
       await conn.end();
     },
   };
-}
-
-/** Whether the server writes a binary log (then a dump can name its position in it). */
-export async function binlogEnabled(access: DbAccess): Promise<boolean> {
-  const conn = await connect(access, null);
-  try {
-    const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT @@log_bin AS on_');
-    return Number(rows[0]?.on_) === 1;
-  } finally {
-    await conn.end();
-  }
 }
 
 const BINLOG_LINE = /^-- CHANGE MASTER TO MASTER_LOG_FILE='([^'\\]+)', MASTER_LOG_POS=(\d+);$/m;

@@ -14,7 +14,7 @@ import {
   type Manifest,
 } from './manifest.ts';
 import { collector } from './gcTuning.ts';
-import { measure, pullStream } from './streams.ts';
+import { measure, pullStream, tap } from './streams.ts';
 import type { SessionKey } from './agentSessionKey.ts';
 
 export class BackupRefusedError extends Error {}
@@ -211,16 +211,6 @@ async function decrypt(source: Readable, keys: OpenKeys) {
     source.destroy();
     throw refused('it cannot be decrypted with this key', error);
   }
-}
-
-/** A pass-through that sees every chunk; it leaves the stream paused until someone reads. */
-function tap(see: (chunk: Buffer) => void): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      see(chunk);
-      done(null, chunk);
-    },
-  });
 }
 
 async function verified(decrypted: openpgp.DecryptMessageResult): Promise<void> {

@@ -13,7 +13,6 @@ import {
   type BackupHeader,
   type Manifest,
 } from './manifest.ts';
-import type { SessionKey } from './agentSessionKey.ts';
 import { SqlLoader } from './loadSql.ts';
 import {
   baseTables,
@@ -31,14 +30,10 @@ import {
   type BackupKeys,
 } from './readBackup.ts';
 
-export interface RestoreOptions {
+/** The keys: IT's armored private key, or `sessionKey` from gpg-agent (`KEY=agent`). */
+export interface RestoreOptions extends BackupKeys {
   access: DbAccess;
   file: string;
-  /** IT's armored private key; or `sessionKey`, from gpg-agent (`KEY=agent`). */
-  decryptionKey?: string;
-  passphrase?: string;
-  sessionKey?: SessionKey;
-  verificationKeys: string;
   filesDir?: string | null;
   parleyVersion: string;
   /** Migration names this Parley knows (its migrations folder). */
@@ -112,6 +107,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreReport> {
     const header =
       pinned.header ??
       (await readBackup(file, { ...keys, pinned, onProgress: progressEvery(say) }));
+    // The load below refuses a manifest that differs from this header: checked once, here.
     checkCompatible(header, options.parleyVersion, options.knownMigrations);
 
     const stamp = stampOf((options.now ?? (() => new Date()))());
@@ -131,7 +127,6 @@ export async function restore(options: RestoreOptions): Promise<RestoreReport> {
         stagingFiles,
         say,
       );
-      checkCompatible(manifest, options.parleyVersion, options.knownMigrations);
       say('3/5 checking row counts against the manifest');
       const counts = await countRows(options.access, staging);
       assertCounts(counts, manifest.tables);

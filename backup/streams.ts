@@ -29,6 +29,16 @@ export function pullStream(source: AsyncIterable<Buffer | Uint8Array>): Readable
   );
 }
 
+/** A pass-through that shows every chunk to `see`; like any Transform it waits for its reader. */
+export function tap(see: (chunk: Buffer) => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      see(chunk);
+      done(null, chunk);
+    },
+  });
+}
+
 /** A pass-through that measures the bytes and sha256 of what flows through it. */
 export function measure(): Transform & { size: number; digest(): string } {
   const hash = createHash('sha256');

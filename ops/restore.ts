@@ -21,6 +21,7 @@ import {
   type SessionKey,
 } from '../backup/agentSessionKey.ts';
 import { locateBackup } from '../backup/locateBackup.ts';
+import type { BackupKeys } from '../backup/readBackup.ts';
 import { confirmRestore, restore, rollbackRestore } from '../backup/restore.ts';
 
 const config = loadConfigOrExit({ process: 'ops' });
@@ -59,14 +60,8 @@ async function main(): Promise<void> {
     return;
   }
   const spec = process.env.BACKUP;
-  const keyFile = process.env.KEY;
-  const sessionFile = process.env.KEY_SESSION_FILE;
   if (spec && process.argv.includes('--head')) {
-    const located = await locateBackup(spec, {
-      backupDir: config.env.PARLEY_BACKUP_DIR,
-      targets: () => offsiteTargets(config),
-      say: (line) => console.error(line), // stdout carries the bytes
-    });
+    const located = await locate(spec, (line) => console.error(line)); // stdout carries the bytes
     try {
       process.stdout.write(await backupHead(located.file));
     } finally {
@@ -74,14 +69,13 @@ async function main(): Promise<void> {
     }
     return;
   }
-  if (!spec || (!keyFile && !sessionFile)) {
+  if (!spec || (!process.env.KEY && !process.env.KEY_SESSION_FILE)) {
     console.error(
       'usage: make restore BACKUP=<backup file, or name here or offsite> KEY=<IT private key file, or agent> [KEY_PASSPHRASE_FILE=<file>]',
     );
     process.exitCode = 64;
     return;
   }
-  const passFile = process.env.KEY_PASSPHRASE_FILE || undefined;
   const signingKeyFile =
     process.env.SIGNING_PUBLIC_KEY || config.env.PARLEY_BACKUP_SIGNING_KEY_FILE;
   if (!signingKeyFile) {
@@ -92,37 +86,40 @@ async function main(): Promise<void> {
     return;
   }
   const verificationKeys = await signingPublicKey(signingKeyFile);
-  const located = await locateBackup(spec, {
-    backupDir: config.env.PARLEY_BACKUP_DIR,
-    targets: () => offsiteTargets(config),
-    say: (line) => console.log(line),
-  });
+  const located = await locate(spec, (line) => console.log(line));
   try {
-    await restoreFrom(located.file, keyFile ?? 'session', passFile, verificationKeys);
+    await restoreFrom(located.file, verificationKeys);
   } finally {
     await located.cleanup();
   }
 }
 
-async function restoreFrom(
-  file: string,
-  keyFile: string,
-  passFile: string | undefined,
-  verificationKeys: string,
-): Promise<void> {
+function locate(spec: string, say: (line: string) => void) {
+  return locateBackup(spec, {
+    backupDir: config.env.PARLEY_BACKUP_DIR,
+    targets: () => offsiteTargets(config),
+    say,
+  });
+}
+
+/** The keys for `file`: KEY (a file, or agent), or KEY_SESSION_FILE (the appliance's agent path). */
+async function keysFor(file: string): Promise<Omit<BackupKeys, 'verificationKeys'>> {
   const sessionFile = process.env.KEY_SESSION_FILE;
-  const key = sessionFile
-    ? { sessionKey: sessionKeyIn(await readFile(sessionFile, 'utf8')) }
-    : keyFile === 'agent'
-      ? { sessionKey: await sessionKeyFromAgent(file) }
-      : {
-          decryptionKey: await readFile(keyFile, 'utf8'),
-          ...(passFile ? { passphrase: (await readFile(passFile, 'utf8')).trim() } : {}),
-        };
+  if (sessionFile) return { sessionKey: sessionKeyIn(await readFile(sessionFile, 'utf8')) };
+  const keyFile = process.env.KEY!;
+  if (keyFile === 'agent') return { sessionKey: await sessionKeyFromAgent(file) };
+  const passFile = process.env.KEY_PASSPHRASE_FILE;
+  return {
+    decryptionKey: await readFile(keyFile, 'utf8'),
+    ...(passFile ? { passphrase: (await readFile(passFile, 'utf8')).trim() } : {}),
+  };
+}
+
+async function restoreFrom(file: string, verificationKeys: string): Promise<void> {
   const report = await restore({
     access,
     file,
-    ...key,
+    ...(await keysFor(file)),
     verificationKeys,
     filesDir,
     parleyVersion,

@@ -121,17 +121,6 @@ export interface InstreamScan {
   abort(): void;
 }
 
-/** Opens an INSTREAM scan once connected (or once the connection failed). */
-export function openInstream(
-  host: string,
-  port: number,
-  connectTimeoutMs: number,
-  scanTimeoutMs: number,
-): Promise<InstreamScan> {
-  const scan = startInstream(host, port, connectTimeoutMs, scanTimeoutMs);
-  return scan.connecting.then(() => scan);
-}
-
 /**
  * Starts an INSTREAM scan at once: what is written while it connects is queued (bounded like any
  * write), so the upload does not wait for the connection. Connection problems never throw: they

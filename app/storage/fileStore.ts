@@ -12,10 +12,11 @@ import {
   readFileSync,
   type WriteStream,
 } from 'node:fs';
-import { open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { fsyncPath } from './fsync.ts';
 
 // The files volume: `tmp/` for uploads being scanned, `store/` for clean files. Every file is
 // AES-256-GCM encrypted with its own random key; that key is stored wrapped by the master key
@@ -61,16 +62,6 @@ export interface PendingBlob {
 const DISK_LAG_BYTES = 4 * 1024 * 1024;
 /** Bytes gathered before they are encrypted and handed to the disk in one write. */
 const BATCH_BYTES = 1024 * 1024;
-
-/** fsync of a directory, so that a rename in it survives a crash. */
-async function syncDir(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 export function fileStore(dir: string, masterKey: Buffer) {
   const tmpDir = join(dir, 'tmp');
@@ -169,7 +160,7 @@ export function fileStore(dir: string, masterKey: Buffer) {
         },
         async commit() {
           await rename(tmpPath, pathOf(storageKey));
-          await syncDir(storeDir);
+          await fsyncPath(storeDir);
         },
         async discard() {
           // A file still being opened would appear after its removal: that open is waited for.

@@ -15,7 +15,6 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrationsDir, openDb, type Db } from '../../app/storage/db.ts';
 import { BackupBusyError, createBackup, type BackupResult } from '../../backup/createBackup.ts';
@@ -265,13 +264,7 @@ describe('backup and restore', () => {
   });
 
   it('restores with a passphrase-protected key, and refuses a wrong passphrase changing nothing', async () => {
-    const protectedIt = await openpgp.generateKey({
-      type: 'ecc',
-      curve: 'curve25519Legacy',
-      userIDs: [{ name: 'IT (protected)' }],
-      passphrase: 'correct horse battery staple',
-      format: 'armored',
-    });
+    const protectedIt = await keyPair('IT (protected)', 'correct horse battery staple');
     const good = await backupNow({
       recipients: protectedIt.publicKey,
       dir: join(work, 'protected'),

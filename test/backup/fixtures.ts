@@ -13,11 +13,12 @@ export interface KeyPair {
   publicKey: string;
 }
 
-export function keyPair(name: string): Promise<KeyPair> {
+export function keyPair(name: string, passphrase?: string): Promise<KeyPair> {
   return openpgp.generateKey({
     type: 'ecc',
     curve: 'curve25519Legacy',
     userIDs: [{ name }],
+    ...(passphrase ? { passphrase } : {}),
     format: 'armored',
   });
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openInstream, startInstream, verdictOf } from '../../app/storage/clamd.ts';
+import { startInstream, verdictOf } from '../../app/storage/clamd.ts';
 import { sanitizeFileName } from '../../app/domain/files/fileTypes.ts';
 import { devEnv } from '../harness/config.ts';
 import { eicar, privateClamd, type PrivateClamd } from './privateClamd.ts';
@@ -10,7 +10,8 @@ import { eicar, privateClamd, type PrivateClamd } from './privateClamd.ts';
 // package then reports): the client still reports a limit, never a broken pipe.
 
 async function scan(port: number, data: Buffer) {
-  const stream = await openInstream('127.0.0.1', port, 2000, 10_000);
+  const stream = startInstream('127.0.0.1', port, 2000, 10_000);
+  await stream.connecting;
   for (let offset = 0; offset < data.length && !stream.answered; offset += 65536)
     await stream.write(data.subarray(offset, offset + 65536));
   return stream.finish();
