@@ -57,24 +57,27 @@ const HEAD_BYTES = 64 << 10;
  */
 export async function authenticate(
   file: FileHandle,
-  options: BackupKeys & { onProgress?: (bytes: number) => void },
+  options: BackupKeys & { onProgress?: (bytes: number) => void; stallMs?: number },
 ): Promise<Authenticated> {
   const keys = await openKeys(options); // before any byte is read: unlocking a key takes time
   const blocks = new BlockHashes();
+  const watch = progressWatch(options.stallMs ?? STALL_MS);
   let read = 0;
   const source = file.createReadStream({ start: 0, autoClose: false, highWaterMark: BLOCK }).pipe(
     tap((chunk) => {
+      watch.moved();
       blocks.update(chunk);
       read += chunk.length;
       options.onProgress?.(read);
     }),
   );
-  const decrypted = await decrypt(source, keys);
   const head: Buffer[] = [];
   let headSize = 0;
   const collect = collector();
-  try {
+  const check = async () => {
+    const decrypted = await decrypt(source, keys);
     for await (const chunk of Readable.fromWeb(decrypted.data as never)) {
+      watch.moved();
       collect((chunk as Uint8Array).length);
       if (headSize < HEAD_BYTES) {
         head.push(Buffer.from(chunk as Uint8Array));
@@ -82,10 +85,42 @@ export async function authenticate(
       }
     }
     await verified(decrypted);
+  };
+  try {
+    await Promise.race([check(), watch.stalled]);
   } catch (error) {
+    source.destroy();
     throw refused('it is damaged, truncated or not signed by the expected key', error);
+  } finally {
+    watch.stop();
   }
   return { size: read, blocks: blocks.end(), header: readHeader(Buffer.concat(head)) };
+}
+
+// Decrypting garbage (a wrong session key, a forged file) can leave openpgp.js waiting on itself
+// for ever: about one random session key in forty did. The first pass reads a local file and
+// waits on nothing else, so a minute without a byte in or out means it is stuck.
+const STALL_MS = 60_000;
+
+function progressWatch(stallMs: number) {
+  let last = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setInterval(
+      () => {
+        if (Date.now() - last < stallMs) return;
+        clearInterval(timer);
+        reject(new Error(`decryption made no progress for ${Math.round(stallMs / 1000)} s`));
+      },
+      Math.min(1000, stallMs / 4),
+    );
+  });
+  stalled.catch(() => {}); // raced; unobserved once the pass has ended
+  return {
+    stalled,
+    moved: () => void (last = Date.now()),
+    stop: () => clearInterval(timer),
+  };
 }
 
 /**

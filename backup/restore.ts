@@ -42,6 +42,8 @@ export interface RestoreOptions extends BackupKeys {
   migrate: () => Promise<string[]>;
   progress?: (line: string) => void;
   now?: () => Date;
+  /** How long the signature pass may make no progress before it gives up (default 60 s). */
+  stallMs?: number;
   /** A drill: restore into a scratch database, check it, drop it; nothing live changes. */
   drill?: boolean;
 }
@@ -102,7 +104,11 @@ export async function restore(options: RestoreOptions): Promise<RestoreReport> {
       );
     });
     say('1/5 checking the signature and the header');
-    const pinned = await authenticate(file, { ...keys, onProgress: progressEvery(say) });
+    const pinned = await authenticate(file, {
+      ...keys,
+      stallMs: options.stallMs,
+      onProgress: progressEvery(say),
+    });
     // A backup made before the header entry existed: its manifest is read in a pass of its own.
     const header =
       pinned.header ??

@@ -1,4 +1,5 @@
 import { execFileSync, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import {
   mkdtempSync,
@@ -309,7 +310,13 @@ describe('backup and restore', () => {
       const other = await backupNow({ dir: join(work, 'agent-other') });
       const otherKey = await sessionKeyFromAgent(other.file, { gnupgHome: withKey });
       await expect(
-        restore(restoreOptions(good.file, { decryptionKey: undefined, sessionKey: otherKey })),
+        restore(
+          restoreOptions(good.file, {
+            decryptionKey: undefined,
+            sessionKey: otherKey,
+            stallMs: 500,
+          }),
+        ),
       ).rejects.toThrow(/cannot be decrypted|damaged/);
       expect(await snapshot(db)).toEqual(before);
       expect(await databases()).toEqual([]);
@@ -321,6 +328,20 @@ describe('backup and restore', () => {
       }
     }
   });
+
+  it('refuses a backup under wrong session keys, each quickly, never hanging', async () => {
+    // Garbage plaintext can leave openpgp.js waiting on itself; the signature pass gives up.
+    const good = await backupNow({ dir: join(work, 'wrong-keys') });
+    for (let i = 0; i < 40; i++) {
+      const sessionKey = { algorithm: 'aes256' as const, data: randomBytes(32) };
+      const started = Date.now();
+      await expect(
+        restore(restoreOptions(good.file, { decryptionKey: undefined, sessionKey, stallMs: 400 })),
+      ).rejects.toThrow(/cannot be decrypted|damaged/);
+      expect(Date.now() - started).toBeLessThan(5000);
+    }
+    expect(await databases()).toEqual([]);
+  }, 90_000);
 
   it('refuses a newer backup from its header, before loading anything', async () => {
     const newer = (await backupNow({ parleyVersion: '9.0.0', dir: join(work, 'other') })).file;
