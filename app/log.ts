@@ -1,5 +1,5 @@
 import pino, { type Logger } from 'pino';
-import { maskCardNumbers } from './domain/masking/cardNumbers.ts';
+import { maskCardNumbers } from './shared/cardNumbers.ts';
 
 export type { Logger };
 

@@ -1,80 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { cardNumber, separated, withCheckDigit, words } from './cardGenerators.ts';
 import {
   luhnValid,
   maskCardNumbers,
   MASK_CHAR,
   REMOVED,
   showsMaskedNumber,
-} from '../../app/domain/masking/cardNumbers.ts';
-
-// Brands by prefix and length: Visa, Mastercard (both ranges), Amex, Discover, JCB, Diners, UnionPay, Maestro.
-const BRANDS: { name: string; prefixes: string[]; lengths: number[] }[] = [
-  { name: 'visa', prefixes: ['4'], lengths: [13, 16, 19] },
-  { name: 'mastercard', prefixes: ['51', '53', '55', '2221', '2720'], lengths: [16] },
-  { name: 'amex', prefixes: ['34', '37'], lengths: [15] },
-  { name: 'discover', prefixes: ['6011', '644', '65'], lengths: [16, 19] },
-  { name: 'jcb', prefixes: ['3528', '3589'], lengths: [16] },
-  { name: 'diners', prefixes: ['300', '36', '38'], lengths: [14] },
-  { name: 'unionpay', prefixes: ['62'], lengths: [16, 19] },
-  { name: 'maestro', prefixes: ['50', '56', '6759'], lengths: [13, 19] },
-];
-
-/** Completes a prefix + body with the Luhn check digit. */
-function withCheckDigit(partial: string): string {
-  for (let d = 0; d <= 9; d += 1) if (luhnValid(partial + d)) return partial + d;
-  throw new Error('unreachable');
-}
-
-const cardNumber = fc
-  .constantFrom(...BRANDS)
-  .chain((brand) => fc.tuple(fc.constantFrom(...brand.prefixes), fc.constantFrom(...brand.lengths)))
-  .chain(([prefix, length]) =>
-    fc
-      .array(fc.integer({ min: 0, max: 9 }), {
-        minLength: length - prefix.length - 1,
-        maxLength: length - prefix.length - 1,
-      })
-      .map((body) => withCheckDigit(prefix + body.join(''))),
-  );
-
-/** The ways people type a number: plain, in groups of four (or Amex 4-6-5) with each separator style. */
-const separated = (digits: string) =>
-  fc.tuple(fc.constantFrom('', ' ', '-', '.', '\u00a0'), fc.boolean()).map(([sep, amexStyle]) => {
-    if (sep === '') return digits;
-    const sizes =
-      amexStyle && digits.length === 15 ? [4, 6, 5] : (Array(5).fill(4).concat([4]) as number[]);
-    const groups: string[] = [];
-    let at = 0;
-    for (const size of sizes) {
-      if (at >= digits.length) break;
-      groups.push(digits.slice(at, at + size));
-      at += size;
-    }
-    if (at < digits.length) groups.push(digits.slice(at));
-    return groups.join(sep);
-  });
-
-// Text around a number: words and punctuation, never a digit glued to it.
-const words = fc
-  .array(
-    fc.constantFrom(
-      'my',
-      'card',
-      'is',
-      'please',
-      'charge',
-      'thanks',
-      '!',
-      '?',
-      ',',
-      'número',
-      '🙂',
-      ':',
-    ),
-    { maxLength: 6 },
-  )
-  .map((w) => w.join(' '));
+} from '../../app/shared/cardNumbers.ts';
 
 describe('card number masking (property)', () => {
   it('masks every generated card number of each brand, with every separator, in random text', () => {

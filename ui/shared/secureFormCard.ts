@@ -1,5 +1,5 @@
 // Checks the widget makes before it encrypts the secure form (issue 6); the server never sees the values.
-import { isCardNumber } from '../../app/domain/masking/cardNumbers.ts';
+import { isCardNumber } from '../../app/shared/cardNumbers.ts';
 import type { CardDetails } from './secureFormCrypto.ts';
 
 export type CardProblems = Partial<Record<keyof CardDetails, string>>;

@@ -10,7 +10,7 @@ import { request, type EventInput, type EventReply } from '../shared/acks.ts';
 import { Conversation, type ChatChannel } from '../shared/conversation.svelte.ts';
 import { TypingSignal } from '../shared/typingSignal.ts';
 import { VisitorSecureForm } from '../shared/secureFormVisitor.svelte.ts';
-import { maskCardNumbers } from '../../app/domain/masking/cardNumbers.ts';
+import { maskCardNumbers } from '../../app/shared/cardNumbers.ts';
 import { readItem, writeItem } from './storage.ts';
 import { issueToken, readSavedToken } from './token.ts';
 

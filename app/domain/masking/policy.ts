@@ -7,7 +7,7 @@ import {
   maskCardNumbers,
   type MaskOptions,
   type MaskResult,
-} from './cardNumbers.ts';
+} from '../../shared/cardNumbers.ts';
 
 /** The settings key: per department, whether card numbers are masked and what stays visible. */
 export const MASKING_SETTING = 'card_masking';
