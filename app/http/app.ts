@@ -4,6 +4,7 @@ import Koa from 'koa';
 import { clientAddressMiddleware, trustedProxies } from './clientAddress.ts';
 import type { ParleyState, Services } from './context.ts';
 import { errorHandler } from './errorHandler.ts';
+import { BODY_LIMIT_BYTES } from './validate.ts';
 import { accountRoutes } from './routes/agents/accounts.ts';
 import { agentSessionRoutes } from './routes/agentSession/agentSession.routes.ts';
 import { auditRoutes } from './routes/audit/audit.routes.ts';
@@ -48,7 +49,7 @@ export function createHttpApp(services: Services): Koa<ParleyState> {
   app.use(errorHandler(services.log));
   app.use(clientAddressMiddleware(trustedProxies(services.config.env.PARLEY_TRUSTED_PROXIES)));
   app.use(securityHeaders());
-  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', encoding: 'utf-8' }));
+  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: BODY_LIMIT_BYTES, encoding: 'utf-8' }));
   app.use(router.routes());
   app.use(router.allowedMethods());
   app.use(staticUi(defaultUiDir(services.config.env.PARLEY_UI_DIR)));

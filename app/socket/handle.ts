@@ -1,6 +1,7 @@
 import type { Socket } from 'socket.io';
 import type { z } from 'zod';
 import { errors, isParleyError, type ParleyError } from '../domain/errors.ts';
+import { checkPayloadShape } from '../domain/payloadShape.ts';
 import { describeError, type Logger } from '../log.ts';
 import type { Ack } from '../shared/protocol.ts';
 import type { Requirement } from '../domain/permissions/catalogue.ts';
@@ -44,8 +45,7 @@ export function on<S extends z.ZodType, R extends Reply>(
     const payload: unknown = typeof last === 'function' ? args.slice(0, -1)[0] : args[0];
     void (async () => {
       try {
-        const size = Buffer.byteLength(JSON.stringify(payload ?? null));
-        if (size > options.maxPayloadBytes) throw errors.payloadTooLarge(options.maxPayloadBytes);
+        checkPayloadShape(payload ?? null, options.maxPayloadBytes);
         const parsed = schema.safeParse(payload ?? {});
         if (!parsed.success) throw errors.invalidInput(describeIssues(parsed.error));
         await options.guard?.();
