@@ -13,6 +13,7 @@ import {
 import { visitorsRepo } from '../storage/visitors.ts';
 import type { AuditLog } from './audit/auditLog.ts';
 import { errors } from './errors.ts';
+import { maskCardNumbers } from '../shared/cardNumbers.ts';
 import { cardMasking } from './masking/policy.ts';
 import { presentChat, presentMessage, presentQueue } from './presenters.ts';
 
@@ -187,7 +188,8 @@ export function chatService(
     },
 
     async send(who: Participant, chatId: number, clientId: string, typed: string) {
-      const body = (await masking.inChat(chatId, typed)).text; // before storage, broadcast, logs
+      const options = await masking.forChat(chatId);
+      const body = maskCardNumbers(typed, options).text; // before storage, broadcast, logs
       // Authorized against the chat row as it is under the write lock, not as it was a moment ago.
       const { row, created, chat } = await writer.append({
         chatId,
@@ -196,6 +198,7 @@ export function chatService(
         authorAgentId: who.kind === 'agent' ? who.agent.id : null,
         authorName: who.kind === 'agent' ? who.agent.name : null,
         body,
+        keepCardNumbers: !options.mask,
         check: mayWrite(who),
       });
       const message = presentMessage(row);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { clientIdSchema } from '../domain/masking/identifiers.ts';
 
 // Socket payloads, validated before any handler runs. Limits on every string.
 
@@ -25,11 +26,7 @@ export const startChatSchema = z.strictObject({
 export function sendSchema(maxChars: number) {
   return z.strictObject({
     chatId,
-    clientId: z
-      .string()
-      .min(8)
-      .max(64)
-      .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only'),
+    clientId: clientIdSchema,
     body: z
       .string()
       .trim()

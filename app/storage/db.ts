@@ -1,6 +1,7 @@
 import knex, { type Knex } from 'knex';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../config/load.ts';
+import { guardAtRest } from './atRest/guard.ts';
 
 export type Db = Knex;
 
@@ -10,8 +11,9 @@ export function migrationConfig(): Knex.MigratorConfig {
   return { directory: migrationsDir, loadExtensions: ['.ts'], tableName: 'knex_migrations' };
 }
 
+/** A database handle; every write through it passes the card-number boundary (atRest/guard.ts). */
 export function openDb(config: Config, database = config.env.PARLEY_DB_NAME): Db {
-  return knex({
+  const db = knex({
     client: 'mysql2',
     connection: {
       host: config.env.PARLEY_DB_HOST,
@@ -28,6 +30,7 @@ export function openDb(config: Config, database = config.env.PARLEY_DB_NAME): Db
     pool: { min: 0, max: config.env.PARLEY_DB_POOL_MAX },
     migrations: migrationConfig(),
   });
+  return guardAtRest(db);
 }
 
 /** MariaDB error numbers Parley reacts to. */

@@ -21,6 +21,8 @@ export interface AppendRequest {
   body: string;
   /** A shared file (already stored): the message points at it. */
   file?: { id: number; name: string; size: number; type: string };
+  /** The body keeps card numbers as typed: its department's admin switched masking off (issue 6). */
+  keepCardNumbers?: boolean;
   /** Returns the error to answer with when this writer may not write to the chat as it now is. */
   check(chat: LockedChat | undefined): Error | null;
 }
@@ -73,6 +75,7 @@ export function messageWriter(db: Db) {
       for (const row of existing) stored.set(key(row.chat_id, row.client_id), row);
 
       const inserts: MessageRow[] = [];
+      const kept = new Set<MessageRow>();
       const now = new Date();
       for (const pending of batch) {
         const { request } = pending;
@@ -105,21 +108,30 @@ export function messageWriter(db: Db) {
         };
         stored.set(key(chat.id, request.clientId), row);
         inserts.push(row);
+        if (request.keepCardNumbers) kept.add(row);
         outcome.set(pending, { row, created: true, chat });
       }
       if (inserts.length === 0) return;
-      await trx('messages').insert(
-        inserts.map(
-          ({
-            id: _id,
-            author_name: _name,
-            file_name: _fileName,
-            file_size: _fileSize,
-            file_type: _fileType,
-            ...columns
-          }) => columns,
-        ),
-      );
+      // Rows are masked in place by the storage boundary, so what is acknowledged is what is stored.
+      const columns = ({
+        id: _id,
+        author_name: _name,
+        file_name: _fileName,
+        file_size: _fileSize,
+        file_type: _fileType,
+        ...rest
+      }: MessageRow) => rest;
+      const masked = inserts.filter((row) => !kept.has(row));
+      const keptRows = inserts.filter((row) => kept.has(row));
+      for (const [rows, context] of [
+        [masked, {}],
+        [keptRows, { keepCardNumbers: ['body'] }],
+      ] as const) {
+        if (rows.length === 0) continue;
+        const values = rows.map(columns);
+        await trx('messages').insert(values).queryContext(context);
+        values.forEach((value, i) => (rows[i]!.body = value.body));
+      }
       const touched = [...new Set(inserts.map((row) => row.chat_id))];
       await trx('chats')
         .whereIn('id', touched)

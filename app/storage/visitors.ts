@@ -3,10 +3,10 @@ import type { Db } from './db.ts';
 export function visitorsRepo(db: Db) {
   return {
     async ensure(id: string): Promise<void> {
-      await db.raw(
-        'INSERT INTO visitors (id) VALUES (?) ON DUPLICATE KEY UPDATE last_seen_at = NOW(3)',
-        [id],
-      );
+      await db('visitors')
+        .insert({ id })
+        .onConflict('id')
+        .merge({ last_seen_at: db.fn.now(3) });
     },
     updateContact: (id: string, name: string | null, email: string | null) =>
       db('visitors')

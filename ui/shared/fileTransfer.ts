@@ -5,7 +5,7 @@ import type {
   MessageView,
 } from '../../app/shared/protocol.ts';
 import { HttpError } from './http.ts';
-import { newClientId } from './ids.ts';
+import { newClientId } from '../../app/shared/clientIds.ts';
 
 // File transfers (issue 5): the upload is the raw file body, so the browser streams it and reports
 // progress (XMLHttpRequest, since fetch has no upload progress); the server scans it before anyone

@@ -1,5 +1,5 @@
 import type { AuthorKind, MessageView } from '../../app/shared/protocol.ts';
-import { newClientId } from './ids.ts';
+import { newClientId } from '../../app/shared/clientIds.ts';
 
 /** A message the server has not acknowledged yet; `error` is set when the server refused it. */
 export interface PendingMessage {

@@ -1,5 +1,7 @@
 import type { Knex } from 'knex';
 import type { Logger } from '../../log.ts';
+import { maskCardNumbers } from '../../shared/cardNumbers.ts';
+import { maskDeep } from '../../shared/maskDeep.ts';
 import { ER_LOCK_DEADLOCK, sqlErrno, type Db } from '../../storage/db.ts';
 import {
   GENESIS,
@@ -54,6 +56,9 @@ export interface AuditLogOptions {
   log?: Logger;
 }
 
+/** A text as an audit column keeps it: card numbers masked first, then cut to the column. */
+const atRest = (text: string, max: number) => columnText(maskCardNumbers(text).text, max);
+
 const ER_LOCK_WAIT_TIMEOUT = 1205;
 const RETRYABLE = new Set([ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT]);
 const ATTEMPTS = 5;
@@ -99,20 +104,22 @@ export function auditLog(db: Db, options: AuditLogOptions = {}) {
     const at = now(); // taken under the lock, so time follows the chain within a process
     if (Number.isNaN(at.getTime())) throw new Error('audit clock returned an invalid date');
     const label = entry.actor.label ?? (entry.actor.id != null ? String(entry.actor.id) : '');
+    // Masked before it is hashed (issue 12): a typed email, a user agent or a reason may hold a
+    // card number, and a hash-chained entry cannot be edited afterwards without re-hashing.
     const base: Omit<AuditRow, 'hash'> = {
       id: head.last_id + 1,
       at,
       actor_kind: entry.actor.kind,
       actor_id: typeof entry.actor.id === 'number' ? entry.actor.id : null,
-      actor_label: columnText(label, LIMITS.actor_label),
-      ip: columnText(entry.ip ?? '', LIMITS.ip),
-      user_agent: columnText(entry.userAgent ?? '', LIMITS.user_agent),
-      action: columnText(entry.action, LIMITS.action),
-      target_kind: columnText(entry.target?.kind ?? '', LIMITS.target_kind),
-      target_id: entry.target ? columnText(String(entry.target.id), LIMITS.target_id) : '',
+      actor_label: atRest(label, LIMITS.actor_label),
+      ip: atRest(entry.ip ?? '', LIMITS.ip),
+      user_agent: atRest(entry.userAgent ?? '', LIMITS.user_agent),
+      action: atRest(entry.action, LIMITS.action),
+      target_kind: atRest(entry.target?.kind ?? '', LIMITS.target_kind),
+      target_id: entry.target ? atRest(String(entry.target.id), LIMITS.target_id) : '',
       department_id: entry.departmentId ?? null,
       outcome: entry.outcome,
-      details: canonicalDetails(entry.details),
+      details: canonicalDetails(maskDeep(entry.details) as AuditEntry['details']),
       prev_hash: head.last_hash,
     };
     const row: AuditRow = { ...base, hash: hashOf(base) };

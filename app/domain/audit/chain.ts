@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Db } from '../../storage/db.ts';
+export { columnText } from '../../shared/columnText.ts';
 
 // The hash chain of the audit log: what a row is, its canonical bytes and its hash.
 
@@ -52,16 +53,6 @@ export function isSecretKey(key: string): boolean {
     .split(/[^a-z0-9]+/)
     .filter(Boolean);
   return words.some((word) => SECRET_PARTS.test(word) || SECRET_WORDS.has(word));
-}
-
-/**
- * Text as the column will store it: well-formed UTF-16 (a lone surrogate would come back as U+FFFD
- * and break the hash) and cut at `max` characters, never inside a character.
- */
-export function columnText(value: string, max: number): string {
-  const text = value.toWellFormed();
-  if (text.length <= max) return text;
-  return Array.from(text).slice(0, max).join('');
 }
 
 /** Sorted keys, no secrets, JSON's own types only: the same details always give the same bytes. */

@@ -60,7 +60,7 @@ export function secureForms(chats: ChatService, audit: AuditLog, delivery: Secur
       const formId = randomUUID();
       await chats.note(
         chat.id,
-        `secure-form-${formId}-requested`,
+        `secure-form-${formId.replaceAll('-', '_')}-requested`,
         `${who.agent.name} requested card details through the secure form.`,
         stillTheirs(who.agent.id),
       );
@@ -114,7 +114,7 @@ export function secureForms(chats: ChatService, audit: AuditLog, delivery: Secur
       delivery.toAgent(form.agentId, { ...submission, chatId: form.chatId, formId: form.formId });
       await chats.note(
         chat.id,
-        `secure-form-${form.formId}-submitted`,
+        `secure-form-${form.formId.replaceAll('-', '_')}-submitted`,
         'The visitor submitted the secure form.',
         stillTheirs(form.agentId),
       );

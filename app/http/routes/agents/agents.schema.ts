@@ -1,11 +1,14 @@
 import { z } from 'zod';
+import { withoutCardNumber } from '../../../domain/masking/identifiers.ts';
 
 export const nameField = z.string().trim().min(1).max(100);
-const emailField = z.string().trim().max(254).pipe(z.email());
-export const roleField = z
-  .string()
-  .trim()
-  .regex(/^[a-z][a-z0-9_-]{1,49}$/, 'lower-case letters, digits, _ and -, 2 to 50 characters');
+const emailField = withoutCardNumber(z.string().trim().max(254).pipe(z.email()));
+export const roleField = withoutCardNumber(
+  z
+    .string()
+    .trim()
+    .regex(/^[a-z][a-z0-9_-]{1,49}$/, 'lower-case letters, digits, _ and -, 2 to 50 characters'),
+);
 export const idList = z
   .array(z.int().positive())
   .max(500)

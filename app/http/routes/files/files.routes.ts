@@ -1,7 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { Next } from 'koa';
 import type { Participant } from '../../../domain/chats.ts';
 import { errors } from '../../../domain/errors.ts';
+import { CARD_NUMBER_REFUSED } from '../../../domain/masking/identifiers.ts';
+import { newClientId } from '../../../shared/clientIds.ts';
+import { holdsCardData } from '../../../shared/maskDeep.ts';
 import { loadGrants } from '../../../domain/permissions/policy.ts';
 import type { ParleyContext, Services } from '../../context.ts';
 import type { Routes } from '../../route.ts';
@@ -42,9 +44,11 @@ function uploadInput(ctx: ParleyContext) {
   } catch {
     throw errors.fileNameInvalid('it is not valid percent-encoded UTF-8');
   }
-  const clientId = ctx.get('X-Parley-Client-Id') || `file-${randomUUID()}`;
+  const clientId = ctx.get('X-Parley-Client-Id') || `file-${newClientId()}`;
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(clientId))
     throw errors.invalidInput('X-Parley-Client-Id must be 1 to 64 letters, digits, _ or -.');
+  if (holdsCardData(clientId))
+    throw errors.invalidInput(`X-Parley-Client-Id ${CARD_NUMBER_REFUSED}.`);
   const length = ctx.get('Content-Length');
   return {
     chatId: id(ctx.params.chatId),

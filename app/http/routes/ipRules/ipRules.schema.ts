@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { withoutCardNumber } from '../../../domain/masking/identifiers.ts';
 import { parseCidr } from '../../../domain/ipRules/cidr.ts';
 
 /** An address or CIDR range, checked strictly and turned into its canonical form. */
@@ -22,7 +23,7 @@ export const addIpRuleSchema = z.discriminatedUnion(
     z.strictObject({ scope: z.literal('global'), cidr, note, confirmLockout }),
     z.strictObject({
       scope: z.literal('role'),
-      role: z.string().trim().min(1).max(50),
+      role: withoutCardNumber(z.string().trim().min(1).max(50)),
       cidr,
       note,
       confirmLockout,
