@@ -100,6 +100,15 @@ describe('a browser that signed in before', () => {
     const trusted = await postSignIn(t, { email: admin.email, password }, at(OFFICE, device));
     expect(trusted.status).toBe(200);
     expect(cookieOf(trusted, DEVICE)).toBe(device); // the same cookie, refreshed
+    const [entry] = await db('audit_events')
+      .where({ action: 'agent.signin', outcome: 'success' })
+      .orderBy('id', 'desc')
+      .limit(1)
+      .select<{ details: unknown }[]>('details');
+    const details: unknown = entry!.details;
+    expect(typeof details === 'string' ? JSON.parse(details) : details).toMatchObject({
+      trustedBrowser: true,
+    });
   });
 
   it('gives nothing to a forged cookie, nor to one issued for another account', async () => {

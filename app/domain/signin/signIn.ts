@@ -111,7 +111,9 @@ export function signInFlow(deps: SignInDeps, now: () => Date = () => new Date())
     const deviceCookie = await devices.signedIn(agent, device);
     const { sessionId } = await sessions.open(agent, client);
     const requirement = await deps.totp.requirement(agent);
-    await records.record('agent.signin', 'success', agent, client, details);
+    // Says when the browser's own allowance let it in (its address may have been over its limit).
+    const trusted = allowance.device ? { trustedBrowser: true } : {};
+    await records.record('agent.signin', 'success', agent, client, { ...details, ...trusted });
     const restriction: SessionRestriction =
       requirement.required && !requirement.enabled ? 'totp_enrollment' : null;
     return { kind: 'session' as const, agent, sessionId, restriction, deviceCookie };
