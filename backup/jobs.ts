@@ -15,6 +15,8 @@ export function jobs(deps: {
   backupJobs?: Job[];
   /** Audit-entry retention (PARLEY_AUDIT_RETENTION_DAYS), on the data retention schedule. */
   auditRetention?: Omit<Job, 'name'>;
+  /** Sign-in upkeep: summaries of ended refusal windows, expired device trust. */
+  signinUpkeep?: { run(): Promise<Record<string, number>> };
 }): Job[] {
   const list: Job[] = [
     {
@@ -23,6 +25,10 @@ export function jobs(deps: {
       run: async () => ({ removed: await deps.sessions.purgeExpired() }),
     },
   ];
+  if (deps.signinUpkeep) {
+    const upkeep = deps.signinUpkeep;
+    list.push({ name: 'signin-upkeep', schedule: deps.sessionPurgeCron, run: () => upkeep.run() });
+  }
   if (deps.auditRetention) list.push({ name: 'audit-retention', ...deps.auditRetention });
   return [...list, ...(deps.backupJobs ?? [])];
 }

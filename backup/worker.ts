@@ -7,6 +7,7 @@ import { createLogger } from '../app/log.ts';
 import { openDb } from '../app/storage/db.ts';
 import { auditLog } from '../app/domain/audit/auditLog.ts';
 import { runAuditRetention } from '../app/domain/audit/auditRetention.ts';
+import { signinUpkeep } from '../app/domain/signin/index.ts';
 import { retentionJob, scheduledBackupJobs } from './scheduled.ts';
 import { guarded, jobs } from './jobs.ts';
 
@@ -33,6 +34,7 @@ const backupJobs = [...(await scheduledBackupJobs(config, audit)), retentionJob(
 const tasks = jobs({
   sessions,
   sessionPurgeCron: env.PARLEY_SESSION_PURGE_CRON,
+  signinUpkeep: signinUpkeep({ config, db, audit }),
   backupJobs,
   auditRetention: {
     schedule: env.PARLEY_RETENTION_CRON,

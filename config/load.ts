@@ -62,6 +62,11 @@ export function loadConfig(
   if (secretKey.length > 0 && secretKey.length < 32) {
     problems.push('PARLEY_SECRET_KEY_FILE: the key must be at least 32 bytes');
   }
+  if (env.PARLEY_SIGNIN_CAPTCHA_MAX_NUMBER_CAP < env.PARLEY_SIGNIN_CAPTCHA_MAX_NUMBER) {
+    problems.push(
+      'PARLEY_SIGNIN_CAPTCHA_MAX_NUMBER_CAP: must be at least PARLEY_SIGNIN_CAPTCHA_MAX_NUMBER',
+    );
+  }
   const tls = readTls(env, (options.process ?? 'app') === 'app', problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return {

@@ -109,6 +109,16 @@ export const envSchema = z.object({
   PARLEY_SIGNIN_IP_MAX_FAILURES: positiveInt.default(50),
   PARLEY_SIGNIN_IP_WINDOW_MINUTES: positiveInt.max(1440).default(15),
   PARLEY_SIGNIN_CAPTCHA_MAX_NUMBER: positiveInt.min(1000).max(10_000_000).default(100_000),
+  // Issue 12: the CAPTCHA's work grows to this cap; address-driven CAPTCHA; device cookies;
+  // unknown-account refusals summarised per address and window.
+  PARLEY_SIGNIN_CAPTCHA_MAX_NUMBER_CAP: positiveInt
+    .min(1000)
+    .max(1_000_000_000)
+    .default(25_600_000),
+  PARLEY_SIGNIN_IP_CAPTCHA_AFTER: positiveInt.default(10),
+  PARLEY_SIGNIN_DEVICE_MAX_FAILURES: positiveInt.max(1000).default(5),
+  PARLEY_SIGNIN_DEVICE_DAYS: positiveInt.max(400).default(90),
+  PARLEY_SIGNIN_SUMMARY_MINUTES: positiveInt.max(1440).default(15),
   PARLEY_TOTP_ISSUER: z.string().trim().min(1).max(64).default('Parley'),
   // Chat
   PARLEY_MESSAGE_MAX_CHARS: positiveInt.max(20000).default(4000),

@@ -3,6 +3,7 @@ import type { AgentRow } from '../storage/agents.ts';
 import type { Db } from '../storage/db.ts';
 import { agentsRepo } from '../storage/agents.ts';
 import { HANDLE_BYTES, sessionsRepo, type SessionWithAgentRow } from '../storage/sessions.ts';
+import { signinDevicesRepo } from '../storage/signinDevices.ts';
 import { signinFailuresRepo } from '../storage/signinFailures.ts';
 import { totpRepo } from '../storage/totp.ts';
 import type { PasswordHasher } from './passwords.ts';
@@ -128,7 +129,11 @@ export function agentSessions(
     },
 
     signOut: (sessionHash: Buffer) => sessions.remove(sessionHash),
-    signOutAgent: (agentId: number) => sessions.removeForAgent(agentId),
+    /** Ends every session of the agent, and the trust of every browser it signed in from. */
+    async signOutAgent(agentId: number) {
+      await signinDevicesRepo(db).removeForAgent(agentId);
+      return sessions.removeForAgent(agentId);
+    },
 
     /** Live sessions, of one agent or of all. */
     list: (agentId?: number) => {

@@ -79,6 +79,9 @@ export async function rotateSession(ctx: ParleyContext, services: Services): Pro
 /** The sign-in waiting for its TOTP code: a cookie of its own, never accepted as a session. */
 export const PENDING_SIGNIN_COOKIE = '__Host-parley_signin';
 
+/** A browser that signed in to an account before (app/domain/signin/devices.ts); persistent. */
+export const DEVICE_COOKIE = '__Host-parley_device';
+
 export function clearCookie(ctx: ParleyContext, name: string): void {
   ctx.cookies.set(name, '', { ...sessionCookieOptions(), expires: new Date(0) });
 }

@@ -44,6 +44,7 @@ function send(method: Method, path: string, headers: Record<string, string>, for
 // My route families, by name, so a route that loses its guard fails here by name.
 const FAMILIES: Record<string, [Method, string][]> = {
   'sign-in and sign-out': [
+    ['post', '/api/agent/captcha'],
     ['post', '/api/agent/session'],
     ['post', '/api/agent/session/totp'],
     ['delete', '/api/agent/session'],

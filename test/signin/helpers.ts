@@ -7,8 +7,16 @@ import {
 } from '../../ui/shared/captcha.ts';
 import type { TestParley } from '../harness/parley.ts';
 
-/** Settings for the sign-in tests: a cheap CAPTCHA, the default thresholds. */
-export const SIGNIN_TEST_ENV = { PARLEY_SIGNIN_CAPTCHA_MAX_NUMBER: '2000' };
+/**
+ * Settings for the sign-in tests: a cheap CAPTCHA (growing to 64 times that) and the default
+ * thresholds, except the address's CAPTCHA: these tests make many failures from one address
+ * (127.0.0.1) to test the email's defences; captchaCost.test.ts tests the address's.
+ */
+export const SIGNIN_TEST_ENV = {
+  PARLEY_SIGNIN_CAPTCHA_MAX_NUMBER: '2000',
+  PARLEY_SIGNIN_CAPTCHA_MAX_NUMBER_CAP: '128000',
+  PARLEY_SIGNIN_IP_CAPTCHA_AFTER: '1000',
+};
 
 export const cookieOf = (res: Response, name = '__Host-parley_session'): string | undefined =>
   ([] as string[])
@@ -26,20 +34,42 @@ export function postSignIn(
   return req.send(body);
 }
 
-/** A freshly issued challenge, solved by the console's own solver. */
-export async function solvedCaptcha(t: TestParley): Promise<CaptchaPayload> {
-  const res = await t.http().get('/api/agent/captcha').expect(200);
-  const { challenge, maxNumber } = res.body as { challenge: CaptchaChallenge; maxNumber: number };
+/** A challenge for the next try of this email, as the console asks for one. */
+export async function captchaFor(
+  t: TestParley,
+  email: string,
+  headers: Record<string, string> = {},
+): Promise<{ challenge: CaptchaChallenge; maxNumber: number }> {
+  const req = t.http().post('/api/agent/captcha').set('Origin', t.config.publicOrigin);
+  for (const [name, value] of Object.entries(headers)) req.set(name, value);
+  const res = await req.send({ email }).expect(200);
+  return res.body as { challenge: CaptchaChallenge; maxNumber: number };
+}
+
+/** A freshly issued challenge for this email, solved by the console's own solver. */
+export async function solvedCaptcha(
+  t: TestParley,
+  email: string,
+  headers: Record<string, string> = {},
+): Promise<CaptchaPayload> {
+  const { challenge, maxNumber } = await captchaFor(t, email, headers);
   return solveCaptcha(challenge, maxNumber);
 }
 
 /** Fails `count` sign-ins for an email with a wrong password, solving CAPTCHAs once they are asked for. */
-export async function failSignIns(t: TestParley, email: string, count: number) {
+export async function failSignIns(
+  t: TestParley,
+  email: string,
+  count: number,
+  headers: Record<string, string> = {},
+) {
   const answers: Response[] = [];
   for (let i = 0; i < count; i += 1) {
-    let res = await postSignIn(t, { email, password: `wrong ${i}` });
+    const password = `wrong ${i}`;
+    let res = await postSignIn(t, { email, password }, headers);
     if ((res.body as { error?: { id?: string } }).error?.id === 'captcha_required') {
-      res = await postSignIn(t, { email, password: `wrong ${i}`, captcha: await solvedCaptcha(t) });
+      const captcha = await solvedCaptcha(t, email, headers);
+      res = await postSignIn(t, { email, password, captcha }, headers);
     }
     answers.push(res);
   }

@@ -78,6 +78,10 @@ describe('sign-in defences and two-factor in the console', () => {
     await fillSignIn(ann, ANN);
     await ann.getByTestId('transcripts-link').waitFor();
     expect(await db('signin_captcha_spent')).toHaveLength(1); // the page solved one
+    // The browser now holds a persistent device cookie, out of the page's reach.
+    const device = (await ann.context().cookies()).find((c) => c.name === '__Host-parley_device');
+    expect(device).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict', path: '/' });
+    expect(device!.expires * 1000 - Date.now()).toBeGreaterThan(89 * 86_400_000);
 
     // Account › two-factor: the QR code and the key, a code, recovery codes shown once.
     await ann.getByTestId('account-link').click();
@@ -113,9 +117,16 @@ describe('sign-in defences and two-factor in the console', () => {
     await expectCount(boss.getByTestId('session-row'), 1);
     await ann.getByTestId('signin-email').waitFor();
 
-    // The audit log shows it all: the TOTP set-up, the sign-ins, the ended session.
+    // Refusals for unknown emails, their window over: the audit page writes their summary.
+    await failSignIns(t, 'stranger@example.test', 3);
+    await db('signin_refusal_windows').update({
+      window_started_at: new Date(Date.now() - 16 * 60_000),
+    });
+
+    // The audit log shows it all: the TOTP set-up, the sign-ins, the ended session, the summary.
     await boss.getByTestId('audit-log-link').click();
-    for (const action of ['agent.totp_enable', 'agent.signin', 'session.end']) {
+    const actions = ['agent.totp_enable', 'agent.signin', 'session.end', 'agent.signin_summary'];
+    for (const action of actions) {
       await boss.locator(`[data-testid=audit-row][data-action="${action}"]`).first().waitFor();
     }
     await screenshot(boss, 'signin-audit-log.png');

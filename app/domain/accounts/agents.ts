@@ -5,6 +5,7 @@ import { departmentsRepo } from '../../storage/departments.ts';
 import { groupsRepo } from '../../storage/groups.ts';
 import { rolesRepo } from '../../storage/roles.ts';
 import { sessionsRepo } from '../../storage/sessions.ts';
+import { signinDevicesRepo } from '../../storage/signinDevices.ts';
 import { errors } from '../errors.ts';
 import { loadPasswordPolicy } from '../passwordPolicy/policy.ts';
 import { contentViolations } from '../passwordPolicy/rules.ts';
@@ -187,7 +188,10 @@ export async function updateAgent(
     if ('departments' in changed)
       await departmentsRepo(trx).setForAgent(agentId, after.departments!);
     if ('groups' in changed) await groupsRepo(trx).setForAgent(agentId, after.groups!);
-    if (deactivating) await sessionsRepo(trx).removeForAgent(agentId);
+    if (deactivating) {
+      await sessionsRepo(trx).removeForAgent(agentId);
+      await signinDevicesRepo(trx).removeForAgent(agentId);
+    }
     const action = !('active' in changed)
       ? 'agent.update'
       : deactivating

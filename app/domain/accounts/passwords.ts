@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import type { AgentRow } from '../../storage/agents.ts';
 import type { Db } from '../../storage/db.ts';
 import { passwordHistoryRepo, type PasswordChangeReason } from '../../storage/passwordHistory.ts';
+import { signinDevicesRepo } from '../../storage/signinDevices.ts';
 import type { PasswordHasher } from '../passwords.ts';
 import type { PasswordPolicy } from '../passwordPolicy/policy.ts';
 import {
@@ -99,6 +100,8 @@ export async function storePassword(
   await trx('agents')
     .where({ id: agentId })
     .update({ password_hash: hash, must_change_password: reason !== 'changed', updated_at: now });
+  // A new password ends the trust of every browser that signed in with an old one (device cookies).
+  await signinDevicesRepo(trx).removeForAgent(agentId);
   const history = passwordHistoryRepo(trx);
   await history.insert({ agent_id: agentId, password_hash: hash, reason, created_at: now });
   await history.prune(agentId, HISTORY_KEPT, new Date(now.getTime() - DAY_MS));

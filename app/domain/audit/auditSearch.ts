@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Db } from '../../storage/db.ts';
 import type { ScopeFilter } from '../permissions/policy.ts';
+import { addressKey } from '../signin/defences.ts';
 import { auditRows } from './auditLog.ts';
 import type { AuditRow, Outcome } from './chain.ts';
 import type { AuditEventView } from './auditView.ts';
@@ -17,6 +18,11 @@ export interface AuditFilters {
   outcome?: Outcome;
   /** Part of the actor's label, the action, the target, the source address or the details. */
   q?: string;
+  /**
+   * A source address: its entries, and the sign-in summaries that cover it (kept under the
+   * address's throttle key: IPv4 as is, an IPv6 address's /64).
+   */
+  address?: string;
 }
 
 /** `column LIKE %text%` with the wildcards in text taken literally. */
@@ -45,6 +51,9 @@ export function applyFilters(
   }
   if (filters.departmentId !== undefined) void query.where('department_id', filters.departmentId);
   if (filters.outcome) void query.where('outcome', filters.outcome);
+  if (filters.address !== undefined) {
+    void query.whereIn('ip', [...new Set([filters.address, addressKey(filters.address)])]);
+  }
   if (filters.q !== undefined) {
     const q = filters.q;
     void query.where((any) => {

@@ -8,6 +8,36 @@ export interface DefencePolicy {
   lockMinutes: number;
   addressMaxFailures: number;
   addressWindowMinutes: number;
+  /** Failures from one address (in its window) after which every try from it needs a CAPTCHA. */
+  addressCaptchaAfter: number;
+  /** The CAPTCHA's work: its largest counter at first, and the most it can grow to. */
+  captchaStart: number;
+  captchaCap: number;
+}
+
+/** What the next try needs: a CAPTCHA or not, and how much work (largest counter) it must cost. */
+export interface CaptchaDemand {
+  required: boolean;
+  maxNumber: number;
+}
+
+/**
+ * The CAPTCHA's work doubles with each failure past its threshold — the email's consecutive
+ * failures, or the address's failures in its window when the address counts (`null`: a trusted
+ * browser, which the address's failures do not concern) — from the start up to the cap.
+ */
+export function captchaDemand(
+  policy: DefencePolicy,
+  emailFailures: number,
+  addressFailures: number | null,
+): CaptchaDemand {
+  const over = Math.max(
+    emailFailures - policy.captchaAfter,
+    addressFailures === null ? -1 : addressFailures - policy.addressCaptchaAfter,
+  );
+  if (over < 0) return { required: false, maxNumber: policy.captchaStart };
+  const grown = policy.captchaStart * 2 ** Math.min(over, 40);
+  return { required: true, maxNumber: Math.min(policy.captchaCap, grown) };
 }
 
 /** Where an email stands: consecutive failures and any lock, the same whether an account has it. */
@@ -73,24 +103,38 @@ export function signinDefences(
 
     /**
      * Counts a try against its address before it is made (atomically, so a burst cannot overrun
-     * the limit); returns the seconds to wait when the address is over its limit, else 0.
+     * the limit). `retryAfterSeconds` is the wait when the address is over its limit, else 0;
+     * `failuresBefore` what the address had counted before this try.
      */
-    async reserveAddressTry(ip: string): Promise<number> {
+    async reserveAddressTry(ip: string) {
       const at = now();
       const key = addressKey(ip);
       const count = await repo.addAddressFailure(key, at, new Date(at.getTime() - windowMs));
-      if (count <= policy.addressMaxFailures) return 0;
+      if (count <= policy.addressMaxFailures) {
+        return { retryAfterSeconds: 0, failuresBefore: count - 1 };
+      }
       const row = await repo.addressFailures(key);
       const left = (row?.window_started_at.getTime() ?? at.getTime()) + windowMs - at.getTime();
-      return Math.max(1, Math.ceil(left / 1000));
+      return { retryAfterSeconds: Math.max(1, Math.ceil(left / 1000)), failuresBefore: count - 1 };
     },
+
+    /** The address's failures in its current window (read only: for sizing a CAPTCHA). */
+    async addressFailures(ip: string): Promise<number> {
+      const row = await repo.addressFailures(addressKey(ip));
+      if (!row || row.window_started_at.getTime() + windowMs <= now().getTime()) return 0;
+      return Number(row.failures);
+    },
+
+    /** Whether the email's own failures call for a CAPTCHA (the address may call for one too). */
+    needsCaptcha: (standing: EmailStanding) => standing.failures >= policy.captchaAfter,
+    captchaDemand: (standing: EmailStanding, addressFailures: number | null) =>
+      captchaDemand(policy, standing.failures, addressFailures),
 
     /** Gives back a reserved try that did not fail (signed in, or only asked for a CAPTCHA). */
     releaseAddressTry: (ip: string) => repo.removeAddressFailure(addressKey(ip)),
 
     standing: (email: string) => standingOf(emailHashOf(email)),
 
-    needsCaptcha: (standing: EmailStanding) => standing.failures >= policy.captchaAfter,
     isLocked: (standing: EmailStanding) =>
       standing.lockedUntil !== null && standing.lockedUntil > now(),
 

@@ -6,6 +6,7 @@ export type KeyPurpose =
   | 'signin email hash v1'
   | 'captcha signature v1'
   | 'captcha key signature v1'
+  | 'signin device cookie v1'
   | 'totp secret encryption v1'
   | 'totp recovery code hash v1';
 

@@ -3,15 +3,19 @@ import type { AgentRow } from '../../storage/agents.ts';
 import { agentsRepo } from '../../storage/agents.ts';
 import type { Db } from '../../storage/db.ts';
 import { totpRepo } from '../../storage/totp.ts';
-import type { AuditLog } from '../audit/auditLog.ts';
 import type { AgentSessions, Client, SessionRestriction } from '../agentSessions.ts';
-import { errors, type ParleyError } from '../errors.ts';
+import { errors } from '../errors.ts';
 import type { TotpService } from '../totp/totp.ts';
 import type { Captcha, CaptchaSolution } from './captcha.ts';
 import type { EmailStanding, SigninDefences } from './defences.ts';
+import type { TrustedDevice, TrustedDevices } from './devices.ts';
+import type { SigninRecords } from './signinRecords.ts';
+import { signinTries, type Allowance } from './tries.ts';
 
 // Sign-in, one or two steps. Every failure is counted against the email typed (known or not) and
-// the source address, and answered the same way for an account that exists and one that does not.
+// against the source address — or, for a browser that signed in to this account before, against
+// that browser's own allowance — and answered the same way for an account that exists and one
+// that does not.
 
 const PENDING_MINUTES = 5;
 const PENDING_MAX_FAILURES = 5;
@@ -23,7 +27,14 @@ export interface PasswordStep {
 }
 
 export type SignInResult =
-  | { kind: 'session'; agent: AgentRow; sessionId: string; restriction: SessionRestriction }
+  | {
+      kind: 'session';
+      agent: AgentRow;
+      sessionId: string;
+      restriction: SessionRestriction;
+      /** The device cookie's value for this browser (new, or the one it sent, refreshed). */
+      deviceCookie: string;
+    }
   | { kind: 'code'; agent: AgentRow; pendingId: string };
 
 /** The IP allow-list hook (issue 4 part C): before the password without `agent`, after it with. */
@@ -40,7 +51,8 @@ export interface SignInDeps {
   defences: SigninDefences;
   captcha: Captcha;
   totp: TotpService;
-  audit: AuditLog;
+  devices: TrustedDevices;
+  records: SigninRecords;
   checkAddress?: AddressCheck;
 }
 
@@ -51,42 +63,15 @@ export const retryAfterOf = (error: unknown): number | undefined =>
 const pendingHashOf = (pendingId: string) => createHash('sha256').update(pendingId).digest();
 
 export function signInFlow(deps: SignInDeps, now: () => Date = () => new Date()) {
-  const { sessions, defences, audit } = deps;
+  const { sessions, defences, devices, records } = deps;
+  const { refuse } = records;
+  const tries = signinTries({ defences, devices, records });
+  const release = tries.release;
   const hasher = sessions.hasher;
   const agents = agentsRepo(deps.db);
   const pending = totpRepo(deps.db);
 
-  const record = (
-    action: string,
-    outcome: 'success' | 'failure',
-    email: string,
-    agent: AgentRow | undefined,
-    client: Client,
-    details: Record<string, unknown>,
-  ) =>
-    audit.record({
-      actor: { kind: 'agent', id: agent?.id ?? null, label: agent?.email ?? email },
-      action,
-      outcome,
-      target: agent ? { kind: 'agent', id: agent.id } : undefined,
-      ip: client.ip,
-      userAgent: client.userAgent,
-      details,
-    });
-
-  async function refuse(
-    error: ParleyError,
-    reason: string,
-    email: string,
-    agent: AgentRow | undefined,
-    client: Client,
-    extra: Record<string, unknown> = {},
-  ): Promise<never> {
-    await record('agent.signin', 'failure', email, agent, client, { reason, ...extra });
-    throw error;
-  }
-
-  /** Counts a wrong password or code; audits a lock it starts (for unknown emails too: same cost). */
+  /** Counts a wrong password or code; records a lock it starts (for unknown emails too: same cost). */
   async function countFailure(
     standing: EmailStanding,
     email: string,
@@ -96,7 +81,7 @@ export function signInFlow(deps: SignInDeps, now: () => Date = () => new Date())
     return (await failed(standing, email, agent, client)).standing;
   }
 
-  /** Counts a failure against the email and audits the lock it starts, if it starts one. */
+  /** Counts a failure against the email and records the lock it starts, if it starts one. */
   async function failed(
     standing: EmailStanding,
     email: string,
@@ -106,45 +91,55 @@ export function signInFlow(deps: SignInDeps, now: () => Date = () => new Date())
   ) {
     const after = await defences.failed(standing, agent?.id ?? null);
     if (after.locksNow) {
-      await record('agent.lockout', 'success', email, agent, client, {
+      await records.lockout(email, agent, client, {
         failures: after.standing.failures,
         until: after.standing.lockedUntil?.toISOString(),
-        accountExists: agent !== undefined,
         ...extra,
       });
     }
     return after;
   }
 
-  /** Counts this try against its address, or refuses it when the address is over its limit. */
-  async function reserveTry(email: string, agent: AgentRow | undefined, client: Client) {
-    const retryAfterSeconds = await defences.reserveAddressTry(client.ip);
-    if (retryAfterSeconds === 0) return;
-    const error = Object.assign(errors.signInRateLimited(retryAfterSeconds), { retryAfterSeconds });
-    await refuse(error, 'rate_limited', email, agent, client);
-  }
-
-  async function finish(agent: AgentRow, client: Client, details: Record<string, unknown>) {
-    await defences.releaseAddressTry(client.ip);
+  async function finish(
+    agent: AgentRow,
+    client: Client,
+    allowance: Allowance,
+    device: TrustedDevice | null,
+    details: Record<string, unknown>,
+  ) {
+    await release(allowance, client);
+    const deviceCookie = await devices.signedIn(agent, device);
     const { sessionId } = await sessions.open(agent, client);
     const requirement = await deps.totp.requirement(agent);
-    await record('agent.signin', 'success', agent.email, agent, client, details);
+    // Says when the browser's own allowance let it in (its address may have been over its limit).
+    const trusted = allowance.device ? { trustedBrowser: true } : {};
+    await records.record('agent.signin', 'success', agent, client, { ...details, ...trusted });
     const restriction: SessionRestriction =
       requirement.required && !requirement.enabled ? 'totp_enrollment' : null;
-    return { kind: 'session' as const, agent, sessionId, restriction };
+    return { kind: 'session' as const, agent, sessionId, restriction, deviceCookie };
   }
 
   async function passwordStep(
     email: string,
     input: PasswordStep,
     client: Client,
+    allowance: Allowance,
+    device: TrustedDevice | null,
   ): Promise<SignInResult> {
     const [standing, agent] = await Promise.all([defences.standing(email), agents.byEmail(email)]);
-    if (defences.needsCaptcha(standing)) {
+    const demand = tries.captchaDemand(standing, allowance);
+    if (demand.required) {
       if (!input.captcha) {
-        await defences.releaseAddressTry(client.ip); // no password was tried
+        await release(allowance, client); // no password was tried
         await refuse(errors.captchaRequired(), 'captcha_required', email, agent, client);
-      } else if (!(await deps.captcha.redeem(input.captcha))) {
+      }
+      const redeemed = await deps.captcha.redeem(input.captcha!, demand.maxNumber);
+      if (redeemed === 'outdated') {
+        // Solved, but for less work than failures since then call for: a fresh one is needed.
+        await release(allowance, client);
+        await refuse(errors.captchaRequired(), 'captcha_outdated', email, agent, client);
+      }
+      if (redeemed === 'invalid') {
         await refuse(errors.captchaInvalid(), 'captcha_invalid', email, agent, client);
       }
     }
@@ -184,8 +179,8 @@ export function signInFlow(deps: SignInDeps, now: () => Date = () => new Date())
         ip: client.ip.slice(0, 45),
         user_agent: client.userAgent.slice(0, 255),
       });
-      await defences.releaseAddressTry(client.ip);
-      await record('agent.signin', 'success', email, signedIn, client, {
+      await release(allowance, client);
+      await records.record('agent.signin', 'success', signedIn, client, {
         step: 'password',
         next: 'code',
       });
@@ -193,10 +188,17 @@ export function signInFlow(deps: SignInDeps, now: () => Date = () => new Date())
     }
     // With TOTP on, the count resets only once the code is right too: codes cannot be guessed forever.
     await defences.succeeded(standing);
-    return finish(signedIn, client, { step: 'password' });
+    return finish(signedIn, client, allowance, device, { step: 'password' });
   }
 
-  async function codeStep(hash: Buffer, agent: AgentRow, code: string, client: Client) {
+  async function codeStep(
+    hash: Buffer,
+    agent: AgentRow,
+    code: string,
+    client: Client,
+    allowance: Allowance,
+    device: TrustedDevice | null,
+  ) {
     const row = await pending.pending(hash); // again: another try may have just used it
     const standing = await defences.standing(agent.email);
     if (!row || row.failures >= PENDING_MAX_FAILURES || defences.isLocked(standing)) {
@@ -215,11 +217,11 @@ export function signInFlow(deps: SignInDeps, now: () => Date = () => new Date())
     if (!(await pending.takePending(hash))) throw errors.totpStepExpired();
     await defences.succeeded(standing);
     if (factor === 'recovery') {
-      await record('agent.recovery_code_used', 'success', agent.email, agent, client, {
+      await records.record('agent.recovery_code_used', 'success', agent, client, {
         left: await deps.totp.recoveryCodesLeft(agent.id),
       });
     }
-    return finish(agent, client, { step: 'code', factor });
+    return finish(agent, client, allowance, device, { step: 'code', factor });
   }
 
   return {
@@ -236,16 +238,43 @@ export function signInFlow(deps: SignInDeps, now: () => Date = () => new Date())
       return (await failed(standing, agent.email, agent, client, { via })).locksNow;
     },
 
+    /**
+     * The CAPTCHA the next try for this email from this browser needs, sized as that try will be
+     * judged (the same for an email with an account and one without).
+     */
+    async captchaFor(email: string, client: Client, deviceCookie: string | undefined) {
+      const typed = email.trim().toLowerCase();
+      const [standing, agent, addressFailures] = await Promise.all([
+        defences.standing(typed),
+        agents.byEmail(typed),
+        defences.addressFailures(client.ip),
+      ]);
+      const device = await devices.of(agent, deviceCookie);
+      const trusted = device !== null && devices.hasAllowance(device);
+      const { maxNumber } = defences.captchaDemand(standing, trusted ? null : addressFailures);
+      return { challenge: await deps.captcha.challenge(maxNumber), maxNumber };
+    },
+
     /** The password step: a full session, or a pending sign-in that waits for a TOTP code. */
-    async password(input: PasswordStep, client: Client): Promise<SignInResult> {
+    async password(
+      input: PasswordStep,
+      client: Client,
+      deviceCookie?: string,
+    ): Promise<SignInResult> {
       const email = input.email.trim().toLowerCase();
-      await reserveTry(email, undefined, client);
+      const device = await devices.of(await agents.byEmail(email), deviceCookie);
+      const allowance = await tries.reserve(email, device, client);
       await deps.checkAddress?.({ email, ip: client.ip, userAgent: client.userAgent });
-      return defences.exclusive(email, () => passwordStep(email, input, client));
+      return defences.exclusive(email, () => passwordStep(email, input, client, allowance, device));
     },
 
     /** The code step: a TOTP code or an unused recovery code turns the pending sign-in into a session. */
-    async code(pendingId: string | undefined, code: string, client: Client): Promise<SignInResult> {
+    async code(
+      pendingId: string | undefined,
+      code: string,
+      client: Client,
+      deviceCookie?: string,
+    ): Promise<SignInResult> {
       const hash = pendingId && pendingId.length <= 100 ? pendingHashOf(pendingId) : null;
       const row = hash ? await pending.pending(hash) : undefined;
       const agent = row ? await agents.byId(row.agent_id) : undefined;
@@ -253,8 +282,11 @@ export function signInFlow(deps: SignInDeps, now: () => Date = () => new Date())
         if (hash) await pending.takePending(hash);
         throw errors.totpStepExpired();
       }
-      await reserveTry(agent.email, agent, client);
-      return defences.exclusive(agent.email, () => codeStep(hash, agent, code, client));
+      const device = await devices.of(agent, deviceCookie);
+      const allowance = await tries.reserve(agent.email, device, client);
+      return defences.exclusive(agent.email, () =>
+        codeStep(hash, agent, code, client, allowance, device),
+      );
     },
   };
 }

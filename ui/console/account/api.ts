@@ -67,8 +67,9 @@ export const signInWithPassword = (body: {
 
 export const signInWithCode = (code: string) => post<SignedIn>('/api/agent/session/totp', { code });
 
-export const captchaChallenge = () =>
-  get<{ challenge: CaptchaChallenge; maxNumber: number }>('/api/agent/captcha');
+/** A challenge for the next sign-in try of this email: its work grows with recent failures. */
+export const captchaChallenge = (email: string) =>
+  post<{ challenge: CaptchaChallenge; maxNumber: number }>('/api/agent/captcha', { email });
 
 export const totpStatus = () => get<TotpStatus>('/api/agent/totp');
 export const totpSetup = () => post<TotpSetup>('/api/agent/totp/setup');

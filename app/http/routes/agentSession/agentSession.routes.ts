@@ -4,6 +4,7 @@ import { heldPermissions } from '../../../domain/accounts/privileges.ts';
 import { presentAgent } from '../../../domain/presenters.ts';
 import { retryAfterOf, type SignInResult } from '../../../domain/signin/signIn.ts';
 import {
+  DEVICE_COOKIE,
   PENDING_SIGNIN_COOKIE,
   SESSION_COOKIE,
   allowWhileRestricted,
@@ -14,7 +15,7 @@ import {
 import type { ParleyContext, Services } from '../../context.ts';
 import type { Routes } from '../../route.ts';
 import { inputOf, validate } from '../../validate.ts';
-import { codeSchema, signInSchema } from './agentSession.schema.ts';
+import { captchaRequestSchema, codeSchema, signInSchema } from './agentSession.schema.ts';
 
 /** `restriction` appears only when there is one: what the agent must do before anything else. */
 const withRestriction = (
@@ -25,6 +26,7 @@ const withRestriction = (
 export function agentSessionRoutes(routes: Routes, services: Services) {
   const sameOrigin = sameOriginOnly(services.config.publicOrigin);
   const client = (ctx: ParleyContext) => ({ ip: ctx.ip, userAgent: ctx.get('User-Agent') });
+  const deviceOf = (ctx: ParleyContext) => ctx.cookies.get(DEVICE_COOKIE);
 
   /** Runs a sign-in step; a rate-limited answer says when to come back. */
   async function step(ctx: ParleyContext, run: () => Promise<SignInResult>) {
@@ -46,18 +48,29 @@ export function agentSessionRoutes(routes: Routes, services: Services) {
       return;
     }
     ctx.cookies.set(SESSION_COOKIE, result.sessionId, sessionCookieOptions());
+    // Persistent on purpose (README, "Device cookies"): it outlives sessions to keep this browser's allowance.
+    ctx.cookies.set(DEVICE_COOKIE, result.deviceCookie, {
+      ...sessionCookieOptions(),
+      maxAge: services.signin.devices.lifetimeMs,
+    });
     clearCookie(ctx, PENDING_SIGNIN_COOKIE);
     ctx.state.log.info({ agentId: result.agent.id }, 'agent signed in');
     ctx.body = withRestriction(presentAgent(result.agent), result.restriction);
   }
 
-  routes.get('/api/agent/captcha', 'public', async (ctx) => {
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = {
-      challenge: await services.signin.captcha.challenge(),
-      maxNumber: services.config.env.PARLEY_SIGNIN_CAPTCHA_MAX_NUMBER,
-    };
-  });
+  // POST, with the email in the body: the work depends on the email's failures, and an email
+  // has no place in a URL (proxy and access logs).
+  routes.post(
+    '/api/agent/captcha',
+    'public',
+    sameOrigin,
+    validate(captchaRequestSchema),
+    async (ctx) => {
+      const { email } = inputOf(ctx, captchaRequestSchema);
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = await services.signin.captchaFor(email, client(ctx), deviceOf(ctx));
+    },
+  );
 
   routes.post('/api/agent/session', 'public', sameOrigin, validate(signInSchema), async (ctx) => {
     const input = inputOf(ctx, signInSchema);
@@ -69,7 +82,7 @@ export function agentSessionRoutes(routes: Routes, services: Services) {
       await services.sessions.signOut(previous.sessionHash);
       services.disconnectAgentSession(previous.sessionHash, 'signed_out');
     }
-    answer(ctx, await step(ctx, () => services.signin.password(input, client(ctx))));
+    answer(ctx, await step(ctx, () => services.signin.password(input, client(ctx), deviceOf(ctx))));
   });
 
   routes.post(
@@ -81,7 +94,10 @@ export function agentSessionRoutes(routes: Routes, services: Services) {
       const { code } = inputOf(ctx, codeSchema);
       const pendingId = ctx.cookies.get(PENDING_SIGNIN_COOKIE);
       try {
-        answer(ctx, await step(ctx, () => services.signin.code(pendingId, code, client(ctx))));
+        answer(
+          ctx,
+          await step(ctx, () => services.signin.code(pendingId, code, client(ctx), deviceOf(ctx))),
+        );
       } catch (error) {
         if (isParleyError(error) && error.id === 'totp_step_expired')
           clearCookie(ctx, PENDING_SIGNIN_COOKIE);

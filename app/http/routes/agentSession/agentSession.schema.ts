@@ -6,7 +6,7 @@ const hex = (max: number) =>
     .regex(/^[0-9a-f]+$/, 'must be lower-case hex')
     .max(max);
 
-/** A solved proof-of-work challenge (ALTCHA v2), exactly as GET /api/agent/captcha issued it. */
+/** A solved proof-of-work challenge (ALTCHA v2), exactly as POST /api/agent/captcha issued it. */
 export const captchaSchema = z.strictObject({
   challenge: z.strictObject({
     parameters: z.strictObject({
@@ -18,6 +18,7 @@ export const captchaSchema = z.strictObject({
       keyPrefix: hex(128),
       keySignature: hex(128).optional(),
       expiresAt: z.number().int().positive().optional(),
+      data: z.strictObject({ maxNumber: z.number().int().positive().max(0xffffffff) }).optional(),
     }),
     signature: hex(128),
   }),
@@ -27,8 +28,13 @@ export const captchaSchema = z.strictObject({
   }),
 });
 
+const email = z.string().trim().min(3).max(254);
+
+/** A CAPTCHA for the next sign-in try of this email: its work depends on the email's failures. */
+export const captchaRequestSchema = z.strictObject({ email });
+
 export const signInSchema = z.strictObject({
-  email: z.string().trim().min(3).max(254),
+  email,
   password: z.string().min(1).max(1024),
   captcha: captchaSchema.optional(),
 });

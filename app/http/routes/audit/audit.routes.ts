@@ -30,8 +30,21 @@ export function auditRoutes(routes: Routes, services: Services) {
     userAgent: ctx.get('User-Agent'),
   });
 
+  /**
+   * Sign-in refusals are summarised per address and window once the window has ended: write the
+   * summaries that are due, so a search sees them now rather than at the worker's next run.
+   */
+  async function closeSigninWindows(ctx: ParleyContext) {
+    try {
+      await services.signin.upkeep.refusals.closeEnded(100);
+    } catch (error) {
+      ctx.state.log.warn({ err: describeError(error) }, 'sign-in summaries not written yet');
+    }
+  }
+
   routes.get('/api/audit', 'audit.view', validate(auditSearchSchema), async (ctx) => {
     const { before, limit, ...filters } = inputOf(ctx, auditSearchSchema);
+    if (before === undefined) await closeSigninWindows(ctx);
     const page = await search.page(filters, ctx.state.grants!.scopeOf('audit.view'), {
       before,
       limit,
@@ -46,6 +59,7 @@ export function auditRoutes(routes: Routes, services: Services) {
 
   routes.get('/api/audit/export', 'audit.view', validate(auditExportSchema), async (ctx) => {
     const { format, ...filters } = inputOf(ctx, auditExportSchema);
+    await closeSigninWindows(ctx);
     const upTo = await search.newestId();
     // Recorded before the first byte, so an export is on the log even if the download breaks off.
     await services.audit.record({

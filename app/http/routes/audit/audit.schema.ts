@@ -28,6 +28,13 @@ const filterFields = {
   departmentId: optional(z.coerce.number().int().positive()),
   outcome: optional(z.enum(OUTCOMES as ['success', 'failure', 'denied'])),
   q: optional(z.string().trim().min(1).max(200)),
+  address: optional(
+    z
+      .string()
+      .trim()
+      .max(45)
+      .regex(/^[0-9A-Fa-f:.]+$/, 'must be an IPv4 or IPv6 address such as 203.0.113.7'),
+  ),
 };
 
 const ordered = (input: { from?: Date; to?: Date }) =>

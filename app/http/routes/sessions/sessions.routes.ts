@@ -15,6 +15,8 @@ export function sessionRoutes(routes: Routes, services: Services) {
   async function end(ctx: ParleyContext, session: SessionRow, by: 'admin' | 'self') {
     const actor = ctx.state.agent!;
     await sessions.signOut(session.id_hash);
+    // An admin ending a session also ends the trust of the agent's browsers (device cookies).
+    if (by === 'admin') await services.signin.devices.revoke(session.agent_id);
     services.disconnectAgentSession(
       session.id_hash,
       by === 'admin' ? 'ended_by_admin' : 'signed_out',
