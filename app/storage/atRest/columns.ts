@@ -69,6 +69,8 @@ export const COLUMNS: Readonly<Record<string, Readonly<Record<string, ColumnKind
   settings: { key: checked, value: json },
   signin_address_failures: { address: checked },
   signin_pending: { ip: checked, user_agent: text(255) },
+  signin_refusal_emails: { address: checked },
+  signin_refusal_windows: { address: checked, reasons: checkedJson },
   visitors: { id: uuid, name: text(100), email: text(254), legal_hold_reason: text(500) },
 };
 

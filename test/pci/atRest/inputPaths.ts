@@ -69,13 +69,20 @@ export async function runInputPaths(t: TestParley, db: Db): Promise<PathOutcomes
       });
   };
 
-  // --- Sign-in typed by anyone on the internet: an email that belongs to no account.
-  const typed = await t
-    .http()
-    .post('/api/agent/session')
-    .set('Origin', t.config.publicOrigin)
-    .send({ email: email('typed-email'), password: 'not the password at all' });
-  if (typed.status === 401) out.written.add('typed-email'); // a failure, recorded in the audit log
+  // --- Sign-in typed by anyone on the internet: an email that belongs to no account. Counted per
+  // address (no email kept); refused by an IP allow-list, the typed email is the entry's actor.
+  const typedSignIn = () =>
+    t
+      .http()
+      .post('/api/agent/session')
+      .set('Origin', t.config.publicOrigin)
+      .send({ email: email('typed-email'), password: 'not the password at all' });
+  if ((await typedSignIn()).status !== 401) throw new Error('an unknown account signed in');
+  const [ruleId] = await db('ip_rules').insert({ scope: 'global', cidr: '198.51.100.0/24' });
+  t.parley.services.ipRules.invalidate();
+  outcome('typed-email', (await typedSignIn()).status === 403 ? 200 : 500);
+  await db('ip_rules').where({ id: ruleId }).delete();
+  t.parley.services.ipRules.invalidate();
 
   // --- A TOTP sign-in leaves a pending row with the user agent until the code comes.
   const { agent: second, password: secondPassword } = await createAgent(db);
