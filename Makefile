@@ -1,5 +1,5 @@
 # A thin layer over npm scripts and the ops scripts. `make help` lists the targets.
-.PHONY: help dev deps services stop dev-status build lint test bench migrate admin audit-verify
+.PHONY: help dev deps services stop dev-status build lint test bench migrate admin audit-verify redact-card-numbers
 .PHONY: backup backup-drill backup-status restore restore-confirm restore-rollback
 
 help:
@@ -10,6 +10,7 @@ help:
 	@echo "make admin     create the first admin account and print its password once"
 	@echo "make migrate   bring the database schema up to date"
 	@echo "make audit-verify  check the audit log's hash chain; reports the first altered, removed or reordered entry"
+	@echo "make redact-card-numbers  mask card numbers an older version stored (audit log re-hashed; the update does it too)"
 	@echo "make backup    take an encrypted, signed backup now (keep rules applied; ARGS=--prune-dry-run to only list)"
 	@echo "make restore BACKUP=<file or name, here or offsite> KEY=<IT private key>  restore a backup (then make restore-confirm or restore-rollback)"
 	@echo "make backup-drill KEY=<recipient private key>  prove the newest backup restores (ARGS=--status: last drill)"
@@ -59,6 +60,9 @@ admin: migrate
 
 audit-verify: services
 	@node_modules/.bin/node --env-file=.parley/parley.env ops/auditVerify.ts
+
+redact-card-numbers: services
+	@node_modules/.bin/node --env-file=.parley/parley.env ops/redactCardNumbers.ts
 
 # Where an appliance is installed (CONFIG/appliance.env exists), the backup commands act on it;
 # otherwise on the native services (make dev). `make native-backup` etc. force the native ones.

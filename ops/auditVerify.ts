@@ -10,6 +10,17 @@ try {
   const result = await auditLog(db).verify();
   if (result.ok) {
     console.log(`audit log intact: ${result.checked} entries`);
+    for (const r of result.redactions ?? []) {
+      const range =
+        r.firstRedacted === null
+          ? 'no entries'
+          : `${r.redacted} entries in ${r.firstRedacted}–${r.lastRedacted}`;
+      const rehashed =
+        r.rehashedTo === null ? '' : `; entries ${r.firstRedacted}–${r.rehashedTo} re-hashed`;
+      console.log(
+        `  card numbers redacted at entry ${r.id} (${r.at.toISOString()}): ${range}${rehashed}, ${r.rows} other rows masked`,
+      );
+    }
   } else {
     console.log(`audit log NOT intact: ${result.problem}`);
     console.log(

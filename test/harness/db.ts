@@ -1,7 +1,7 @@
 import knex from 'knex';
 import { openDb, type Db } from '../../app/storage/db.ts';
 import type { Config } from '../../config/load.ts';
-import { testConfig } from './config.ts';
+import { TEST_DB, testConfig } from './config.ts';
 import { up as seedBuiltinRoles } from '../../app/storage/migrations/20261122090100_seed_builtin_roles.ts';
 import { up as seedAgentRoleGrants } from '../../app/storage/migrations/20261122091000_seed_agent_role_grants.ts';
 import { up as seedAuditChainHead } from '../../app/storage/migrations/20261122130050_seed_audit_chain_head.ts';
@@ -47,6 +47,26 @@ export function serverConnection(config: Config = testConfig()): Db {
       password: config.dbPassword,
     },
     pool: { min: 0, max: 1 },
+  });
+}
+
+/**
+ * A handle without the storage boundary: writes as a Parley older than issue 12 did, to seed card
+ * numbers that an existing install may hold.
+ */
+export function legacyDb(database = TEST_DB, config: Config = testConfig()): Db {
+  return knex({
+    client: 'mysql2',
+    connection: {
+      host: config.env.PARLEY_DB_HOST,
+      port: config.env.PARLEY_DB_PORT,
+      user: config.env.PARLEY_DB_USER,
+      password: config.dbPassword,
+      database,
+      charset: 'utf8mb4',
+      timezone: 'Z',
+    },
+    pool: { min: 0, max: 2 },
   });
 }
 

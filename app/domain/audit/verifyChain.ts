@@ -4,6 +4,7 @@ import {
   HEAD,
   auditRows,
   chainStart,
+  detailsText,
   hashOf,
   type AuditRow,
   type HeadRow,
@@ -11,8 +12,20 @@ import {
 
 // Checking the audit log's hash chain: `make audit-verify`, GET /api/audit/verify.
 
+/** An `audit.redaction` entry met on the way (issue 12): card numbers masked, the chain re-hashed. */
+export interface RedactionSeen {
+  id: number;
+  at: Date;
+  redacted: number;
+  firstRedacted: number | null;
+  lastRedacted: number | null;
+  rehashedTo: number | null;
+  /** Rows masked outside the audit log. */
+  rows: number;
+}
+
 export type VerifyResult =
-  | { ok: true; checked: number }
+  | { ok: true; checked: number; redactions?: RedactionSeen[] }
   | {
       ok: false;
       checked: number;
@@ -30,12 +43,14 @@ export async function verifyChain(db: Db, pageSize = 1000): Promise<VerifyResult
   let previous: { id: number; hash: Buffer } = start;
   let checked = 0;
   let headHash: Buffer | null = head && Number(head.last_id) === start.id ? start.hash : null;
+  const redactions: RedactionSeen[] = [];
   for (;;) {
     const rows = await auditRows(db).where('id', '>', previous.id).orderBy('id').limit(pageSize);
     for (const row of rows) {
       const broken = await checkLink(db, previous, row, start);
       if (broken) return { ok: false, checked, ...broken };
       if (head && row.id === Number(head.last_id)) headHash = row.hash;
+      if (row.action === 'audit.redaction') redactions.push(redactionOf(row));
       previous = { id: row.id, hash: row.hash };
       checked += 1;
     }
@@ -54,7 +69,29 @@ export async function verifyChain(db: Db, pageSize = 1000): Promise<VerifyResult
       problem: `the chain head was set back to entry ${latest.last_id}; the log goes on to entry ${previous.id}`,
     };
   }
-  return tail;
+  return tail.ok && redactions.length > 0 ? { ...tail, redactions } : tail;
+}
+
+function redactionOf(row: AuditRow): RedactionSeen {
+  const details = JSON.parse(detailsText(row.details) ?? '{}') as {
+    auditEntries?: {
+      redacted: number;
+      firstRedacted: number;
+      lastRedacted: number;
+      rehashedTo: number;
+    } | null;
+    tables?: { rows: number }[];
+  };
+  const entries = details.auditEntries ?? null;
+  return {
+    id: row.id,
+    at: row.at,
+    redacted: entries?.redacted ?? 0,
+    firstRedacted: entries?.firstRedacted ?? null,
+    lastRedacted: entries?.lastRedacted ?? null,
+    rehashedTo: entries?.rehashedTo ?? null,
+    rows: (details.tables ?? []).reduce((sum, table) => sum + table.rows, 0),
+  };
 }
 
 type Broken = { id: number; kind: 'altered' | 'removed' | 'reordered'; problem: string };

@@ -1,0 +1,47 @@
+import type { Knex } from 'knex';
+import { redactStoredText, type RedactedColumn } from '../../storage/atRest/redactStored.ts';
+import { ER_LOCK_DEADLOCK, sqlErrno, type Db } from '../../storage/db.ts';
+import { auditLog } from '../audit/auditLog.ts';
+import { redactChain, type ChainRedaction } from '../audit/redactChain.ts';
+
+// Existing installs (issue 12): card numbers an older Parley stored are masked everywhere, audit
+// log included, in one transaction, and the redaction is itself an audit entry. Run by a migration
+// at update time, and by `make redact-card-numbers` at any time (a second run finds nothing).
+
+export const REDACTION_ACTION = 'audit.redaction';
+
+export interface RedactionReport {
+  tables: RedactedColumn[];
+  audit: ChainRedaction | null;
+  /** The id of the `audit.redaction` entry; null when nothing was found. */
+  entryId: number | null;
+}
+
+async function redactIn(trx: Knex.Transaction): Promise<RedactionReport> {
+  // The chain head is locked first (by redactChain): audit writers wait until this commits.
+  const audit = await redactChain(trx);
+  const tables = await redactStoredText(trx);
+  if (!audit && tables.length === 0) return { tables, audit, entryId: null };
+  const entry = await auditLog(trx).record(
+    {
+      actor: { kind: 'system', label: 'card-number redaction' },
+      action: REDACTION_ACTION,
+      outcome: 'success',
+      details: { auditEntries: audit, tables },
+    },
+    trx,
+  );
+  return { tables, audit, entryId: entry.id };
+}
+
+/** Masks every stored card number; in the caller's transaction (a migration's) or its own. */
+export async function redactCardNumbers(db: Db | Knex.Transaction): Promise<RedactionReport> {
+  if ('commit' in db && 'rollback' in db && db.isTransaction) return redactIn(db);
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await (db as Db).transaction(redactIn);
+    } catch (error) {
+      if (attempt >= 3 || sqlErrno(error) !== ER_LOCK_DEADLOCK) throw error;
+    }
+  }
+}
