@@ -16,6 +16,11 @@ import { createHttpApp } from './http/app.ts';
 import type { Services } from './http/context.ts';
 import type { Logger } from './log.ts';
 import { clamdClient } from './storage/clamd.ts';
+import { policyFromEnv } from './domain/rateLimits/limits.ts';
+import { rateLimits } from './domain/rateLimits/rateLimits.ts';
+import { limitCounter } from './storage/rateLimiters.ts';
+import { connectRedis } from './storage/redis.ts';
+import { refusalStore } from './storage/refusalCounts.ts';
 import { openDb, type Db } from './storage/db.ts';
 import { socketDelivery } from './socket/delivery.ts';
 import {
@@ -48,6 +53,9 @@ export function buildServices(config: Config, log: Logger, db: Db = openDb(confi
     absoluteHours: env.PARLEY_SESSION_ABSOLUTE_HOURS,
   });
   const chats = chatService(db, socketDelivery(sockets.visitors, sockets.agents), undefined, audit);
+  const redis = connectRedis(config, log);
+  const policy = policyFromEnv(env);
+  const prefix = env.PARLEY_REDIS_KEY_PREFIX;
   const services: Services = {
     config,
     db,
@@ -70,6 +78,15 @@ export function buildServices(config: Config, log: Logger, db: Db = openDb(confi
       disconnectSession(sockets, sessionHash, reason),
     passwords: hasher,
     disconnectAgent: (agentId, reason, ended) => disconnectAgent(sockets, agentId, reason, ended),
+    rateLimits: rateLimits({
+      policy,
+      counter: limitCounter(policy, redis.client, prefix),
+      refusals: refusalStore(redis.client, prefix),
+      secretKey: config.secretKey,
+      log,
+      redis: () => redis.state(),
+    }),
+    redis,
   };
   return { services, sockets, hasher };
 }
@@ -109,6 +126,7 @@ export async function startParley(config: Config, log: Logger, db?: Db): Promise
   }
   log.info({ httpsPort, httpPort, publicUrl: env.PARLEY_PUBLIC_URL }, 'parley listening');
   const stopSweeps = services.files.sweepPeriodically(log); // temp files a crash left (issue 5)
+  const stopRefusalFlush = services.rateLimits.flushPeriodically(); // refusal counts (issue 12)
 
   return {
     services,
@@ -117,10 +135,13 @@ export async function startParley(config: Config, log: Logger, db?: Db): Promise
     httpPort,
     async close() {
       stopSweeps();
+      stopRefusalFlush();
       await sockets.io.close(); // also closes the HTTPS server
       https.closeAllConnections();
       if (redirect) await new Promise((resolve) => redirect.close(resolve));
       await services.audit.close();
+      await services.rateLimits.flush().catch(() => undefined);
+      await services.redis.close();
       await services.db.destroy();
     },
   };
