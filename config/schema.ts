@@ -195,7 +195,7 @@ export const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . - only (1 to 64)')
     .default('parley:'),
-  PARLEY_REDIS_TIMEOUT_MS: positiveInt.max(10_000).default(500),
+  PARLEY_REDIS_TIMEOUT_MS: positiveInt.max(10_000).default(1000),
   // Visitor limits, per source address and per visitor token (see rateRule above and example.env).
   PARLEY_RATE_TOKEN_PER_ADDRESS: rateRule('300/60s+300'),
   PARLEY_RATE_TOKEN_PER_VISITOR: rateRule('20/60s+40'),
@@ -209,6 +209,8 @@ export const envSchema = z.object({
   PARLEY_RATE_TYPING_PER_VISITOR: rateRule('60/60s+60'),
   PARLEY_RATE_UPLOAD_PER_ADDRESS: rateRule('120/60s+240'),
   PARLEY_RATE_UPLOAD_PER_VISITOR: rateRule('10/60s+20'),
+  // TLS handshakes in progress at once per address; more connections wait their turn.
+  PARLEY_RATE_HANDSHAKES_PER_ADDRESS: positiveInt.max(10_000).default(32),
   // Network
   PARLEY_TRUSTED_PROXIES: cidrList,
   // Audit

@@ -6,7 +6,7 @@ import type { Participant } from '../domain/chats.ts';
 import { agentRoom, visitorRoom } from './delivery.ts';
 import { on, rejectUnknownEvents, type HandlerOptions } from './handle.ts';
 import { visitorSecureFormEvents } from './secureForm.ts';
-import { limitVisitorConnections, limitVisitorEvents } from './visitorLimits.ts';
+import { limitVisitorEvents } from './visitorLimits.ts';
 import {
   chatRefSchema,
   emptySchema,
@@ -18,7 +18,6 @@ import {
 
 /** /visitor: authenticated at the handshake by the signed visitor token; a visitor reaches only their chats. */
 export function visitorNamespace(ns: Namespace, agents: Namespace, services: Services): void {
-  ns.use(limitVisitorConnections(services)); // issue 12: before anything else
   ns.use((socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown }).token;
     const visitorId = services.visitorTokens.verify(token);

@@ -12,6 +12,8 @@ export interface RedisConnection {
   /** Null when PARLEY_REDIS_URL is empty. */
   client: Redis | null;
   state(): RedisState;
+  /** Resolves once connected, or after `ms` (then the limits start in memory); never rejects. */
+  ready(ms: number): Promise<void>;
   /** For /readyz: a PING within the command timeout. */
   health(): Promise<{ state: RedisState; ms?: number }>;
   close(): Promise<void>;
@@ -24,6 +26,7 @@ export function connectRedis(config: Config, log: Logger, name = 'parley-app'): 
     return {
       client: null,
       state: () => 'not_configured',
+      ready: () => Promise.resolve(),
       health: () => Promise.resolve({ state: 'not_configured' }),
       close: () => Promise.resolve(),
     };
@@ -67,6 +70,17 @@ export function connectRedis(config: Config, log: Logger, name = 'parley-app'): 
   return {
     client,
     state: () => (up && client.status === 'ready' ? 'up' : 'down'),
+    ready: (ms) =>
+      new Promise<void>((resolve) => {
+        if (client.status === 'ready') return resolve();
+        const timer = setTimeout(done, ms);
+        function done() {
+          clearTimeout(timer);
+          client.off('ready', done);
+          resolve();
+        }
+        client.once('ready', done);
+      }),
     async health() {
       if (client.status !== 'ready') return { state: 'down' };
       const started = performance.now();

@@ -13,6 +13,8 @@ import { freePort } from '../files/privateClamd.ts';
 
 export interface Outcome {
   limited: boolean;
+  /** Refused before the Socket.IO handshake: an HTTP 429 to the transport, no connect_error data. */
+  early?: boolean;
   /** The error id when the attempt failed for another reason (e.g. chat_already_open). */
   id?: string;
   retryAfter?: number;
@@ -36,17 +38,25 @@ export function fromHttp(res: {
   return { limited: error.id === 'too_many_requests', id: error.id, retryAfter: error.retryAfter };
 }
 
+const describe = (value: unknown) =>
+  typeof value === 'object' && value !== null ? (value as { message?: unknown }).message : value;
+
 /** Connects and resolves with the outcome (the socket stays connected when allowed). */
 export function fromConnect(socket: Socket): Promise<Outcome> {
+  type ConnectError = Error & {
+    data?: { id?: string; retryAfter?: number };
+    description?: unknown;
+  };
   return new Promise((resolve) => {
     socket.once('connect', () => resolve({ limited: false }));
-    socket.once('connect_error', (error: Error & { data?: { id?: string; retryAfter?: number } }) =>
-      resolve(
-        error.data?.id === 'too_many_requests'
-          ? { limited: true, id: error.data.id, retryAfter: error.data.retryAfter }
-          : { limited: false, id: error.data?.id ?? error.message },
-      ),
-    );
+    socket.once('connect_error', (error: ConnectError) => {
+      if (error.data?.id === 'too_many_requests')
+        resolve({ limited: true, id: error.data.id, retryAfter: error.data.retryAfter });
+      // Long-polling reports the status; the ws client an error event "Unexpected server response: 429".
+      else if (error.description === 429 || /: 429$/.test(String(describe(error.description))))
+        resolve({ limited: true, early: true, id: 'too_many_requests' });
+      else resolve({ limited: false, id: error.data?.id ?? error.message });
+    });
   });
 }
 

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Ack, RateLimitsResponse } from '../../app/shared/protocol.ts';
 import type { Db } from '../../app/storage/db.ts';
-import { WIDGET_ORIGIN } from '../harness/config.ts';
+import { TEST_ORIGIN, WIDGET_ORIGIN } from '../harness/config.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
 import { createAgent } from '../harness/factories.ts';
 import {
@@ -112,13 +112,26 @@ describe('each limit refuses past its burst with too_many_requests, then recover
     expect((await t.http().post('/api/visitor/token').send({})).status).toBe(200);
   });
 
-  it('socket connections, per address: connect_error with { id, retryAfter }', async () => {
+  it('socket connections, per address: connect_error with { id, retryAfter }, then HTTP 429 before any session', async () => {
     const t = await parley({ PARLEY_RATE_CONNECT_PER_ADDRESS: TIGHT });
     const token = await visitorToken(t);
-    await refusesBeyondBurstThenRecovers(() => {
-      const socket = connectVisitor(t.url, token);
+    const attempt = (extra: Record<string, unknown> = {}) => {
+      const socket = connectVisitor(t.url, token, extra);
       sockets.push(socket);
       return fromConnect(socket);
+    };
+    const first = await refusesBeyondBurstThenRecovers(attempt);
+    expect(first.early).toBeUndefined(); // the first refusal is the handshake's, with its data
+    expect((await attempt()).limited).toBe(false);
+    expect(await attempt()).toMatchObject({ limited: true, retryAfter: expect.any(Number) });
+    // Known to be over now: new connections from the address are refused before Engine.IO
+    // opens a session, over long-polling and WebSocket alike.
+    expect(await attempt()).toMatchObject({ limited: true, early: true });
+    expect(await attempt({ transports: ['websocket'] })).toMatchObject({ limited: true });
+    // The console's own origin is never refused that early (agents share offices with visitors).
+    expect(await attempt({ extraHeaders: { origin: TEST_ORIGIN } })).toMatchObject({
+      limited: true,
+      retryAfter: expect.any(Number),
     });
   });
 

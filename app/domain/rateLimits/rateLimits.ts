@@ -49,6 +49,8 @@ export interface LimitSubjects {
 
 export interface Refusal {
   limit: LimitId;
+  /** What was over its limit: the address, the visitor, or both. */
+  dimensions: Dimension[];
   retryAfter: number;
 }
 
@@ -95,13 +97,10 @@ export function rateLimits(deps: RateLimitsDeps) {
       verdicts[index]!.allowed ? [] : [{ dimension, ms: verdicts[index]!.msBeforeNext }],
     );
     if (refused.length === 0) return null;
-    tally.add(
-      now(),
-      limit,
-      refused.map((item) => item.dimension),
-      offenderNetwork(who.address),
-    );
-    return { limit, retryAfter: retryAfterSeconds(Math.max(...refused.map((item) => item.ms))) };
+    const dimensions = refused.map((item) => item.dimension);
+    tally.add(now(), limit, dimensions, offenderNetwork(who.address));
+    const retryAfter = retryAfterSeconds(Math.max(...refused.map((item) => item.ms)));
+    return { limit, dimensions, retryAfter };
   }
 
   /** Writes the refusals counted so far; they are kept for the next try when the store fails. */
@@ -125,6 +124,11 @@ export function rateLimits(deps: RateLimitsDeps) {
     async enforce(limit: LimitId, who: LimitSubjects): Promise<void> {
       const refusal = await check(limit, who);
       if (refusal) throw refusalError(refusal);
+    },
+
+    /** Counts a refusal made without counting an attempt (an address already known to be over). */
+    countRefusal(limit: LimitId, address: string, dimensions: readonly Dimension[]): void {
+      tally.add(now(), limit, dimensions, offenderNetwork(address));
     },
 
     flush,
