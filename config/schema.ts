@@ -210,7 +210,7 @@ export const envSchema = z.object({
   PARLEY_RATE_UPLOAD_PER_ADDRESS: rateRule('120/60s+240'),
   PARLEY_RATE_UPLOAD_PER_VISITOR: rateRule('10/60s+20'),
   // TLS handshakes in progress at once per address; more connections wait their turn.
-  PARLEY_RATE_HANDSHAKES_PER_ADDRESS: positiveInt.max(10_000).default(32),
+  PARLEY_RATE_HANDSHAKES_PER_ADDRESS: positiveInt.max(10_000).default(8),
   // Network
   PARLEY_TRUSTED_PROXIES: cidrList,
   // Audit
