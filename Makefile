@@ -4,7 +4,7 @@
 
 help:
 	@echo "make dev       install what is missing, start MariaDB, clamd, the app, the worker and a demo site"
-	@echo "make test      run every test (starts MariaDB and clamd for tests if needed)"
+	@echo "make test      run every test (starts MariaDB, clamd and Redis for tests if needed)"
 	@echo "make lint      type-check, eslint, prettier and svelte-check"
 	@echo "make bench     measure Parley against a bare Socket.IO relay"
 	@echo "make admin     create the first admin account and print its password once"
@@ -15,7 +15,7 @@ help:
 	@echo "make restore BACKUP=<file or name, here or offsite> KEY=<IT private key>  restore a backup (then make restore-confirm or restore-rollback)"
 	@echo "make backup-drill KEY=<recipient private key>  prove the newest backup restores (ARGS=--status: last drill)"
 	@echo "make backup-status  newest backup, last drill, offsite copies and alerts (exit 3 on an alert; ARGS=--json)"
-	@echo "make services  start the private MariaDB and clamd;  make stop  stops them;  make dev-status"
+	@echo "make services  start the private MariaDB, clamd and Redis;  make stop  stops them;  make dev-status"
 	@echo "Appliance (Docker Compose; see README 'Install on your server'):"
 	@echo "make install | up | down | status | logs | update | bundle | load | clamav-update SIGS=<dir>"
 	@echo "backup, restore, restore-confirm, restore-rollback, backup-drill, backup-status act on the appliance"

@@ -1,6 +1,6 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Config } from '../config/load.ts';
 import { auditLog } from './domain/audit/auditLog.ts';
 import { auditForwarding } from './domain/audit/syslog.ts';
@@ -13,9 +13,16 @@ import { ipRulesService } from './domain/ipRules/ipRules.ts';
 import { passwordHasher } from './domain/passwords.ts';
 import { visitorTokens } from './domain/visitorTokens.ts';
 import { createHttpApp } from './http/app.ts';
+import { trustedProxies } from './http/clientAddress.ts';
+import { admittingListener } from './http/peerAdmission.ts';
 import type { Services } from './http/context.ts';
 import type { Logger } from './log.ts';
 import { clamdClient } from './storage/clamd.ts';
+import { policyFromEnv } from './domain/rateLimits/limits.ts';
+import { rateLimits } from './domain/rateLimits/rateLimits.ts';
+import { limitCounter } from './storage/rateLimiters.ts';
+import { connectRedis } from './storage/redis.ts';
+import { refusalStore } from './storage/refusalCounts.ts';
 import { openDb, type Db } from './storage/db.ts';
 import { socketDelivery } from './socket/delivery.ts';
 import {
@@ -48,6 +55,9 @@ export function buildServices(config: Config, log: Logger, db: Db = openDb(confi
     absoluteHours: env.PARLEY_SESSION_ABSOLUTE_HOURS,
   });
   const chats = chatService(db, socketDelivery(sockets.visitors, sockets.agents), undefined, audit);
+  const redis = connectRedis(config, log);
+  const policy = policyFromEnv(env);
+  const prefix = env.PARLEY_REDIS_KEY_PREFIX;
   const services: Services = {
     config,
     db,
@@ -70,6 +80,15 @@ export function buildServices(config: Config, log: Logger, db: Db = openDb(confi
       disconnectSession(sockets, sessionHash, reason),
     passwords: hasher,
     disconnectAgent: (agentId, reason, ended) => disconnectAgent(sockets, agentId, reason, ended),
+    rateLimits: rateLimits({
+      policy,
+      counter: limitCounter(policy, redis.client, prefix),
+      refusals: refusalStore(redis.client, prefix),
+      secretKey: config.secretKey,
+      log,
+      redis: () => redis.state(),
+    }),
+    redis,
   };
   return { services, sockets, hasher };
 }
@@ -79,7 +98,7 @@ function requireTls(config: Config): { cert: Buffer; key: Buffer } {
   return config.tls;
 }
 
-const listen = (server: HttpServer | HttpsServer, port: number, host: string) =>
+const listen = (server: NetServer, port: number, host: string) =>
   new Promise<number>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
@@ -89,13 +108,28 @@ const listen = (server: HttpServer | HttpsServer, port: number, host: string) =>
 export async function startParley(config: Config, log: Logger, db?: Db): Promise<RunningParley> {
   const env = config.env;
   const { services, sockets } = buildServices(config, log, db);
+  // Counted in Redis from the first request, when it answers in time (issue 12).
+  await services.redis.ready(Math.max(2000, env.PARLEY_REDIS_TIMEOUT_MS * 2));
   const handler = createHttpApp(services).callback();
   const https = createHttpsServer(
-    { ...requireTls(config), minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' },
+    // A client that never finishes its TLS handshake holds its slot for 10 s, not Node's 120 s.
+    {
+      ...requireTls(config),
+      minVersion: 'TLSv1.2',
+      maxVersion: 'TLSv1.3',
+      handshakeTimeout: 10_000,
+    },
     (req, res) => void handler(req, res),
   );
   attachSocketHandlers(sockets, services, https);
-  const httpsPort = await listen(https, env.PARLEY_HTTPS_PORT, env.PARLEY_HTTPS_HOST);
+  // TCP is accepted here and handed to HTTPS a few handshakes at a time per address (issue 12).
+  const tcp = admittingListener(
+    https,
+    env.PARLEY_RATE_HANDSHAKES_PER_ADDRESS,
+    trustedProxies(env.PARLEY_TRUSTED_PROXIES),
+  );
+  const httpsPort = await listen(tcp, env.PARLEY_HTTPS_PORT, env.PARLEY_HTTPS_HOST);
+  https.emit('listening'); // HTTP's connection tracking and request timeouts start on 'listening'
 
   let redirect: HttpServer | null = null;
   let httpPort: number | null = null;
@@ -109,6 +143,7 @@ export async function startParley(config: Config, log: Logger, db?: Db): Promise
   }
   log.info({ httpsPort, httpPort, publicUrl: env.PARLEY_PUBLIC_URL }, 'parley listening');
   const stopSweeps = services.files.sweepPeriodically(log); // temp files a crash left (issue 5)
+  const stopRefusalFlush = services.rateLimits.flushPeriodically(); // refusal counts (issue 12)
 
   return {
     services,
@@ -117,10 +152,14 @@ export async function startParley(config: Config, log: Logger, db?: Db): Promise
     httpPort,
     async close() {
       stopSweeps();
+      stopRefusalFlush();
+      tcp.close();
       await sockets.io.close(); // also closes the HTTPS server
       https.closeAllConnections();
       if (redirect) await new Promise((resolve) => redirect.close(resolve));
       await services.audit.close();
+      await services.rateLimits.flush().catch(() => undefined);
+      await services.redis.close();
       await services.db.destroy();
     },
   };

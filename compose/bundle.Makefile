@@ -8,7 +8,7 @@ help:
 	@echo "make install        first run: settings, secrets, TLS, start, migrate, first admin"
 	@echo "make up / down      start / stop Parley (data is kept)"
 	@echo "make status         health, versions, virus-signature age of each service, and the backups"
-	@echo "make logs           follow the logs (SERVICE=app|worker|db|clamav)"
+	@echo "make logs           follow the logs (SERVICE=app|worker|db|clamav|redis)"
 	@echo "make update         after loading a newer bundle: migrate and restart"
 	@echo "make clamav-update  SIGS=<folder>: load ClamAV signatures carried in"
 	@echo "make backup         take an encrypted, signed backup now (the worker also takes one every night)"

@@ -86,6 +86,44 @@ describe('configuration', () => {
     expect(loadConfig(valid, { process: 'worker' }).tls?.cert.toString()).toBe('CERT');
   });
 
+  it('reads the visitor limits as N/Ws+B, and Redis with its password from a file (issue 12)', () => {
+    const config = loadConfig({
+      ...valid,
+      PARLEY_RATE_MESSAGE_PER_VISITOR: '10/30s+5',
+      PARLEY_RATE_TYPING_PER_ADDRESS: '7/1s',
+      PARLEY_REDIS_URL: 'redis://cache.internal:6380/2',
+      PARLEY_REDIS_PASSWORD_FILE: file('redis', 'redis-secret\n'),
+    });
+    expect(config.env.PARLEY_RATE_MESSAGE_PER_VISITOR).toEqual({
+      points: 10,
+      seconds: 30,
+      burst: 5,
+    });
+    expect(config.env.PARLEY_RATE_TYPING_PER_ADDRESS).toEqual({ points: 7, seconds: 1, burst: 0 });
+    expect(config.env.PARLEY_RATE_TOKEN_PER_ADDRESS).toEqual({
+      points: 300,
+      seconds: 60,
+      burst: 300,
+    });
+    expect(config.redisPassword).toBe('redis-secret');
+    expect(loadConfig(valid).redisPassword).toBeNull();
+    expect(problems({ ...valid, PARLEY_REDIS_PASSWORD_FILE: join(dir, 'missing') })).toEqual([
+      `PARLEY_REDIS_PASSWORD_FILE: cannot read ${join(dir, 'missing')} (ENOENT)`,
+    ]);
+    expect(
+      problems({
+        ...valid,
+        PARLEY_RATE_UPLOAD_PER_VISITOR: '10 per minute',
+        PARLEY_RATE_CONNECT_PER_ADDRESS: '5/90000s',
+        PARLEY_REDIS_URL: 'redis://:hunter2@cache.internal',
+      }),
+    ).toEqual([
+      'PARLEY_REDIS_URL: must be empty or redis://[user@]host[:port][/db], with no password (use PARLEY_REDIS_PASSWORD_FILE)',
+      'PARLEY_RATE_CONNECT_PER_ADDRESS: the window W must be at most 86400 seconds',
+      'PARLEY_RATE_UPLOAD_PER_VISITOR: must be N/Ws+B, e.g. 30/60s+60: N attempts (1-999999) per W seconds (1-86400), B more in bursts',
+    ]);
+  });
+
   it('documents every setting of the schema in config/example.env, and nothing else', () => {
     const documented = Object.keys(
       parseEnv(readFileSync(new URL('./example.env', import.meta.url), 'utf8')),

@@ -8,6 +8,8 @@ export interface Config {
   secretKey: Buffer;
   /** The certificate and key; null for processes that serve no HTTPS (worker, ops commands). */
   tls: { cert: Buffer; key: Buffer } | null;
+  /** Redis's password (PARLEY_REDIS_PASSWORD_FILE); null when none is set. */
+  redisPassword: string | null;
 }
 
 export class ConfigError extends Error {
@@ -68,6 +70,11 @@ export function loadConfig(
     );
   }
   const tls = readTls(env, (options.process ?? 'app') === 'app', problems);
+  const redisPassword = env.PARLEY_REDIS_PASSWORD_FILE
+    ? readSecretFile('PARLEY_REDIS_PASSWORD_FILE', env.PARLEY_REDIS_PASSWORD_FILE, problems)
+        .toString('utf8')
+        .trim()
+    : null;
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     env,
@@ -75,6 +82,7 @@ export function loadConfig(
     dbPassword,
     secretKey,
     tls,
+    redisPassword,
   };
 }
 

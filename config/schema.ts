@@ -48,6 +48,27 @@ const cidrList = z
       if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.problem });
     }
   });
+// A visitor limit (issue 12): `N/Ws+B` — N attempts per window of W seconds, and B more (the burst)
+// spread over 10 such windows. `30/60s+60`: 30 a minute, and up to 60 extra in 10 minutes.
+const rateRule = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .pipe(
+      z
+        .string()
+        .regex(
+          /^[1-9]\d{0,5}\/[1-9]\d{0,4}s(\+\d{1,6})?$/,
+          'must be N/Ws+B, e.g. 30/60s+60: N attempts (1-999999) per W seconds (1-86400), B more in bursts',
+        ),
+    )
+    .transform((raw) => {
+      const [, points = '', seconds = '', burst = '0'] =
+        /^(\d+)\/(\d+)s(?:\+(\d+))?$/.exec(raw) ?? [];
+      return { points: Number(points), seconds: Number(seconds), burst: Number(burst) };
+    })
+    .refine((rule) => rule.seconds <= 86_400, 'the window W must be at most 86400 seconds');
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 export const envSchema = z.object({
@@ -169,6 +190,37 @@ export const envSchema = z.object({
   PARLEY_RETENTION_VISITOR_DAYS: z.coerce.number().int().min(0).default(0),
   PARLEY_RETENTION_BATCH: positiveInt.max(10000).default(500),
   PARLEY_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).default(2555),
+  // Redis: where the visitor limits are counted, shared by every app process (issue 12). Empty URL:
+  // each process counts in its own memory. The password comes from a file, never the URL.
+  PARLEY_REDIS_URL: z
+    .string()
+    .trim()
+    .regex(
+      /^$|^redis:\/\/([A-Za-z0-9._-]+@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?(\/\d{1,2})?$/,
+      'must be empty or redis://[user@]host[:port][/db], with no password (use PARLEY_REDIS_PASSWORD_FILE)',
+    )
+    .default(''),
+  PARLEY_REDIS_PASSWORD_FILE: z.string().default(''),
+  PARLEY_REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . - only (1 to 64)')
+    .default('parley:'),
+  PARLEY_REDIS_TIMEOUT_MS: positiveInt.max(10_000).default(1000),
+  // Visitor limits, per source address and per visitor token (see rateRule above and example.env).
+  PARLEY_RATE_TOKEN_PER_ADDRESS: rateRule('300/60s+300'),
+  PARLEY_RATE_TOKEN_PER_VISITOR: rateRule('20/60s+40'),
+  PARLEY_RATE_CONNECT_PER_ADDRESS: rateRule('300/60s+300'),
+  PARLEY_RATE_CONNECT_PER_VISITOR: rateRule('20/60s+40'),
+  PARLEY_RATE_CHAT_START_PER_ADDRESS: rateRule('120/60s+240'),
+  PARLEY_RATE_CHAT_START_PER_VISITOR: rateRule('5/60s+10'),
+  PARLEY_RATE_MESSAGE_PER_ADDRESS: rateRule('1200/60s+1200'),
+  PARLEY_RATE_MESSAGE_PER_VISITOR: rateRule('30/60s+60'),
+  PARLEY_RATE_TYPING_PER_ADDRESS: rateRule('3000/60s+3000'),
+  PARLEY_RATE_TYPING_PER_VISITOR: rateRule('60/60s+60'),
+  PARLEY_RATE_UPLOAD_PER_ADDRESS: rateRule('120/60s+240'),
+  PARLEY_RATE_UPLOAD_PER_VISITOR: rateRule('10/60s+20'),
+  // TLS handshakes in progress at once per address; more connections wait their turn.
+  PARLEY_RATE_HANDSHAKES_PER_ADDRESS: positiveInt.max(10_000).default(8),
   // Network
   PARLEY_TRUSTED_PROXIES: cidrList,
   // Audit

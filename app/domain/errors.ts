@@ -7,6 +7,8 @@ export class ParleyError extends Error {
   readonly retryable: boolean;
   /** Structured detail a client can act on (e.g. every password rule broken); sent as `error.details`. */
   details?: unknown;
+  /** Seconds before trying again: the Retry-After header, and `error.retryAfter` (issue 12). */
+  retryAfter?: number;
   constructor(id: string, status: number, message: string, retryable = false) {
     super(message);
     this.name = 'ParleyError';
@@ -193,6 +195,17 @@ export const errors = {
     ),
   tooManyRequests: () =>
     new ParleyError('rate_limited', 429, 'Too many requests; wait a moment and try again.', true),
+  /** A visitor limit (issue 12); `what` says which, e.g. "Too many messages were sent". */
+  limitReached: (what: string, retryAfter: number) =>
+    Object.assign(
+      new ParleyError(
+        'too_many_requests',
+        429,
+        `${what}; please wait ${retryAfter} second${retryAfter === 1 ? '' : 's'} and try again.`,
+        true,
+      ),
+      { retryAfter },
+    ),
   unavailable: (what: string) =>
     new ParleyError('unavailable', 503, `${what} is unavailable; try again shortly.`, true),
   // Files (issue 5)

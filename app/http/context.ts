@@ -14,6 +14,8 @@ import type { AgentRow } from '../storage/agents.ts';
 import type { ClamdClient } from '../storage/clamd.ts';
 import type { FileService } from '../domain/files/files.ts';
 import type { Db } from '../storage/db.ts';
+import type { RateLimits } from '../domain/rateLimits/rateLimits.ts';
+import type { RedisConnection } from '../storage/redis.ts';
 
 /** Everything the transport layers need, built once at start and passed in. */
 export interface Services {
@@ -42,6 +44,10 @@ export interface Services {
    * reset). Otherwise their privileges changed: the console reconnects and the handshake reloads grants.
    */
   disconnectAgent(agentId: number, reason: string, ended: boolean): void;
+  /** Visitor limits per address and visitor token (issue 12), counted in Redis or memory. */
+  rateLimits: RateLimits;
+  /** The shared store of the limits; optional (null client when not configured). */
+  redis: RedisConnection;
 }
 
 export interface ParleyState {

@@ -35,7 +35,15 @@ export function errorHandler(log: Logger) {
       const known = error as ReturnType<typeof errors.internal>;
       ctx.status = known.status;
       const details = known.details === undefined ? {} : { details: known.details };
-      ctx.body = { error: { id: known.id, message: known.message, ...details }, requestId };
+      // A visitor limit (issue 12): the header for HTTP clients, the field for the widget (CORS).
+      const retry = known.retryAfter === undefined ? {} : { retryAfter: known.retryAfter };
+      if (known.retryAfter !== undefined) ctx.set('Retry-After', String(known.retryAfter));
+      ctx.body = {
+        error: { id: known.id, message: known.message, ...details, ...retry },
+        requestId,
+      };
+      // A flood's refusals are counted for admins (Admin › Visitor limits), not logged one by one.
+      if (known.id === 'too_many_requests') return;
     }
     ctx.state.log.info(
       {

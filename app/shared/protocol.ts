@@ -57,6 +57,8 @@ export interface QueueEntry {
 export interface ErrorBody {
   id: string;
   message: string;
+  /** Seconds to wait before trying again (`too_many_requests`, issue 12). */
+  retryAfter?: number;
 }
 
 export type Ack<T> = ({ ok: true } & T) | { ok: false; error: ErrorBody };
@@ -257,4 +259,38 @@ export interface BackupStatusView {
   } | null;
   /** One line per problem worth an alert: a failed drill, a target that stayed down. */
   alerts: string[];
+}
+
+/** A visitor limit's rule (issue 12): `points` per `seconds`, and `burst` more per `burstSeconds`. */
+export interface RateRuleView {
+  points: number;
+  seconds: number;
+  burst: number;
+  burstSeconds: number;
+}
+export interface RateLimitView {
+  id: string;
+  label: string;
+  perAddress: RateRuleView;
+  perVisitor: RateRuleView;
+  /** Refusals in the period, by what was counted. */
+  refused: { address: number; visitor: number };
+}
+/** One hour's refusals, by `<limit>.<dimension>` (e.g. `message.visitor`). */
+export interface RefusalHourView {
+  at: string;
+  refused: Record<string, number>;
+}
+/** GET /api/rate-limits and Admin › Visitor limits. */
+export interface RateLimitsResponse {
+  /** `shared`: counted in Redis for every app process; `process`: in this process's memory only. */
+  counting: 'shared' | 'process';
+  redis: 'up' | 'down' | 'not_configured';
+  from: string;
+  to: string;
+  limits: RateLimitView[];
+  /** Newest first; hours without a refusal are left out. */
+  hours: RefusalHourView[];
+  /** The networks refused most (IPv4 /24, IPv6 /48), most first. */
+  topNetworks: { network: string; refused: number }[];
 }

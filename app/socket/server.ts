@@ -3,6 +3,7 @@ import { Server } from 'socket.io';
 import type { Services } from '../http/context.ts';
 import { agentNamespace } from './agentNamespace.ts';
 import { agentRoom, sessionRoom } from './delivery.ts';
+import { limitVisitorConnections } from './visitorLimits.ts';
 import { visitorNamespace } from './visitorNamespace.ts';
 
 /** The namespaces before the HTTPS server exists: the chat domain needs them to deliver events. */
@@ -32,9 +33,13 @@ export function attachSocketHandlers(
   services: Services,
   server: HttpsServer,
 ): void {
+  // Visitor connection limits (issue 12) run before the namespace's own authentication.
+  const connectionLimits = limitVisitorConnections(services);
+  sockets.visitors.use(connectionLimits.namespace);
   visitorNamespace(sockets.visitors, sockets.agents, services);
   agentNamespace(sockets.agents, sockets.visitors, services);
   sockets.io.attach(server);
+  sockets.io.engine.use(connectionLimits.engine);
 }
 
 export function disconnectSession(

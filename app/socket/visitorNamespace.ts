@@ -6,6 +6,7 @@ import type { Participant } from '../domain/chats.ts';
 import { agentRoom, visitorRoom } from './delivery.ts';
 import { on, rejectUnknownEvents, type HandlerOptions } from './handle.ts';
 import { visitorSecureFormEvents } from './secureForm.ts';
+import { limitVisitorEvents } from './visitorLimits.ts';
 import {
   chatRefSchema,
   emptySchema,
@@ -36,6 +37,7 @@ export function visitorNamespace(ns: Namespace, agents: Namespace, services: Ser
     const visitorId = (socket.data as { visitorId: string }).visitorId;
     const who: Participant = { kind: 'visitor', visitorId };
     void socket.join(visitorRoom(visitorId));
+    limitVisitorEvents(socket, services);
     const options: HandlerOptions = {
       namespace: '/visitor',
       permit(requirement) {

@@ -98,7 +98,7 @@ finish() {
   stop_s3
   if ((rc != 0)); then
     echo "appliance-test: failed after $((SECONDS - started)) s; the services' logs follow" >&2
-    [[ -f "$ENV_FILE" ]] && show_logs db clamav app worker
+    [[ -f "$ENV_FILE" ]] && show_logs db clamav redis app worker
   fi
   if [[ "${PARLEY_KEEP_TEST:-0}" == 1 ]]; then
     echo "appliance-test: kept project $PARLEY_PROJECT and $WORK (PARLEY_KEEP_TEST=1)"
@@ -152,7 +152,7 @@ before="$(snapshot)"
 
 # --- From the host -----------------------------------------------------------------------------------
 phase "runtime hardening of every container"
-for service in app worker db clamav; do
+for service in app worker db clamav redis; do
   id="$(container_of "$service")"
   facts="$("$DOCKER" inspect -f '{{.Config.User}}|{{.HostConfig.ReadonlyRootfs}}|{{.HostConfig.CapDrop}}|{{.HostConfig.SecurityOpt}}|{{.HostConfig.Init}}|{{.HostConfig.Memory}}|{{.HostConfig.NanoCpus}}|{{.HostConfig.PidsLimit}}|{{.HostConfig.Privileged}}|{{.HostConfig.RestartPolicy.Name}}' "$id")"
   IFS='|' read -r user ro caps secopt init memory cpus pids privileged restart <<<"$facts"
@@ -169,7 +169,7 @@ for service in app worker db clamav; do
 done
 # The internal network drops traffic to anything outside it (a connection attempt times out). With no
 # offsite target configured the worker is on it only, too.
-isolated=(db clamav worker)
+isolated=(db clamav redis worker)
 pids=()
 for service in "${isolated[@]}"; do
   (! "$DOCKER" exec "$(container_of "$service")" timeout 3 bash -c 'exec 3<>/dev/tcp/1.1.1.1/443' 2>/dev/null) &
@@ -192,7 +192,9 @@ networks_of() { # networks_of SERVICE: "NAME:internal" for each network its cont
 [[ "$(networks_of worker)" == "backend:true " ]] ||
   fail "with no offsite target the worker is on: $(networks_of worker) (expected only the internal backend)"
 [[ -z "$(offsite_networks)" ]] || fail "an offsite network exists, but no offsite target is configured"
-echo "appliance-test: every container: non-root, read-only, no capabilities, limits, init; db, clamav and the worker (no offsite target) cannot reach out"
+[[ "$(networks_of redis)" == "limits:true " ]] || fail "redis is on: $(networks_of redis) (expected only limits)"
+[[ "$(networks_of app)" == "backend:true edge:false limits:true " ]] || fail "the app is on: $(networks_of app)"
+echo "appliance-test: every container: non-root, read-only, no capabilities, limits, init; db, clamav, redis and the worker (no offsite target) cannot reach out; only the app reaches redis"
 
 phase "readiness and a visitor <-> agent conversation over the published HTTPS port"
 host_test=("$ROOT/node_modules/.bin/node" "$ROOT/ops/appliance/hostTest.ts"
@@ -200,6 +202,7 @@ host_test=("$ROOT/node_modules/.bin/node" "$ROOT/ops/appliance/hostTest.ts"
   --http-url "http://127.0.0.1:$HTTP_PORT" --origin "$PUBLIC_URL" --ca "$TLS_DIR/ca.crt"
   --email admin@parley.local --password-file "$SECRETS_DIR/initial_admin_password")
 "${host_test[@]}" converse || fail "the conversation failed"
+"${host_test[@]}" limits || fail "the visitor limits are not enforced in Redis"
 
 # --- Backups in the appliance ------------------------------------------------------------------------
 show() { # show FILE MESSAGE: prints FILE, then fails with MESSAGE
@@ -219,7 +222,7 @@ grep -qF "$signing_pub" "$WORK/install.log" || fail "make install did not print 
 "$DOCKER" exec "$(container_of worker)" test -r /run/secrets/backup_signing_key ||
   fail "the worker cannot read its signing key"
 # The only private OpenPGP key in any container is the worker's signing key (it decrypts nothing).
-for service in app worker db clamav; do
+for service in app worker db clamav redis; do
   # shellcheck disable=SC2016 # the container's shell expands it
   held="$("$DOCKER" exec "$(container_of "$service")" bash -c 'grep -ls "PGP PRIVATE KEY" /run/secrets/* || true')"
   expected=""
@@ -412,7 +415,7 @@ compose exec -T worker bash -c 'test -r "$PARLEY_BACKUP_S3_SECRET_KEY_FILE" && t
   fail "the worker cannot read the S3 secret key and CA files its settings name"
 [[ "$(networks_of worker)" == "backend:true offsite:false " ]] ||
   fail "with SFTP and S3 targets the worker is on: $(networks_of worker) (expected backend, and offsite with a route out)"
-[[ "$(networks_of app)" == "backend:true edge:false " ]] || fail "the app's networks changed: $(networks_of app)"
+[[ "$(networks_of app)" == "backend:true edge:false limits:true " ]] || fail "the app's networks changed: $(networks_of app)"
 for service in db clamav; do
   [[ "$(networks_of "$service")" == "backend:true " ]] || fail "$service joined $(networks_of "$service")"
 done

@@ -50,7 +50,7 @@ describe('the hardening check', () => {
     const dirs = readdirSync(`${root}compose`, { withFileTypes: true }).filter(
       (d) => d.isDirectory() && d.name !== 'offsite',
     );
-    expect(dirs.map((d) => d.name).sort()).toEqual(['app', 'clamav', 'db']);
+    expect(dirs.map((d) => d.name).sort()).toEqual(['app', 'clamav', 'db', 'redis']);
     for (const dir of dirs) {
       const file = `compose/${dir.name}/Dockerfile`;
       expect(checkDockerfile(readFileSync(`${root}${file}`, 'utf8'), file)).toEqual([]);
@@ -97,7 +97,14 @@ describe('the hardening check', () => {
     ['clamav', 'networks: [backend]', 'networks: [backend, edge]', 'internal-network'],
     ['worker', 'networks: [backend]', 'networks: [backend, edge]', 'internal-network'],
     ['ops', 'networks: [backend]', 'networks: [backend, egress]', 'internal-network'],
-    ['app', 'networks: [edge, backend]', 'networks: [edge, backend, egress]', 'internal-network'],
+    ['redis', 'networks: [limits]', 'networks: [limits, edge]', 'internal-network'],
+    ['redis', "user: '997:997'", "user: '0:0'", 'non-root-user'],
+    [
+      'app',
+      'networks: [edge, backend, limits]',
+      'networks: [edge, backend, limits, egress]',
+      'internal-network',
+    ],
     [
       'worker',
       'PARLEY_DB_HOST: db',
@@ -123,7 +130,7 @@ describe('the hardening check', () => {
     const all = overrides.map((o) => parseYaml(o.source)).reduce(mergeCompose, parseYaml(compose));
     expect(networksOf(parseYaml(compose), 'worker')).toEqual(['backend']);
     expect(networksOf(all, 'worker')).toEqual(['backend', 'offsite']);
-    expect(networksOf(all, 'app')).toEqual(['edge', 'backend']);
+    expect(networksOf(all, 'app')).toEqual(['edge', 'backend', 'limits']);
     const appOut = 'services:\n  app:\n    networks: [offsite]\n';
     expect(withOverrides([appOut])).toEqual([
       expect.objectContaining({

@@ -12,8 +12,8 @@ export interface Finding {
   file?: string;
 }
 
-/** Services that hold data or scan files: internal networks only, nothing published. */
-export const INTERNAL_ONLY = ['db', 'clamav'];
+/** Services that hold data, scan files or count visitors: internal networks only, nothing published. */
+export const INTERNAL_ONLY = ['db', 'clamav', 'redis'];
 /**
  * The only networks with a route out (not `internal: true`) each service may join; every other
  * service, and every other network, is internal only. The app serves the published ports, freshclam
@@ -37,6 +37,7 @@ export const REQUIRED_SECRETS = [
   'tls_key',
   'backup_public_key',
   'backup_signing_key',
+  'redis_password',
 ];
 
 const SENSITIVE_HOST_PATHS = [

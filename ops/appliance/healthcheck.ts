@@ -1,7 +1,7 @@
 // Health probes run inside the app image: `node ops/appliance/healthcheck.ts app|worker|readiness`.
 //   app        (Docker healthcheck) the HTTPS server answers /healthz on the container's loopback
 //   worker     (Docker healthcheck) the worker's configuration loads and its database answers
-//   readiness  (`make status`) prints /readyz: the database, clamd and the signatures' age
+//   readiness  (`make status`) prints /readyz: the database, clamd and the signatures' age, Redis
 import { request } from 'node:https';
 import { loadConfig } from '../../config/load.ts';
 import { openDb } from '../../app/storage/db.ts';
@@ -19,6 +19,7 @@ interface Readiness {
       signaturesDate?: string;
       signatureAgeDays: number | null;
     };
+    redis?: { state: string; limits: string };
   };
 }
 
@@ -55,13 +56,19 @@ async function workerHealthy(): Promise<boolean> {
 async function printReadiness(): Promise<boolean> {
   const { status, body } = await get('/readyz');
   const ready = JSON.parse(body) as Readiness;
-  const { database, clamd } = ready.checks;
+  const { database, clamd, redis } = ready.checks;
   const signatures = clamd.signatures
     ? `signatures ${clamd.signatures} from ${clamd.signaturesDate}, ${clamd.signatureAgeDays} days old`
     : 'no official signature database loaded (signature age unknown)';
   console.log(`readiness: ${ready.status} (HTTP ${status})`);
   console.log(`  database: ${database.up ? 'up' : 'DOWN'}`);
   console.log(`  clamd:    ${clamd.up ? `up, ${clamd.version}, ${signatures}` : 'DOWN'}`);
+  if (redis) {
+    const where = redis.limits === 'shared' ? 'shared by every app process' : 'per app process';
+    console.log(
+      `  redis:    ${redis.state === 'up' ? 'up' : redis.state}, visitor limits ${where}`,
+    );
+  }
   return status === 200;
 }
 

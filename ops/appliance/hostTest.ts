@@ -9,6 +9,8 @@
 //   node ops/appliance/hostTest.ts backups --state FILE --newest NAME [--alert TEXT]   Admin › Backups
 //                                                         (the API) shows NAME, and an alert with TEXT
 //                                                         (without --alert: no alert)
+//   node ops/appliance/hostTest.ts limits --state FILE     a visitor limit refuses (429) and is counted
+//                                                         in Redis (Admin › Visitor limits)
 // Settings: --url https://127.0.0.1:9443 --http-url http://127.0.0.1:9080 --origin https://localhost:9443
 //           --ca config/tls/ca.crt --email admin@parley.local --password-file <file>
 import { randomUUID } from 'node:crypto';
@@ -133,12 +135,50 @@ async function agentSocket(cookie: string): Promise<AgentSocket> {
 async function readiness(): Promise<void> {
   const reply = await call('GET', `${url}/readyz`);
   const ready = JSON.parse(reply.body) as {
-    checks: { database: { up: boolean }; clamd: { up: boolean; version?: string } };
+    checks: {
+      database: { up: boolean };
+      clamd: { up: boolean; version?: string };
+      redis: { state: string; limits: string };
+    };
   };
   check(reply.status === 200, `/readyz answered ${reply.status}: ${reply.body}`);
   check(ready.checks.database.up, 'readiness: the database is not up');
   check(ready.checks.clamd.up, 'readiness: clamd is not up');
-  console.log(`host-test: /readyz ready: database up, clamd up (${ready.checks.clamd.version})`);
+  check(ready.checks.redis.limits === 'shared', `readiness: redis ${ready.checks.redis.state}`);
+  console.log(
+    `host-test: /readyz ready: database up, clamd up (${ready.checks.clamd.version}), redis up`,
+  );
+}
+
+/** Issue 12: renewing one visitor token past its limit is refused (429, Retry-After), and counted. */
+async function limits(): Promise<void> {
+  const { token } = JSON.parse(
+    (await call('POST', `${url}/api/visitor/token`, { body: {} })).body,
+  ) as {
+    token: string;
+  };
+  let refused: Reply | undefined;
+  for (let i = 0; i < 200 && !refused; i += 1) {
+    const reply = await call('POST', `${url}/api/visitor/token`, { body: { token } });
+    if (reply.status === 429) refused = reply;
+    else check(reply.status === 200, `a token renewal answered ${reply.status}: ${reply.body}`);
+  }
+  check(refused, 'renewing one visitor token 200 times was never refused');
+  const error = (JSON.parse(refused.body) as { error: { id: string; retryAfter: number } }).error;
+  check(error.id === 'too_many_requests', `the refusal was ${error.id}`);
+  check(refused.headers['retry-after'] === String(error.retryAfter), 'no matching Retry-After');
+  const cookie = await signIn();
+  const report = await call('GET', `${url}/api/rate-limits`, { headers: { cookie, origin } });
+  check(report.status === 200, `/api/rate-limits answered ${report.status}: ${report.body}`);
+  const { counting, limits: rules } = JSON.parse(report.body) as {
+    counting: string;
+    limits: { id: string; refused: { visitor: number } }[];
+  };
+  const counted = rules.find((rule) => rule.id === 'token')?.refused.visitor ?? 0;
+  check(counting === 'shared' && counted >= 1, `Admin › Visitor limits: ${report.body}`);
+  console.log(
+    `host-test: visitor limits in Redis: refused after renewals, Retry-After ${error.retryAfter} s, counted (${counted})`,
+  );
 }
 
 async function signIn(): Promise<string> {
@@ -312,9 +352,10 @@ try {
   else if (phase === 'send' && values.body) await send(statePath, values.body);
   else if (phase === 'messages' && values.count) await messages(statePath, Number(values.count));
   else if (phase === 'backups' && values.newest) await backups(values.newest, values.alert);
+  else if (phase === 'limits') await limits();
   else
     throw new Error(
-      'usage: hostTest.ts converse|verify|send --body TEXT|messages --count N|backups --newest NAME [--alert TEXT] --state FILE [options]',
+      'usage: hostTest.ts converse|verify|send --body TEXT|messages --count N|backups --newest NAME [--alert TEXT]|limits --state FILE [options]',
     );
 } catch (error) {
   console.error(`host-test: FAILED: ${(error as Error).message}`);

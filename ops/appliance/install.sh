@@ -81,8 +81,8 @@ wait_healthy 180 db || {
 quiet_compose run --rm --no-deps -T app node ops/migrate.ts | sed 's/^/parley: /'
 files_layout
 quiet_compose up -d --remove-orphans
-if ! wait_healthy 240 db clamav app worker; then
-  show_logs db clamav app worker
+if ! wait_healthy 240 db clamav redis app worker; then
+  show_logs db clamav redis app worker
   die "Parley did not come up; the logs above say why (make logs shows more)"
 fi
 offsite_settled

@@ -40,7 +40,7 @@ PARLEY_VERSION="${PARLEY_VERSION:-$(parley_version)}"
 export PARLEY_VERSION
 PROJECT="${PARLEY_PROJECT:-$(env_value COMPOSE_PROJECT_NAME)}"
 PROJECT="${PROJECT:-parley}"
-IMAGES=(app db clamav)
+IMAGES=(app db clamav redis)
 
 image_name() { echo "parley/$1:$PARLEY_VERSION"; }
 
@@ -179,7 +179,8 @@ files_layout() {
 # Secrets added after a site installed (an update brings a compose file that names them): made once.
 ensure_secrets() {
   [[ -s "$SECRETS_DIR/db_ops_password" && -s "$SECRETS_DIR/backup_signing_key.asc" &&
-    -s "$CONFIG_DIR/public-keys/backup_signing_public_key.asc" ]] || bash "$ROOT/ops/appliance/secrets.sh"
+    -s "$CONFIG_DIR/public-keys/backup_signing_public_key.asc" && -s "$SECRETS_DIR/redis_password" ]] ||
+    bash "$ROOT/ops/appliance/secrets.sh"
 }
 
 # Host folders a target folder must not be (nor be inside): the system's, Docker's, this site's settings.

@@ -4,6 +4,7 @@
 #   files_master_key
 #   config/secrets/db_ops_password               random: the database account of restores and drills
 #                                                (it may create and drop the restore's databases)
+#   config/secrets/redis_password                random: Redis, the visitor limits' counters (the app's)
 #   config/secrets/backup_public_key.asc         generated with its private key (moved off the server by
 #                                                the admin), unless the site put its own public key there
 #   config/secrets/backup_signing_key.asc        the appliance's signing key (the worker's secret); its
@@ -50,8 +51,9 @@ make_secret "$SECRETS_DIR/secret_key" openssl rand -base64 48
 # Wraps each uploaded file's own key (AES-256-GCM at rest); exactly 32 random bytes.
 make_secret "$SECRETS_DIR/files_master_key" openssl rand 32
 make_secret "$SECRETS_DIR/db_ops_password" openssl rand -hex 32
+make_secret "$SECRETS_DIR/redis_password" openssl rand -hex 32
 protect "$SECRETS_DIR/db_password" "$SECRETS_DIR/secret_key" "$SECRETS_DIR/files_master_key" \
-  "$SECRETS_DIR/db_ops_password"
+  "$SECRETS_DIR/db_ops_password" "$SECRETS_DIR/redis_password"
 
 # --- TLS --------------------------------------------------------------------------------------------
 crt="$TLS_DIR/server.crt"

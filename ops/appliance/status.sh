@@ -8,7 +8,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [[ -f "$ENV_FILE" ]] || die "not installed here ($ENV_FILE missing): run make install"
-services=(app worker db clamav)
+services=(app worker db clamav redis)
 [[ ",$(env_value COMPOSE_PROFILES)," == *,freshclam,* ]] && services+=(freshclam)
 rc=0
 declare -A healths
@@ -18,6 +18,7 @@ software() { # software SERVICE CONTAINER: the version of what the service runs
     app | worker) version="$("$DOCKER" exec "$2" node --version)" && echo "Node ${version#v}" ;;
     db) "$DOCKER" exec "$2" mariadbd --version | sed -n 's/.*Ver \([0-9.]*\).*/MariaDB \1/p' ;;
     clamav | freshclam) "$DOCKER" exec "$2" clamd --version | cut -d/ -f1 ;;
+    redis) "$DOCKER" exec "$2" redis-server --version | sed -n 's/.* v=\([0-9.]*\).*/Redis \1/p' ;;
   esac
 }
 printf '%-10s %-10s %-20s %-26s %s\n' SERVICE HEALTH IMAGE SOFTWARE "BASE (built)"

@@ -9,14 +9,14 @@ ensure_secrets
 offsite_ready
 files_layout
 quiet_compose up -d --remove-orphans
-services=(db clamav app worker)
+services=(db clamav redis app worker)
 if [[ ",$(env_value COMPOSE_PROFILES)," == *,freshclam,* ]]; then
   services+=(freshclam)
 else
   # The profile was turned off: its updater must not keep running.
   quiet_compose rm -s -f freshclam >/dev/null
 fi
-if ! wait_healthy 300 db clamav app worker; then
+if ! wait_healthy 300 db clamav redis app worker; then
   show_logs "${services[@]}"
   die "Parley did not come up; the logs above say why"
 fi

@@ -8,8 +8,9 @@ OUT="$STATE/parley.env"
 
 DB_PORT="${PARLEY_DEV_DB_PORT:-3407}"
 CLAMD_PORT="${PARLEY_DEV_CLAMD_PORT:-3410}"
+REDIS_PORT="${PARLEY_DEV_REDIS_PORT:-3411}"
 
-for port in "$DB_PORT" "$CLAMD_PORT"; do
+for port in "$DB_PORT" "$CLAMD_PORT" "$REDIS_PORT"; do
   [[ "$port" =~ ^[0-9]+$ ]] || { echo "env: invalid port '$port'" >&2; exit 1; }
 done
 
@@ -31,6 +32,8 @@ PARLEY_DB_USER=parley
 PARLEY_DB_PASSWORD_FILE=$STATE/secrets/db_password
 PARLEY_CLAMD_HOST=127.0.0.1
 PARLEY_CLAMD_PORT=$CLAMD_PORT
+PARLEY_REDIS_URL=redis://127.0.0.1:$REDIS_PORT
+PARLEY_REDIS_PASSWORD_FILE=$STATE/secrets/redis_password
 PARLEY_SECRET_KEY_FILE=$STATE/secrets/secret_key
 PARLEY_FILES_DIR=$STATE/files
 PARLEY_FILES_MASTER_KEY_FILE=$STATE/secrets/files_master_key

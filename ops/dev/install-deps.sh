@@ -8,7 +8,7 @@ STATE="$ROOT/.parley"
 LOGDIR="$STATE/logs"
 LOG="$LOGDIR/install-deps.log"
 
-PACKAGES=(mariadb-server mariadb-client clamav-daemon clamdscan clamav-testfiles openssl curl chromium gnupg openssh-server jq)
+PACKAGES=(mariadb-server mariadb-client clamav-daemon clamdscan clamav-testfiles redis-server openssl curl chromium gnupg openssh-server jq)
 
 die() {
   echo "install-deps: $*" >&2
@@ -46,7 +46,7 @@ if ((${#missing[@]} > 0)); then
   [[ $EUID -eq 0 ]] || die "must run as root to install: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   # Keep package maintainer scripts from starting system services (we run our
-  # own private MariaDB and clamd); only when no policy is already in place.
+  # own private MariaDB, clamd and Redis); only when no policy is already in place.
   policy=/usr/sbin/policy-rc.d
   if [[ ! -e "$policy" ]]; then
     printf '#!/bin/sh\nexit 101\n' >"$policy"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make dev`: everything Parley needs on a fresh Debian 12 machine, then the app, the worker and a
-# demo customer page, in the foreground. Ctrl-C stops them; `make stop` also stops MariaDB and clamd.
+# demo customer page, in the foreground. Ctrl-C stops them; `make stop` also stops MariaDB, clamd and Redis.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -25,7 +25,7 @@ stop() {
   trap - INT TERM EXIT
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  echo "parley: stopped (MariaDB and clamd still run; \`make stop\` stops them)"
+  echo "parley: stopped (MariaDB, clamd and Redis still run; \`make stop\` stops them)"
 }
 trap stop INT TERM EXIT
 

@@ -11,12 +11,14 @@ import { openDb } from '../../app/storage/db.ts';
 import { testConfig } from '../harness/config.ts';
 import { recreateDatabase } from '../harness/db.ts';
 import { announceReady } from './child.ts';
+import { liftedLimits } from './limits.ts';
 
 const BENCH_DB = 'parley_bench_files';
 const dir = mkdtempSync(join(tmpdir(), 'parley-bench-files-'));
 writeFileSync(join(dir, 'master.key'), randomBytes(32), { mode: 0o600 });
 
 const config = testConfig({
+  ...liftedLimits,
   PARLEY_DB_NAME: BENCH_DB,
   PARLEY_HTTPS_PORT: '0',
   PARLEY_HTTP_REDIRECT: 'false',

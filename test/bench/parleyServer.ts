@@ -7,11 +7,13 @@ import { testConfig } from '../harness/config.ts';
 import { recreateDatabase } from '../harness/db.ts';
 import { createAgent } from '../harness/factories.ts';
 import { announceReady } from './child.ts';
+import { liftedLimits } from './limits.ts';
 
 const BENCH_DB = 'parley_bench';
 
 const agentCount = Number(process.argv[2] ?? '10');
 const config = testConfig({
+  ...liftedLimits,
   PARLEY_DB_NAME: BENCH_DB,
   PARLEY_HTTPS_PORT: '0',
   PARLEY_HTTP_REDIRECT: 'false',

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
@@ -35,6 +36,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     PARLEY_ARGON2_ITERATIONS: '1',
     PARLEY_LOG_LEVEL: 'silent',
     PARLEY_UI_DIR: `${repoRoot}ui/dist`,
+    // Each test Parley counts visitor limits under its own Redis keys (they expire on their own).
+    PARLEY_REDIS_KEY_PREFIX: `parley-test-${randomBytes(6).toString('hex')}:`,
     ...overrides,
   });
 }

@@ -161,6 +161,28 @@ describe('enforced over HTTP and sockets', () => {
     expect(forbidden.body.error.id).toBe('forbidden');
   });
 
+  it('shows the visitor limits and their refusals only to security.manage', async () => {
+    await role('guard', [{ permission: 'security.manage' }]);
+    await role('auditor', [{ permission: 'audit.view' }]);
+    const guard = await agentWith('guard');
+    const auditor = await agentWith('auditor');
+    const allowed = await t
+      .http()
+      .get('/api/rate-limits')
+      .set('Cookie', await signIn(t, guard.agent.email, guard.password))
+      .expect(200);
+    expect(allowed.body.limits).toHaveLength(6);
+    const denied = await t
+      .http()
+      .get('/api/rate-limits')
+      .set('Cookie', await signIn(t, auditor.agent.email, auditor.password))
+      .expect(403);
+    expect(denied.body.error.id).toBe('forbidden');
+    expect((await t.http().get('/api/rate-limits').expect(401)).body.error.id).toBe(
+      'unauthenticated',
+    );
+  });
+
   it('lets only agents whose chats.accept covers a department see and accept its waiting chats', async () => {
     await role('cards_desk', [
       { permission: 'chats.accept', scope: 'departments', ids: [departmentA] },

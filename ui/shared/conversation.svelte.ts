@@ -8,6 +8,7 @@ import type {
   SyncInput,
 } from '../../app/shared/protocol.ts';
 import { createPending, InFlight, mergeBySeq, settle, type PendingMessage } from './messageLog.ts';
+import { retryAfterOf, waitMs } from './retryAfter.ts';
 
 /** The socket calls a conversation needs; both the visitor and the agent socket provide them. */
 export interface ChatChannel {
@@ -32,6 +33,7 @@ export class Conversation {
   peerTyping = $state(false);
   #inFlight = new InFlight();
   #peerTypingTimer: number | undefined;
+  #resendTimer: number | undefined;
 
   constructor(chat: ChatView) {
     this.chat = $state.raw(chat);
@@ -90,7 +92,10 @@ export class Conversation {
     if (!this.#inFlight.begin(clientId)) return;
     try {
       const reply = await channel.send({ chatId: this.chat.id, clientId, body: pending.body });
+      const wait = reply.ok ? null : retryAfterOf(reply.error);
       if (reply.ok) this.receive([reply.message]);
+      // Past a visitor limit (issue 12): kept in the outbox and sent again after the wait.
+      else if (wait !== null) this.#resendLater(channel, wait);
       else this.#fail(clientId, reply.error.message);
     } catch {
       // No acknowledgement in time: it stays in the outbox and is re-sent after a reconnect.
@@ -128,6 +133,16 @@ export class Conversation {
 
   dispose(): void {
     window.clearTimeout(this.#peerTypingTimer);
+    window.clearTimeout(this.#resendTimer);
+  }
+
+  /** Once the wait is over, the whole outbox again, in order (one timer for every refused send). */
+  #resendLater(channel: ChatChannel, seconds: number): void {
+    if (this.#resendTimer !== undefined) return;
+    this.#resendTimer = window.setTimeout(() => {
+      this.#resendTimer = undefined;
+      this.flush(channel);
+    }, waitMs(seconds));
   }
 
   #fail(clientId: string, error: string): void {

@@ -31,6 +31,7 @@ function errorOf(status: number, text: string): HttpError {
     error?.id ?? `http_${status}`,
     error?.message ?? `The server answered with status ${status}.`,
     status,
+    error?.retryAfter,
   );
 }
 

@@ -4,10 +4,13 @@ import type { ErrorResponse } from '../../app/shared/protocol.ts';
 export class HttpError extends Error {
   readonly id: string;
   readonly status: number;
-  constructor(id: string, message: string, status: number) {
+  /** Seconds to wait before trying again, when a visitor limit refused the request (issue 12). */
+  readonly retryAfter: number | undefined;
+  constructor(id: string, message: string, status: number, retryAfter?: number) {
     super(message);
     this.id = id;
     this.status = status;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -40,6 +43,7 @@ export async function requestJson<T>(url: string, request: JsonRequest): Promise
       error?.id ?? `http_${response.status}`,
       error?.message ?? `The server answered with status ${response.status}.`,
       response.status,
+      error?.retryAfter,
     );
   }
   return payload as T;

@@ -1,6 +1,7 @@
 import type { FileView } from '../../app/shared/protocol.ts';
 import { downloadFile, uploadFile, type FileAccess } from '../shared/fileTransfer.ts';
 import { HttpError } from '../shared/http.ts';
+import { withRetryAfter } from '../shared/retryAfter.ts';
 import type { VisitorSession } from './visitorSession.svelte.ts';
 
 // The widget's side of file transfers: cross-origin to Parley, with the visitor's bearer token.
@@ -22,7 +23,10 @@ export async function visitorUpload(
 ): Promise<void> {
   const chatId = session.conversation?.chat.id;
   if (chatId === undefined) throw new HttpError('no_chat', 'Start a chat first.', 0);
-  await uploadFile(access(session, chatId), file, onprogress);
+  // Refused by a visitor limit (issue 12): the same file is sent again once the wait is over.
+  await withRetryAfter(() => uploadFile(access(session, chatId), file, onprogress), {
+    onWait: () => onprogress(0),
+  });
 }
 
 export function visitorDownload(session: VisitorSession, file: FileView): Promise<void> {

@@ -1,5 +1,6 @@
 import type { VisitorTokenResponse } from '../../app/shared/protocol.ts';
 import { HttpError, requestJson } from '../shared/http.ts';
+import { withRetryAfter } from '../shared/retryAfter.ts';
 import { readItem, writeItem } from './storage.ts';
 
 /** Kept in the customer page's localStorage so a returning visitor keeps their identity. */
@@ -17,18 +18,19 @@ function saveToken(token: string | null): void {
 export async function issueToken(origin: string): Promise<string> {
   const url = `${origin}/api/visitor/token`;
   const saved = readSavedToken();
+  // Past a visitor limit (issue 12) the server says how long to wait: wait, then ask again.
+  const ask = (body: { token?: string }) =>
+    withRetryAfter(() =>
+      requestJson<VisitorTokenResponse>(url, { method: 'POST', body, credentials: 'omit' }),
+    );
   let reply: VisitorTokenResponse;
   try {
-    reply = await requestJson(url, {
-      method: 'POST',
-      body: saved ? { token: saved } : {},
-      credentials: 'omit',
-    });
+    reply = await ask(saved ? { token: saved } : {});
   } catch (error) {
     const refused = error instanceof HttpError && [400, 401, 403].includes(error.status);
     if (!saved || !refused) throw error;
     saveToken(null);
-    reply = await requestJson(url, { method: 'POST', body: {}, credentials: 'omit' });
+    reply = await ask({});
   }
   saveToken(reply.token);
   return reply.token;

@@ -8,16 +8,17 @@ import type {
 } from '../../app/shared/protocol.ts';
 import { request, type EventInput, type EventReply } from '../shared/acks.ts';
 import { Conversation, type ChatChannel } from '../shared/conversation.svelte.ts';
+import { MAX_TRIES, MAX_WAIT_SECONDS, retryAfterOf, waitMs } from '../shared/retryAfter.ts';
 import { TypingSignal } from '../shared/typingSignal.ts';
 import { VisitorSecureForm } from '../shared/secureFormVisitor.svelte.ts';
 import { maskCardNumbers } from '../../app/shared/cardNumbers.ts';
+import { waitForConnect } from './connect.ts';
 import { readItem, writeItem } from './storage.ts';
 import { issueToken, readSavedToken } from './token.ts';
 
 type VisitorSocket = Socket<VisitorServerEvents, VisitorClientEvents>;
 export type WidgetConnection = 'offline' | 'connecting' | 'connected' | 'reconnecting';
 
-const CONNECT_TIMEOUT_MS = 15_000;
 /** Per browser tab: keeps the panel open while the visitor moves between the site's pages. */
 const PANEL_OPEN_KEY = 'parley.panelOpen';
 const UNAVAILABLE = 'Chat is not available right now. Please try again later.';
@@ -47,6 +48,8 @@ export class VisitorSession {
   #socket: VisitorSocket | null = null;
   #token: string | null = null;
   #refreshing = false;
+  /** Connections refused by a visitor limit in a row (issue 12). */
+  #refusals = 0;
 
   constructor(origin: string) {
     this.#origin = origin;
@@ -105,11 +108,20 @@ export class VisitorSession {
     this.details = input;
     try {
       await this.#connect();
-      const reply = await this.#request('chat:start', input);
+      let reply = await this.#request('chat:start', input);
+      // Past a visitor limit (issue 12): say so, wait as asked, and start it then.
+      for (let tries = 1; !reply.ok && tries < MAX_TRIES; tries += 1) {
+        const wait = retryAfterOf(reply.error);
+        if (wait === null || wait > MAX_WAIT_SECONDS) break;
+        this.error = reply.error.message;
+        await new Promise((resolve) => window.setTimeout(resolve, waitMs(wait)));
+        reply = await this.#request('chat:start', input);
+      }
       if (!reply.ok) {
         this.error = reply.error.message;
         return;
       }
+      this.error = null;
       this.#open(reply.chat);
       await this.#catchUp();
     } catch (error) {
@@ -232,6 +244,7 @@ export class VisitorSession {
     socket.on('connect', () => {
       this.connection = 'connected';
       this.#refreshing = false;
+      this.#refusals = 0;
       void this.#catchUp();
     });
     socket.on('disconnect', (reason) => {
@@ -240,7 +253,20 @@ export class VisitorSession {
         void this.#refreshAndReconnect(socket);
       }
     });
-    socket.on('connect_error', () => {
+    socket.on('connect_error', (error) => {
+      const wait = retryAfterOf(error);
+      if (wait !== null && !socket.active) {
+        // Refused by a visitor limit (issue 12): connect again once the server says so.
+        this.connection = 'reconnecting';
+        this.#refusals += 1;
+        if (this.#refusals < MAX_TRIES && wait <= MAX_WAIT_SECONDS) {
+          window.setTimeout(() => socket.connect(), waitMs(wait));
+        } else {
+          this.connection = 'offline';
+          this.error = error.message;
+        }
+        return;
+      }
       if (socket.active) {
         this.connection = 'reconnecting';
       } else if (this.conversation?.isOpen && !this.#refreshing) {
@@ -272,25 +298,4 @@ export class VisitorSession {
     if (conversation.receiveLive(message, 'agent')) void this.#catchUp();
     if (message.author !== 'visitor' && !this.panelOpen) this.unseen += 1;
   }
-}
-
-/** Resolves on connect; rejects when the server refuses the handshake or nothing happens in time. */
-function waitForConnect(socket: VisitorSocket): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const finish = (error?: Error): void => {
-      window.clearTimeout(timer);
-      socket.off('connect', onConnect);
-      socket.off('connect_error', onError);
-      if (error) reject(error);
-      else resolve();
-    };
-    const onConnect = (): void => finish();
-    const onError = (): void => {
-      if (!socket.active) finish(new Error(UNAVAILABLE));
-    };
-    const timer = window.setTimeout(() => finish(new Error(UNAVAILABLE)), CONNECT_TIMEOUT_MS);
-    socket.on('connect', onConnect);
-    socket.on('connect_error', onError);
-    socket.connect();
-  });
 }

@@ -14,6 +14,7 @@ export const ADMIN_PAGES = [
   { key: 'password-policy', title: 'Password policy', needs: ['security.manage'] },
   { key: 'card-masking', title: 'Card masking', needs: ['security.manage'] },
   { key: 'backups', title: 'Backups', needs: ['security.manage'] },
+  { key: 'rate-limits', title: 'Visitor limits', needs: ['security.manage'] },
   { key: 'legal-holds', title: 'Legal holds', needs: ['transcripts.delete'] },
 ] as const satisfies readonly { key: string; title: string; needs: readonly Permission[] }[];
 

@@ -6,6 +6,7 @@ import { newClientId } from '../../../shared/clientIds.ts';
 import { holdsCardData } from '../../../shared/maskDeep.ts';
 import { loadGrants } from '../../../domain/permissions/policy.ts';
 import type { ParleyContext, Services } from '../../context.ts';
+import { rateLimited } from '../../rateLimited.ts';
 import type { Routes } from '../../route.ts';
 
 // File transfers in chat. Uploads are the raw body (application/octet-stream), streamed through the
@@ -103,7 +104,8 @@ export function fileRoutes(routes: Routes, services: Services) {
   );
 
   routes.options('/api/visitor/chats/:chatId/files', 'visitor');
-  routes.post('/api/visitor/chats/:chatId/files', 'visitor', async (ctx) => {
+  const uploadLimit = rateLimited(services, 'upload', (ctx) => ctx.state.visitorId ?? null);
+  routes.post('/api/visitor/chats/:chatId/files', 'visitor', uploadLimit, async (ctx) => {
     const message = await services.files.upload(visitor(ctx), uploadInput(ctx), source(ctx));
     ctx.status = 201;
     ctx.body = { message };

@@ -1,20 +1,23 @@
 import type { Services } from '../../context.ts';
 import type { Routes } from '../../route.ts';
 
-/** /healthz: the process lives. /readyz: the database and clamd answer (503 otherwise). */
+/** /healthz: the process lives. /readyz: the database and clamd answer (503 otherwise); Redis is reported. */
 export function healthRoutes(routes: Routes, services: Services) {
   routes.get('/healthz', 'public', (ctx) => {
     ctx.body = { status: 'ok' };
   });
 
   routes.get('/readyz', 'public', async (ctx) => {
-    const [database, clamd] = await Promise.all([
+    const [database, clamd, redis] = await Promise.all([
       services.db
         .raw('SELECT 1')
         .then(() => ({ up: true }))
         .catch(() => ({ up: false })),
       services.clamd.status(),
+      services.redis.health(),
     ]);
+    // Redis down does not make Parley unready: the visitor limits then count in this process's
+    // memory (issue 12), and pulling every node out of a load balancer would stop all chats.
     const ready = database.up && clamd.up;
     ctx.status = ready ? 200 : 503;
     ctx.body = {
@@ -22,6 +25,7 @@ export function healthRoutes(routes: Routes, services: Services) {
       checks: {
         database,
         clamd: { ...clamd, signatureAgeDays: signatureAgeDays(clamd.signaturesDate) },
+        redis: { ...redis, limits: redis.state === 'up' ? 'shared' : 'process' },
       },
     };
   });

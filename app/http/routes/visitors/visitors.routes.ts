@@ -2,6 +2,7 @@ import type { Next } from 'koa';
 import { errors } from '../../../domain/errors.ts';
 import type { ParleyContext, Services } from '../../context.ts';
 import type { Routes } from '../../route.ts';
+import { rateLimited } from '../../rateLimited.ts';
 import { inputOf, validate } from '../../validate.ts';
 import { visitorTokenSchema } from './visitors.schema.ts';
 
@@ -17,7 +18,7 @@ export function widgetCors(services: Services) {
     if (origin !== '') {
       if (!allowed.has(origin)) throw errors.originNotAllowed();
       ctx.set('Access-Control-Allow-Origin', origin);
-      ctx.set('Access-Control-Expose-Headers', 'X-Request-Id, Content-Disposition');
+      ctx.set('Access-Control-Expose-Headers', 'X-Request-Id, Content-Disposition, Retry-After');
     }
     if (ctx.method === 'OPTIONS') {
       ctx.set('Access-Control-Allow-Methods', 'GET, POST');
@@ -36,9 +37,14 @@ export function widgetCors(services: Services) {
 export function visitorRoutes(routes: Routes, services: Services) {
   const cors = widgetCors(services);
   routes.options('/api/visitor/token', 'public', cors);
-  routes.post('/api/visitor/token', 'public', cors, validate(visitorTokenSchema), (ctx) => {
+  // Counted per address, and per visitor when a valid token is renewed (issue 12).
+  const knownVisitor = (ctx: ParleyContext) => {
     const { token } = inputOf(ctx, visitorTokenSchema);
-    const known = token ? services.visitorTokens.verify(token) : null;
+    return token ? services.visitorTokens.verify(token) : null;
+  };
+  const limit = rateLimited(services, 'token', knownVisitor);
+  routes.post('/api/visitor/token', 'public', cors, validate(visitorTokenSchema), limit, (ctx) => {
+    const known = knownVisitor(ctx);
     // An unknown or expired token is not an error: the visitor simply starts afresh.
     ctx.set('Cache-Control', 'no-store');
     ctx.body = known

@@ -1,0 +1,36 @@
+import type { Socket } from 'socket.io-client';
+import { MAX_WAIT_SECONDS, retryAfterOf, waitMs } from '../shared/retryAfter.ts';
+
+const CONNECT_TIMEOUT_MS = 15_000;
+const UNAVAILABLE = 'Chat is not available right now. Please try again later.';
+
+/** Resolves on connect; rejects when the server refuses the handshake or nothing happens in time. */
+export function waitForConnect(socket: Socket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const finish = (error?: Error): void => {
+      window.clearTimeout(timer);
+      socket.off('connect', onConnect);
+      socket.off('connect_error', onError);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onConnect = (): void => finish();
+    const onError = (error: Error): void => {
+      const wait = retryAfterOf(error);
+      if (wait !== null && wait <= MAX_WAIT_SECONDS) {
+        // A visitor limit: the session connects again after the wait; keep waiting for that.
+        window.clearTimeout(timer);
+        timer = window.setTimeout(
+          () => finish(new Error(error.message)),
+          waitMs(wait) + CONNECT_TIMEOUT_MS,
+        );
+        return;
+      }
+      if (!socket.active) finish(new Error(UNAVAILABLE));
+    };
+    let timer = window.setTimeout(() => finish(new Error(UNAVAILABLE)), CONNECT_TIMEOUT_MS);
+    socket.on('connect', onConnect);
+    socket.on('connect_error', onError);
+    socket.connect();
+  });
+}
