@@ -1,9 +1,9 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BackupStatusView } from '../app/shared/protocol.ts';
-import { lastDrill } from './backupJob.ts';
-import { backupTime } from './manifest.ts';
-import type { ReplicaResult } from './targets.ts';
+import { lastDrill } from './worker/backupJob.ts';
+import { backupTime } from './archive/manifest.ts';
+import type { ReplicaResult } from './offsite/targets.ts';
 
 // What IT needs to see at a glance (GET /api/backups/status, Admin › Backups): the newest local
 // backup, the last restore drill and the offsite copies, each read from PARLEY_BACKUP_DIR.

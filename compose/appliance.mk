@@ -64,7 +64,7 @@ appliance-backup-status:
 
 # CI and development only (they need the checkout's Node and npm packages).
 appliance-test:
-	@bash ops/appliance/appliance-test.sh
+	@bash test/appliance/appliance-test.sh
 
 hardening-check:
 	@node_modules/.bin/node ops/appliance/hardeningCheck.ts docker-compose.yml

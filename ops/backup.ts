@@ -3,7 +3,7 @@
 import { loadConfigOrExit } from '../config/load.ts';
 import { openDb } from '../app/storage/db.ts';
 import { auditLog, type AuditEntry } from '../app/domain/audit/auditLog.ts';
-import { runBackup, type BackupRun } from '../backup/backupJob.ts';
+import { runBackup, type BackupRun } from '../backup/worker/backupJob.ts';
 
 const config = loadConfigOrExit({ process: 'ops' });
 const dryRun = process.argv.includes('--prune-dry-run');

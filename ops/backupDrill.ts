@@ -13,7 +13,7 @@ import {
   parleyVersion,
   runDrill,
   type DrillResult,
-} from '../backup/backupJob.ts';
+} from '../backup/worker/backupJob.ts';
 
 const config = loadConfigOrExit({ process: 'ops' });
 const dir = config.env.PARLEY_BACKUP_DIR;

@@ -13,16 +13,16 @@ import { readFile } from 'node:fs/promises';
 import { loadConfigOrExit } from '../config/load.ts';
 import { migrationsDir, openDb } from '../app/storage/db.ts';
 import { auditLog } from '../app/domain/audit/auditLog.ts';
-import { dbAccess, offsiteTargets, parleyVersion } from '../backup/backupJob.ts';
+import { dbAccess, offsiteTargets, parleyVersion } from '../backup/worker/backupJob.ts';
 import {
   backupHead,
   parseSessionKey,
   sessionKeyFromAgent,
   type SessionKey,
-} from '../backup/agentSessionKey.ts';
-import { locateBackup } from '../backup/locateBackup.ts';
-import type { BackupKeys } from '../backup/readBackup.ts';
-import { confirmRestore, restore, rollbackRestore } from '../backup/restore.ts';
+} from '../backup/archive/agentSessionKey.ts';
+import { locateBackup } from '../backup/offsite/locateBackup.ts';
+import type { BackupKeys } from '../backup/archive/readBackup.ts';
+import { confirmRestore, restore, rollbackRestore } from '../backup/archive/restore.ts';
 
 const config = loadConfigOrExit({ process: 'ops' });
 const access = dbAccess(config);

@@ -27,7 +27,7 @@ cp "$ROOT"/compose/offsite/*.yml "$dir/compose/offsite/"
 cp "$ROOT/compose/bundle.Makefile" "$dir/Makefile"
 # Host scripts only (bash): the target server has no Node.
 cp "$ROOT"/ops/appliance/*.sh "$dir/ops/appliance/"
-rm -f "$dir/ops/appliance/appliance-test.sh" "$dir/ops/appliance/test-signatures.sh" "$dir/ops/appliance/stage.sh" \
+rm -f "$dir/ops/appliance/stage.sh" \
   "$dir/ops/appliance/base.sh" "$dir/ops/appliance/images.sh" "$dir/ops/appliance/bundle.sh"
 cp "$ROOT/config/example.env" "$dir/config/"
 cp "$ROOT/config/tls/README.md" "$ROOT/config/tls/.gitignore" "$dir/config/tls/"

@@ -31,7 +31,7 @@ trap stop INT TERM EXIT
 
 "${NODE[@]}" app/main.ts >>"$STATE/logs/app.log" 2>&1 &
 pids+=($!)
-"${NODE[@]}" backup/worker.ts >>"$STATE/logs/worker.log" 2>&1 &
+"${NODE[@]}" backup/worker/worker.ts >>"$STATE/logs/worker.log" 2>&1 &
 pids+=($!)
 "${NODE[@]}" ops/dev/demoSite.ts --port 8444 >>"$STATE/logs/demo.log" 2>&1 &
 pids+=($!)

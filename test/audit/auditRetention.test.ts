@@ -4,7 +4,7 @@ import { runAuditRetention } from '../../app/domain/audit/auditRetention.ts';
 import { detailsText } from '../../app/domain/audit/chain.ts';
 import { verifyChain } from '../../app/domain/audit/verifyChain.ts';
 import type { Db } from '../../app/storage/db.ts';
-import { jobs } from '../../backup/jobs.ts';
+import { jobs } from '../../backup/worker/jobs.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
 import { auditTampering } from './tampering.ts';
 

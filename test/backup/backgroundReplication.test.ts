@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { auditLog } from '../../app/domain/audit/auditLog.ts';
-import type { BackupResult } from '../../backup/createBackup.ts';
-import { backgroundReplication } from '../../backup/scheduled.ts';
+import type { BackupResult } from '../../backup/archive/createBackup.ts';
+import { backgroundReplication } from '../../backup/worker/scheduled.ts';
 import { testConfig } from '../harness/config.ts';
 
 type Audit = ReturnType<typeof auditLog>;

@@ -18,18 +18,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrationsDir, openDb, type Db } from '../../app/storage/db.ts';
-import { BackupBusyError, createBackup, type BackupResult } from '../../backup/createBackup.ts';
-import { BACKUP_PATTERN } from '../../backup/manifest.ts';
-import { lastDrill, runDrill } from '../../backup/backupJob.ts';
-import { connect } from '../../backup/mariadb.ts';
-import { BackupRefusedError } from '../../backup/readBackup.ts';
-import { sessionKeyFromAgent } from '../../backup/agentSessionKey.ts';
+import {
+  BackupBusyError,
+  createBackup,
+  type BackupResult,
+} from '../../backup/archive/createBackup.ts';
+import { BACKUP_PATTERN } from '../../backup/archive/manifest.ts';
+import { lastDrill, runDrill } from '../../backup/worker/backupJob.ts';
+import { connect } from '../../backup/archive/mariadb.ts';
+import { BackupRefusedError } from '../../backup/archive/readBackup.ts';
+import { sessionKeyFromAgent } from '../../backup/archive/agentSessionKey.ts';
 import {
   confirmRestore,
   restore,
   rollbackRestore,
   type RestoreOptions,
-} from '../../backup/restore.ts';
+} from '../../backup/archive/restore.ts';
 import { testConfig } from '../harness/config.ts';
 import { recreateDatabase, testDb, truncateAll } from '../harness/db.ts';
 import {

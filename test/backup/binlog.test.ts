@@ -2,9 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBackup } from '../../backup/createBackup.ts';
-import { binlogPosition } from '../../backup/mariadb.ts';
-import { restore } from '../../backup/restore.ts';
+import { createBackup } from '../../backup/archive/createBackup.ts';
+import { binlogPosition } from '../../backup/archive/mariadb.ts';
+import { restore } from '../../backup/archive/restore.ts';
 import { binlogServer, type BinlogServer } from './binlogServer.ts';
 import { keyPair, type KeyPair } from './fixtures.ts';
 

@@ -3,7 +3,7 @@ import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DbAccess } from '../../backup/mariadb.ts';
+import type { DbAccess } from '../../backup/archive/mariadb.ts';
 import { freePort } from './sshd.ts';
 
 // A MariaDB of the test's own that writes a binary log (the shared dev server does not), on its

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../app/storage/db.ts';
-import { runDataRetention } from '../../backup/dataRetention.ts';
+import { runDataRetention } from '../../backup/retention/dataRetention.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
 
 let db: Db;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as openpgp from 'openpgp';
 import type { Db } from '../../app/storage/db.ts';
 import { auditLog } from '../../app/domain/audit/auditLog.ts';
-import type { DbAccess } from '../../backup/mariadb.ts';
+import type { DbAccess } from '../../backup/archive/mariadb.ts';
 import { testConfig } from '../harness/config.ts';
 
 export interface KeyPair {

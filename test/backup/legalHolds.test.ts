@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { detailsText } from '../../app/domain/audit/chain.ts';
 import { verifyChain } from '../../app/domain/audit/verifyChain.ts';
 import type { Db } from '../../app/storage/db.ts';
-import { runDataRetention } from '../../backup/dataRetention.ts';
+import { runDataRetention } from '../../backup/retention/dataRetention.ts';
 import { TEST_ORIGIN } from '../harness/config.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
 import { createAgent } from '../harness/factories.ts';

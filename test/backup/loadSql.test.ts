@@ -1,8 +1,13 @@
 import { finished } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqlLoader } from '../../backup/loadSql.ts';
-import { connect, connectVerbatim, spawnDump, withDefaultsFile } from '../../backup/mariadb.ts';
-import { BackupRefusedError } from '../../backup/readBackup.ts';
+import { SqlLoader } from '../../backup/archive/loadSql.ts';
+import {
+  connect,
+  connectVerbatim,
+  spawnDump,
+  withDefaultsFile,
+} from '../../backup/archive/mariadb.ts';
+import { BackupRefusedError } from '../../backup/archive/readBackup.ts';
 import { testAccess } from './fixtures.ts';
 
 const access = testAccess();

@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackupNotFoundError, locateBackup } from '../../backup/locateBackup.ts';
-import { replicate, directoryTarget } from '../../backup/targets.ts';
-import { s3Target } from '../../backup/s3Target.ts';
+import { BackupNotFoundError, locateBackup } from '../../backup/offsite/locateBackup.ts';
+import { replicate, directoryTarget } from '../../backup/offsite/targets.ts';
+import { s3Target } from '../../backup/offsite/s3Target.ts';
 import { testS3, type TestS3 } from './s3server.ts';
 
 const NAME = 'parley-20261121T230000Z.tar.gz.gpg';

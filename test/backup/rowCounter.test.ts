@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RowCounter } from '../../backup/rowCounter.ts';
+import { RowCounter } from '../../backup/archive/rowCounter.ts';
 
 /** Escapes a string as mariadb-dump (mysql_real_escape_string) writes it. */
 function escape(value: string): string {

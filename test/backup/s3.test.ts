@@ -5,11 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as Minio from 'minio';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { BackupNotConfiguredError, offsiteTargets, replicateAll } from '../../backup/backupJob.ts';
-import { prune } from '../../backup/keepRules.ts';
-import { backupName } from '../../backup/manifest.ts';
-import { parseEndpoint, s3Target, type S3Settings } from '../../backup/s3Target.ts';
-import { replicate } from '../../backup/targets.ts';
+import {
+  BackupNotConfiguredError,
+  offsiteTargets,
+  replicateAll,
+} from '../../backup/worker/backupJob.ts';
+import { prune } from '../../backup/retention/keepRules.ts';
+import { backupName } from '../../backup/archive/manifest.ts';
+import { parseEndpoint, s3Target, type S3Settings } from '../../backup/offsite/s3Target.ts';
+import { replicate } from '../../backup/offsite/targets.ts';
 import { backupStatus } from '../../backup/status.ts';
 import { testConfig } from '../harness/config.ts';
 import { testS3, type TestS3 } from './s3server.ts';

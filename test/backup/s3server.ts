@@ -7,7 +7,7 @@ import { freePort } from './sshd.ts';
 
 // @20minutes/s3rver, the maintained fork of s3rver: the original (3.7.1) accepts any SigV4
 // signature, so a wrong secret key would pass. It ships no types: these describe what we use
-// (also by ops/appliance/testS3.ts, the appliance test's server).
+// (also by test/appliance/testS3.ts, the appliance test's server).
 export interface S3rverOptions {
   address: string;
   port: number;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { StatementSplitter } from '../../backup/sqlStatements.ts';
+import { StatementSplitter } from '../../backup/archive/sqlStatements.ts';
 
 function split(text: string, cuts: number[] = []): string[] {
   const bytes = Buffer.from(text);

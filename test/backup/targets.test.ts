@@ -14,7 +14,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { directoryTarget, replicate, sftpTarget, type SftpSettings } from '../../backup/targets.ts';
+import {
+  directoryTarget,
+  replicate,
+  sftpTarget,
+  type SftpSettings,
+} from '../../backup/offsite/targets.ts';
 import { testSshd, type TestSshd } from './sshd.ts';
 
 let sshd: TestSshd;

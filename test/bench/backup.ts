@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from '../../backup/mariadb.ts';
+import { connect } from '../../backup/archive/mariadb.ts';
 import { clientHome, gnupgHome, keyPair, testAccess } from '../backup/fixtures.ts';
 import { writeJson } from './report.ts';
 

@@ -1,6 +1,6 @@
 // One Parley backup or drill-restore in its own process, so its peak RSS is its own.
-import { createBackup, type BackupOptions } from '../../backup/createBackup.ts';
-import { restore, type RestoreOptions } from '../../backup/restore.ts';
+import { createBackup, type BackupOptions } from '../../backup/archive/createBackup.ts';
+import { restore, type RestoreOptions } from '../../backup/archive/restore.ts';
 
 const input = JSON.parse(process.env.PARLEY_BENCH ?? '{}') as Record<string, never> &
   BackupOptions &

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { signinUpkeep } from '../../app/domain/signin/index.ts';
 import type { Db } from '../../app/storage/db.ts';
-import { jobs } from '../../backup/jobs.ts';
+import { jobs } from '../../backup/worker/jobs.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
 import { createAgent } from '../harness/factories.ts';
 import { signIn, startTestParley, type TestParley } from '../harness/parley.ts';

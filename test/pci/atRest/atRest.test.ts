@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COLUMNS } from '../../../app/storage/atRest/columns.ts';
 import type { Db } from '../../../app/storage/db.ts';
-import { createBackup } from '../../../backup/createBackup.ts';
+import { createBackup } from '../../../backup/archive/createBackup.ts';
 import { gnupgHome, keyPair, testAccess } from '../../backup/fixtures.ts';
 import { testDb, truncateAll } from '../../harness/db.ts';
 import { startTestParley, type TestParley } from '../../harness/parley.ts';

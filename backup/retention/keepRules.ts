@@ -1,6 +1,6 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { backupTime } from './manifest.ts';
+import { backupTime } from '../archive/manifest.ts';
 
 export interface KeepRules {
   last: number;

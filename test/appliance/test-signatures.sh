@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Writes the test signatures CI loads with `make clamav-update` (as an air-gapped site loads real ones):
 # EICAR (test.ndb) and the clamav-testfiles sample (test.hdb, when the package is installed).
-#   ops/appliance/test-signatures.sh DIR
+#   test/appliance/test-signatures.sh DIR
 set -euo pipefail
 dir="${1:?usage: test-signatures.sh DIR}"
 # Hex of the 68-byte EICAR anti-virus test string (kept as hex on purpose).

@@ -1,13 +1,13 @@
 // The worker process: node-cron runs Parley's scheduled jobs (backups and retention join this list).
 import cron from 'node-cron';
-import { loadConfigOrExit } from '../config/load.ts';
-import { agentSessions } from '../app/domain/agentSessions.ts';
-import { passwordHasher } from '../app/domain/passwords.ts';
-import { createLogger } from '../app/log.ts';
-import { openDb } from '../app/storage/db.ts';
-import { auditLog } from '../app/domain/audit/auditLog.ts';
-import { runAuditRetention } from '../app/domain/audit/auditRetention.ts';
-import { signinUpkeep } from '../app/domain/signin/index.ts';
+import { loadConfigOrExit } from '../../config/load.ts';
+import { agentSessions } from '../../app/domain/agentSessions.ts';
+import { passwordHasher } from '../../app/domain/passwords.ts';
+import { createLogger } from '../../app/log.ts';
+import { openDb } from '../../app/storage/db.ts';
+import { auditLog } from '../../app/domain/audit/auditLog.ts';
+import { runAuditRetention } from '../../app/domain/audit/auditRetention.ts';
+import { signinUpkeep } from '../../app/domain/signin/index.ts';
 import { retentionJob, scheduledBackupJobs } from './scheduled.ts';
 import { guarded, jobs } from './jobs.ts';
 

@@ -127,7 +127,7 @@ phase "build the base (when missing) and the images"
 bash "$ROOT/ops/appliance/images.sh"
 
 phase "make install (non-interactive), with test signatures loaded like an air-gapped site's"
-bash "$ROOT/ops/appliance/test-signatures.sh" "$WORK/sigs" >/dev/null
+bash "$ROOT/test/appliance/test-signatures.sh" "$WORK/sigs" >/dev/null
 install_args=(PUBLIC_URL="$PUBLIC_URL" BIND_ADDRESS=127.0.0.1 HTTPS_PORT="$HTTPS_PORT"
   HTTP_PORT="$HTTP_PORT" TLS_EXTRA_NAMES=IP:127.0.0.1 ADMIN_EMAIL=admin@parley.local)
 show_log() { sed 's/^\(  Password: *\).*/\1(hidden)/' "$1" >&2; }
@@ -197,7 +197,7 @@ networks_of() { # networks_of SERVICE: "NAME:internal" for each network its cont
 echo "appliance-test: every container: non-root, read-only, no capabilities, limits, init; db, clamav, redis and the worker (no offsite target) cannot reach out; only the app reaches redis"
 
 phase "readiness and a visitor <-> agent conversation over the published HTTPS port"
-host_test=("$ROOT/node_modules/.bin/node" "$ROOT/ops/appliance/hostTest.ts"
+host_test=("$ROOT/node_modules/.bin/node" "$ROOT/test/appliance/hostTest.ts"
   --state "$WORK/conversation.json" --url "https://127.0.0.1:$HTTPS_PORT"
   --http-url "http://127.0.0.1:$HTTP_PORT" --origin "$PUBLIC_URL" --ca "$TLS_DIR/ca.crt"
   --email admin@parley.local --password-file "$SECRETS_DIR/initial_admin_password")
@@ -370,7 +370,7 @@ s3_openssl x509 -req -in "$s3_dir/server.csr" -CA "$s3_dir/ca.crt" -CAkey "$s3_d
 s3_access_key="PARLEYTEST$(openssl rand -hex 5 | tr a-f A-F)"
 (umask 077 && openssl rand -hex 20 >"$s3_dir/secret_key")
 start_s3() {
-  "$ROOT/node_modules/.bin/node" "$ROOT/ops/appliance/testS3.ts" --address "$bridge_ip" --port "$S3_PORT" \
+  "$ROOT/node_modules/.bin/node" "$ROOT/test/appliance/testS3.ts" --address "$bridge_ip" --port "$S3_PORT" \
     --directory "$s3_dir/objects" --bucket "$S3_BUCKET" --access-key-id "$s3_access_key" \
     --secret-key-file "$s3_dir/secret_key" --key "$s3_dir/server.key" --cert "$s3_dir/server.crt" \
     >>"$s3_dir/s3rver.log" 2>&1 &
@@ -539,7 +539,7 @@ retention_js='
   const { loadConfigOrExit } = await import("./config/load.ts");
   const { openDb } = await import("./app/storage/db.ts");
   const { auditLog } = await import("./app/domain/audit/auditLog.ts");
-  const { retentionJob } = await import("./backup/scheduled.ts");
+  const { retentionJob } = await import("./backup/worker/scheduled.ts");
   const config = loadConfigOrExit({ process: "worker" });
   const db = openDb(config);
   try {

@@ -5,7 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { pipeline } from 'node:stream/promises';
 import * as Minio from 'minio';
-import { digestOf } from './streams.ts';
+import { digestOf } from '../archive/streams.ts';
 import { PermanentTargetError, type Target } from './targets.ts';
 
 export interface S3Settings {

@@ -1,6 +1,6 @@
 // The appliance test's S3-compatible server (@20minutes/s3rver, a devDependency), run on the host until
 // it is killed (SIGTERM or SIGINT):
-//   node ops/appliance/testS3.ts --address IP --port N --directory DIR --bucket NAME
+//   node test/appliance/testS3.ts --address IP --port N --directory DIR --bucket NAME
 //        --access-key-id ID --secret-key-file FILE [--key FILE --cert FILE]
 // Objects are files under DIR/NAME/<key>._S3rver_object. With --key and --cert (PEM) it serves https.
 // Only the given access key is accepted (s3rver's built-in S3RVER key is revoked), and requests must
@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
-import type { S3rver, S3rverOptions } from '../../test/backup/s3server.ts';
+import type { S3rver, S3rverOptions } from '../backup/s3server.ts';
 
 interface Account {
   createKeyPair(accessKeyId: string, secretAccessKey: string): void;

@@ -1,14 +1,14 @@
 import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as openpgp from 'openpgp';
-import type { auditLog } from '../app/domain/audit/auditLog.ts';
-import { migrationsDir, type Db } from '../app/storage/db.ts';
-import { fileStore, readMasterKey } from '../app/storage/fileStore.ts';
-import { runDataRetention } from './dataRetention.ts';
-import type { Config } from '../config/load.ts';
+import type { auditLog } from '../../app/domain/audit/auditLog.ts';
+import { migrationsDir, type Db } from '../../app/storage/db.ts';
+import { fileStore, readMasterKey } from '../../app/storage/fileStore.ts';
+import { runDataRetention } from '../retention/dataRetention.ts';
+import type { Config } from '../../config/load.ts';
 import { dbAccess, parleyVersion, replicateAll, runBackup, runDrill } from './backupJob.ts';
 import type { Job } from './jobs.ts';
-import type { BackupResult } from './createBackup.ts';
+import type { BackupResult } from '../archive/createBackup.ts';
 
 const worker = { kind: 'system' as const, label: 'worker' };
 

@@ -1,5 +1,5 @@
-import type { Logger } from '../app/log.ts';
-import type { AgentSessions } from '../app/domain/agentSessions.ts';
+import type { Logger } from '../../app/log.ts';
+import type { AgentSessions } from '../../app/domain/agentSessions.ts';
 
 /** A scheduled job is data: a name, a cron expression and what it runs. */
 export interface Job {

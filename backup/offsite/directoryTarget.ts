@@ -3,7 +3,7 @@ import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Target } from './targets.ts';
-import { digestOf, tap } from './streams.ts';
+import { digestOf, tap } from '../archive/streams.ts';
 
 // A hard-mounted NFS share whose server is gone blocks every call on it forever, each holding one
 // of libuv's four threads, which zlib and the local backup need too. So every operation on the

@@ -1,15 +1,15 @@
 // The appliance test's client, run on the host against the published ports of a `make install`ed stack.
-//   node ops/appliance/hostTest.ts converse --state FILE   readiness, redirect, UI, then a visitor and an
+//   node test/appliance/hostTest.ts converse --state FILE   readiness, redirect, UI, then a visitor and an
 //                                                         agent talk over Socket.IO; FILE keeps the chat
-//   node ops/appliance/hostTest.ts verify --state FILE     after `make down` + `make up`: the same chat and
+//   node test/appliance/hostTest.ts verify --state FILE     after `make down` + `make up`: the same chat and
 //                                                         messages are there and still deliver live
-//   node ops/appliance/hostTest.ts send --state FILE --body TEXT      the visitor sends one more message
-//   node ops/appliance/hostTest.ts messages --state FILE --count N    the chat holds exactly N messages,
+//   node test/appliance/hostTest.ts send --state FILE --body TEXT      the visitor sends one more message
+//   node test/appliance/hostTest.ts messages --state FILE --count N    the chat holds exactly N messages,
 //                                                         the first ones those FILE recorded (restores)
-//   node ops/appliance/hostTest.ts backups --state FILE --newest NAME [--alert TEXT]   Admin › Backups
+//   node test/appliance/hostTest.ts backups --state FILE --newest NAME [--alert TEXT]   Admin › Backups
 //                                                         (the API) shows NAME, and an alert with TEXT
 //                                                         (without --alert: no alert)
-//   node ops/appliance/hostTest.ts limits --state FILE     a visitor limit refuses (429) and is counted
+//   node test/appliance/hostTest.ts limits --state FILE     a visitor limit refuses (429) and is counted
 //                                                         in Redis (Admin › Visitor limits)
 // Settings: --url https://127.0.0.1:9443 --http-url http://127.0.0.1:9080 --origin https://localhost:9443
 //           --ca config/tls/ca.crt --email admin@parley.local --password-file <file>
@@ -27,12 +27,7 @@ import type {
   SignInResponse,
   VisitorTokenResponse,
 } from '../../app/shared/protocol.ts';
-import {
-  connected,
-  nextEvent,
-  type AgentSocket,
-  type VisitorSocket,
-} from '../../test/harness/parley.ts';
+import { connected, nextEvent, type AgentSocket, type VisitorSocket } from '../harness/parley.ts';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,

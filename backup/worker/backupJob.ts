@@ -2,24 +2,24 @@ import { readFileSync } from 'node:fs';
 import { readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as openpgp from 'openpgp';
-import type { Config } from '../config/load.ts';
-import { createBackup, type BackupResult } from './createBackup.ts';
-import { prune, pruneDirectory, type KeepRules, type PruneResult } from './keepRules.ts';
+import type { Config } from '../../config/load.ts';
+import { createBackup, type BackupResult } from '../archive/createBackup.ts';
+import { prune, pruneDirectory, type KeepRules, type PruneResult } from '../retention/keepRules.ts';
 import {
   directoryTarget,
   replicate,
   sftpTarget,
   type ReplicaResult,
   type Target,
-} from './targets.ts';
-import type { DbAccess } from './mariadb.ts';
-import { s3Target } from './s3Target.ts';
-import { backupTime } from './manifest.ts';
-import { restore } from './restore.ts';
-import type { BackupDrillView } from '../app/shared/protocol.ts';
+} from '../offsite/targets.ts';
+import type { DbAccess } from '../archive/mariadb.ts';
+import { s3Target } from '../offsite/s3Target.ts';
+import { backupTime } from '../archive/manifest.ts';
+import { restore } from '../archive/restore.ts';
+import type { BackupDrillView } from '../../app/shared/protocol.ts';
 
 export const parleyVersion = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
     version: string;
   }
 ).version;

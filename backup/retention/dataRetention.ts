@@ -1,4 +1,4 @@
-import type { Db } from '../app/storage/db.ts';
+import type { Db } from '../../app/storage/db.ts';
 
 export interface RetentionPolicy {
   /** Days an ended chat (messages, files) is kept; 0 keeps forever. A department may override. */

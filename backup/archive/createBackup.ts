@@ -26,7 +26,7 @@ import {
 } from './mariadb.ts';
 import { collector } from './gcTuning.ts';
 import { RowCounter } from './rowCounter.ts';
-import { fsyncPath } from '../app/storage/fsync.ts';
+import { fsyncPath } from '../../app/storage/fsync.ts';
 import { ParallelGzip, digestOf, measure, pullStream } from './streams.ts';
 
 // A dump part is buffered whole because a tar header needs its size: this bounds memory.

@@ -1,8 +1,8 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { backupTime } from './manifest.ts';
-import { digestOf } from './streams.ts';
+import { backupTime } from '../archive/manifest.ts';
+import { digestOf } from '../archive/streams.ts';
 import type { Target } from './targets.ts';
 
 export interface LocatedBackup {

@@ -1,9 +1,14 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { mergeCompose, parseYaml, toPlain, type YamlNode } from './composeYaml.ts';
-import { checkDockerfile } from './dockerfileRules.ts';
-import { checkCompose, type Finding } from './hardeningRules.ts';
+import {
+  mergeCompose,
+  parseYaml,
+  toPlain,
+  type YamlNode,
+} from '../../ops/appliance/composeYaml.ts';
+import { checkDockerfile } from '../../ops/appliance/dockerfileRules.ts';
+import { checkCompose, type Finding } from '../../ops/appliance/hardeningRules.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const compose = readFileSync(`${root}docker-compose.yml`, 'utf8');
