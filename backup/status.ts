@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { BackupStatusView } from '../app/shared/protocol.ts';
 import { lastDrill } from './worker/backupJob.ts';
 import { backupTime } from './archive/manifest.ts';
-import type { ReplicaResult } from './offsite/targets.ts';
+import type { ReplicaResult } from './offsite/replicate.ts';
 
 // What IT needs to see at a glance (GET /api/backups/status, Admin › Backups): the newest local
 // backup, the last restore drill and the offsite copies, each read from PARLEY_BACKUP_DIR.

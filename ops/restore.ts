@@ -21,8 +21,9 @@ import {
   type SessionKey,
 } from '../backup/archive/agentSessionKey.ts';
 import { locateBackup } from '../backup/offsite/locateBackup.ts';
-import type { BackupKeys } from '../backup/archive/readBackup.ts';
-import { confirmRestore, restore, rollbackRestore } from '../backup/archive/restore.ts';
+import type { BackupKeys } from '../backup/archive/decryption.ts';
+import { restore } from '../backup/archive/restore.ts';
+import { confirmRestore, rollbackRestore } from '../backup/archive/rollback.ts';
 
 const config = loadConfigOrExit({ process: 'ops' });
 const access = dbAccess(config);

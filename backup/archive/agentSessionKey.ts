@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { open } from 'node:fs/promises';
-import { BackupRefusedError } from './readBackup.ts';
+import { BackupRefusedError } from './refused.ts';
 
 /** A backup's OpenPGP session key: all that decrypting it needs, and good for that backup only. */
 export interface SessionKey {

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import type { Connection } from 'mysql2/promise';
-import { BackupRefusedError } from './readBackup.ts';
+import { BackupRefusedError } from './refused.ts';
 import { StatementSplitter } from './sqlStatements.ts';
 
 // Statements are cut and decoded while the server runs the one before: up to this much is kept

@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Target } from './targets.ts';
+import type { Target } from './target.ts';
 import { digestOf, tap } from '../archive/streams.ts';
 
 // A hard-mounted NFS share whose server is gone blocks every call on it forever, each holding one

@@ -3,7 +3,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { backupTime } from '../archive/manifest.ts';
 import { digestOf } from '../archive/streams.ts';
-import type { Target } from './targets.ts';
+import type { Target } from './target.ts';
 
 export interface LocatedBackup {
   file: string;

@@ -6,7 +6,7 @@ import https from 'node:https';
 import { pipeline } from 'node:stream/promises';
 import * as Minio from 'minio';
 import { digestOf } from '../archive/streams.ts';
-import { PermanentTargetError, type Target } from './targets.ts';
+import { PermanentTargetError, type Target } from './target.ts';
 
 export interface S3Settings {
   /** https://host[:port] (a bare host means https); http:// only when written out. */

@@ -5,13 +5,10 @@ import * as openpgp from 'openpgp';
 import type { Config } from '../../config/load.ts';
 import { createBackup, type BackupResult } from '../archive/createBackup.ts';
 import { prune, pruneDirectory, type KeepRules, type PruneResult } from '../retention/keepRules.ts';
-import {
-  directoryTarget,
-  replicate,
-  sftpTarget,
-  type ReplicaResult,
-  type Target,
-} from '../offsite/targets.ts';
+import { directoryTarget } from '../offsite/directoryTarget.ts';
+import { replicate, type ReplicaResult } from '../offsite/replicate.ts';
+import { sftpTarget } from '../offsite/sftpTarget.ts';
+import type { Target } from '../offsite/target.ts';
 import type { DbAccess } from '../archive/mariadb.ts';
 import { s3Target } from '../offsite/s3Target.ts';
 import { backupTime } from '../archive/manifest.ts';

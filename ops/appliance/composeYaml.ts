@@ -257,3 +257,11 @@ export function toPlain(node: YamlNode | undefined): unknown {
   if (Array.isArray(value)) return value.map(toPlain);
   return value;
 }
+
+/** Accessors for rules that read a parsed file: a mapping, a list, or a scalar as text. */
+export const asMap = (node: YamlNode | undefined): YamlMap | undefined =>
+  node?.value instanceof Map ? node.value : undefined;
+export const asList = (node: YamlNode | undefined): YamlNode[] =>
+  Array.isArray(node?.value) ? node.value : [];
+export const text = (node: YamlNode | undefined): string =>
+  node === undefined || node.value === null ? '' : String(toPlain(node));

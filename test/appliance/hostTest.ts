@@ -1,4 +1,4 @@
-// The appliance test's client, run on the host against the published ports of a `make install`ed stack.
+// The appliance test's checks, run on the host against the published ports of a `make install`ed stack.
 //   node test/appliance/hostTest.ts converse --state FILE   readiness, redirect, UI, then a visitor and an
 //                                                         agent talk over Socket.IO; FILE keeps the chat
 //   node test/appliance/hostTest.ts verify --state FILE     after `make down` + `make up`: the same chat and
@@ -15,19 +15,15 @@
 //           --ca config/tls/ca.crt --email admin@parley.local --password-file <file>
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { parseArgs } from 'node:util';
-import { io } from 'socket.io-client';
 import type {
-  Ack,
   ChatView,
   MessageView,
   QueueEntry,
-  SignInResponse,
   VisitorTokenResponse,
 } from '../../app/shared/protocol.ts';
-import { connected, nextEvent, type AgentSocket, type VisitorSocket } from '../harness/parley.ts';
+import { nextEvent, type AgentSocket, type VisitorSocket } from '../harness/parley.ts';
+import { check, hostClient, ok, type Reply } from './hostClient.ts';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -48,101 +44,18 @@ const { positionals, values } = parseArgs({
 const phase = positionals[0];
 const url = values.url;
 const origin = values.origin;
-const ca = values.ca ? readFileSync(values.ca, 'utf8') : undefined;
-// The certificate names the public host; the test connects to the published address.
-const servername = new URL(origin).hostname;
+const { call, visitorSocket, agentSocket, readiness, signIn } = hostClient({
+  url,
+  origin,
+  ca: values.ca ? readFileSync(values.ca, 'utf8') : undefined,
+  email: values.email,
+  passwordFile: values['password-file'],
+});
 
 interface State {
   visitorToken: string;
   chatId: number;
   bodies: string[];
-}
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function call(
-  method: string,
-  target: string,
-  options: { body?: unknown; headers?: Record<string, string> } = {},
-): Promise<Reply> {
-  const address = new URL(target);
-  const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-  const headers: Record<string, string> = { ...options.headers };
-  if (payload !== undefined) headers['Content-Type'] = 'application/json';
-  return new Promise((resolve, reject) => {
-    const done = (res: import('node:http').IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
-    };
-    const req =
-      address.protocol === 'https:'
-        ? httpsRequest(address, { method, headers, ca, servername, timeout: 10_000 }, done)
-        : httpRequest(address, { method, headers, timeout: 10_000 }, done);
-    req.on('timeout', () => req.destroy(new Error(`${method} ${target} timed out`)));
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
-function check(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(message);
-}
-
-function ok<T>(reply: Ack<T>, what: string): Extract<Ack<T>, { ok: true }> {
-  if (!reply.ok) throw new Error(`${what}: ${reply.error.id}: ${reply.error.message}`);
-  return reply;
-}
-
-const socketOptions = (extra: Record<string, unknown>) => ({
-  ca,
-  servername,
-  reconnection: false,
-  forceNew: true,
-  ...extra,
-});
-
-async function visitorSocket(token: string): Promise<VisitorSocket> {
-  const socket: VisitorSocket = io(`${url}/visitor`, socketOptions({ auth: { token } }));
-  await connected(socket);
-  return socket;
-}
-
-async function agentSocket(cookie: string): Promise<AgentSocket> {
-  const socket: AgentSocket = io(
-    `${url}/agent`,
-    socketOptions({ extraHeaders: { cookie, origin } }),
-  );
-  await connected(socket);
-  return socket;
-}
-
-async function readiness(): Promise<void> {
-  const reply = await call('GET', `${url}/readyz`);
-  const ready = JSON.parse(reply.body) as {
-    checks: {
-      database: { up: boolean };
-      clamd: { up: boolean; version?: string };
-      redis: { state: string; limits: string };
-    };
-  };
-  check(reply.status === 200, `/readyz answered ${reply.status}: ${reply.body}`);
-  check(ready.checks.database.up, 'readiness: the database is not up');
-  check(ready.checks.clamd.up, 'readiness: clamd is not up');
-  check(ready.checks.redis.limits === 'shared', `readiness: redis ${ready.checks.redis.state}`);
-  console.log(
-    `host-test: /readyz ready: database up, clamd up (${ready.checks.clamd.version}), redis up`,
-  );
 }
 
 /** Issue 12: renewing one visitor token past its limit is refused (429, Retry-After), and counted. */
@@ -174,22 +87,6 @@ async function limits(): Promise<void> {
   console.log(
     `host-test: visitor limits in Redis: refused after renewals, Retry-After ${error.retryAfter} s, counted (${counted})`,
   );
-}
-
-async function signIn(): Promise<string> {
-  const passwordFile = values['password-file'];
-  check(passwordFile, '--password-file is required');
-  const password = readFileSync(passwordFile, 'utf8').trim();
-  const reply = await call('POST', `${url}/api/agent/session`, {
-    body: { email: values.email, password },
-    headers: { Origin: origin },
-  });
-  check(reply.status === 200, `sign-in answered ${reply.status}: ${reply.body}`);
-  const agent = (JSON.parse(reply.body) as SignInResponse).agent;
-  const cookie = ([] as string[]).concat(reply.headers['set-cookie'] ?? [])[0]?.split(';')[0];
-  check(cookie, 'sign-in set no session cookie');
-  console.log(`host-test: signed in as ${agent.email} (${agent.role})`);
-  return cookie;
 }
 
 async function converse(statePath: string): Promise<void> {

@@ -26,14 +26,10 @@ import {
 import { BACKUP_PATTERN } from '../../backup/archive/manifest.ts';
 import { lastDrill, runDrill } from '../../backup/worker/backupJob.ts';
 import { connect } from '../../backup/archive/mariadb.ts';
-import { BackupRefusedError } from '../../backup/archive/readBackup.ts';
+import { BackupRefusedError } from '../../backup/archive/refused.ts';
 import { sessionKeyFromAgent } from '../../backup/archive/agentSessionKey.ts';
-import {
-  confirmRestore,
-  restore,
-  rollbackRestore,
-  type RestoreOptions,
-} from '../../backup/archive/restore.ts';
+import { restore, type RestoreOptions } from '../../backup/archive/restore.ts';
+import { confirmRestore, rollbackRestore } from '../../backup/archive/rollback.ts';
 import { testConfig } from '../harness/config.ts';
 import { recreateDatabase, testDb, truncateAll } from '../harness/db.ts';
 import {

@@ -7,7 +7,7 @@ import {
   spawnDump,
   withDefaultsFile,
 } from '../../backup/archive/mariadb.ts';
-import { BackupRefusedError } from '../../backup/archive/readBackup.ts';
+import { BackupRefusedError } from '../../backup/archive/refused.ts';
 import { testAccess } from './fixtures.ts';
 
 const access = testAccess();

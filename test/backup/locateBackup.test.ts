@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackupNotFoundError, locateBackup } from '../../backup/offsite/locateBackup.ts';
-import { replicate, directoryTarget } from '../../backup/offsite/targets.ts';
+import { replicate } from '../../backup/offsite/replicate.ts';
+import { directoryTarget } from '../../backup/offsite/directoryTarget.ts';
 import { s3Target } from '../../backup/offsite/s3Target.ts';
 import { testS3, type TestS3 } from './s3server.ts';
 

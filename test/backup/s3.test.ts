@@ -13,7 +13,7 @@ import {
 import { prune } from '../../backup/retention/keepRules.ts';
 import { backupName } from '../../backup/archive/manifest.ts';
 import { parseEndpoint, s3Target, type S3Settings } from '../../backup/offsite/s3Target.ts';
-import { replicate } from '../../backup/offsite/targets.ts';
+import { replicate } from '../../backup/offsite/replicate.ts';
 import { backupStatus } from '../../backup/status.ts';
 import { testConfig } from '../harness/config.ts';
 import { testS3, type TestS3 } from './s3server.ts';

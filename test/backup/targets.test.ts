@@ -14,12 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import {
-  directoryTarget,
-  replicate,
-  sftpTarget,
-  type SftpSettings,
-} from '../../backup/offsite/targets.ts';
+import { directoryTarget } from '../../backup/offsite/directoryTarget.ts';
+import { replicate } from '../../backup/offsite/replicate.ts';
+import { sftpTarget, type SftpSettings } from '../../backup/offsite/sftpTarget.ts';
 import { testSshd, type TestSshd } from './sshd.ts';
 
 let sshd: TestSshd;
