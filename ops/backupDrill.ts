@@ -7,13 +7,9 @@ import * as openpgp from 'openpgp';
 import { loadConfigOrExit } from '../config/load.ts';
 import { migrationsDir, openDb } from '../app/storage/db.ts';
 import { auditLog } from '../app/domain/audit/auditLog.ts';
-import {
-  dbAccess,
-  lastDrill,
-  parleyVersion,
-  runDrill,
-  type DrillResult,
-} from '../backup/worker/backupJob.ts';
+import { lastDrill } from '../app/storage/backupStatus.ts';
+import { runDrill, type DrillResult } from '../backup/archive/drill.ts';
+import { dbAccess, parleyVersion } from '../backup/worker/settings.ts';
 
 const config = loadConfigOrExit({ process: 'ops' });
 const dir = config.env.PARLEY_BACKUP_DIR;

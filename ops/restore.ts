@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { loadConfigOrExit } from '../config/load.ts';
 import { migrationsDir, openDb } from '../app/storage/db.ts';
 import { auditLog } from '../app/domain/audit/auditLog.ts';
-import { dbAccess, offsiteTargets, parleyVersion } from '../backup/worker/backupJob.ts';
+import { dbAccess, offsiteTargets, parleyVersion } from '../backup/worker/settings.ts';
 import {
   backupHead,
   parseSessionKey,

@@ -236,7 +236,7 @@ export interface ErrorResponse {
   requestId: string;
 }
 
-/** The last restore drill (backup/backupJob.ts writes it to drill-status.json). */
+/** The last restore drill (the drill writes it to drill-status.json). */
 export interface BackupDrillView {
   at: string;
   backup: string | null;
@@ -247,7 +247,7 @@ export interface BackupDrillView {
   error?: string;
 }
 
-/** GET /api/backups/status, `make backup-status` and Admin › Backups (backup/status.ts). */
+/** GET /api/backups/status, `make backup-status` and Admin › Backups (app/storage/backupStatus.ts). */
 export interface BackupStatusView {
   lastBackup: { name: string; at: string; bytes: number } | null;
   backups: number;

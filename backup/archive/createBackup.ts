@@ -11,7 +11,6 @@ import {
   FILES_PREFIX,
   HEADER,
   MANIFEST,
-  backupName,
   type BackupHeader,
   type Manifest,
 } from './manifest.ts';
@@ -26,6 +25,7 @@ import {
 } from './mariadb.ts';
 import { collector } from './gcTuning.ts';
 import { RowCounter } from './rowCounter.ts';
+import { backupName } from '../../app/storage/backupStatus.ts';
 import { fsyncPath } from '../../app/storage/fsync.ts';
 import { ParallelGzip, digestOf, measure, pullStream } from './streams.ts';
 

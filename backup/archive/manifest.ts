@@ -38,25 +38,6 @@ export const HEADER = 'parley-backup/header.json';
 export const MANIFEST = 'parley-backup/manifest.json';
 export const DATABASE_PREFIX = 'parley-backup/database/';
 export const FILES_PREFIX = 'parley-backup/files/';
-export const BACKUP_PATTERN = /^parley-(\d{8}T\d{6}Z)\.tar\.gz\.gpg$/;
-
-export function backupName(at: Date): string {
-  const stamp = at
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z');
-  return `parley-${stamp}.tar.gz.gpg`;
-}
-
-/** The creation time encoded in a backup's file name, or null for any other file. */
-export function backupTime(name: string): Date | null {
-  const match = BACKUP_PATTERN.exec(name);
-  if (!match) return null;
-  const s = match[1]!;
-  return new Date(
-    `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}T${s.slice(9, 11)}:${s.slice(11, 13)}:${s.slice(13, 15)}Z`,
-  );
-}
 
 /** Compares dotted versions numerically: negative when a < b. */
 export function compareVersions(a: string, b: string): number {

@@ -1,7 +1,7 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { backupTime } from '../archive/manifest.ts';
+import { backupTime } from '../../app/storage/backupStatus.ts';
 import { digestOf } from '../archive/streams.ts';
 import type { Target } from './target.ts';
 

@@ -1,6 +1,6 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { backupTime } from '../archive/manifest.ts';
+import { backupTime } from '../../app/storage/backupStatus.ts';
 
 export interface KeepRules {
   last: number;

@@ -1,59 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as openpgp from 'openpgp';
 import type { Config } from '../../config/load.ts';
+import { OFFSITE_STATUS } from '../../app/storage/backupStatus.ts';
 import { createBackup, type BackupResult } from '../archive/createBackup.ts';
-import { prune, pruneDirectory, type KeepRules, type PruneResult } from '../retention/keepRules.ts';
-import { directoryTarget } from '../offsite/directoryTarget.ts';
 import { replicate, type ReplicaResult } from '../offsite/replicate.ts';
-import { sftpTarget } from '../offsite/sftpTarget.ts';
-import type { Target } from '../offsite/target.ts';
-import type { DbAccess } from '../archive/mariadb.ts';
-import { s3Target } from '../offsite/s3Target.ts';
-import { backupTime } from '../archive/manifest.ts';
-import { restore } from '../archive/restore.ts';
-import type { BackupDrillView } from '../../app/shared/protocol.ts';
-
-export const parleyVersion = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  }
-).version;
-
-export function dbAccess(config: Config, database = config.env.PARLEY_DB_NAME): DbAccess {
-  return {
-    host: config.env.PARLEY_DB_HOST,
-    port: config.env.PARLEY_DB_PORT,
-    user: config.env.PARLEY_DB_USER,
-    password: config.dbPassword,
-    database,
-  };
-}
-
-export function keepRules(config: Config): KeepRules {
-  return {
-    last: config.env.PARLEY_BACKUP_KEEP_LAST,
-    daily: config.env.PARLEY_BACKUP_KEEP_DAILY,
-    weekly: config.env.PARLEY_BACKUP_KEEP_WEEKLY,
-    monthly: config.env.PARLEY_BACKUP_KEEP_MONTHLY,
-    yearly: config.env.PARLEY_BACKUP_KEEP_YEARLY,
-  };
-}
-
-export class BackupNotConfiguredError extends Error {}
-
-export async function backupKeys(
-  config: Config,
-): Promise<{ recipients: string; signingKey: string }> {
-  const { PARLEY_BACKUP_RECIPIENTS_FILE: r, PARLEY_BACKUP_SIGNING_KEY_FILE: s } = config.env;
-  if (!r || !s) {
-    throw new BackupNotConfiguredError(
-      'backups are not configured: set PARLEY_BACKUP_RECIPIENTS_FILE (IT public keys) and PARLEY_BACKUP_SIGNING_KEY_FILE',
-    );
-  }
-  return { recipients: await readFile(r, 'utf8'), signingKey: await readFile(s, 'utf8') };
-}
+import { prune, pruneDirectory, type PruneResult } from '../retention/keepRules.ts';
+import { backupKeys, dbAccess, keepRules, offsiteTargets, parleyVersion } from './settings.ts';
 
 export interface BackupRun {
   backup: BackupResult;
@@ -62,59 +15,6 @@ export interface BackupRun {
   offsite: (ReplicaResult & { pruned?: PruneResult })[];
   /** The files copied offsite with the backup: its .sha256 and the files key artifact. */
   companions: string[];
-}
-
-/** The configured offsite targets. */
-export async function offsiteTargets(config: Config): Promise<Target[]> {
-  const env = config.env;
-  const targets: Target[] = [];
-  if (env.PARLEY_BACKUP_TARGET_DIR) targets.push(directoryTarget(env.PARLEY_BACKUP_TARGET_DIR));
-  if (env.PARLEY_BACKUP_SFTP_HOST) {
-    if (
-      !env.PARLEY_BACKUP_SFTP_HOST_KEY ||
-      !env.PARLEY_BACKUP_SFTP_KEY_FILE ||
-      !env.PARLEY_BACKUP_SFTP_USER
-    ) {
-      throw new BackupNotConfiguredError(
-        'PARLEY_BACKUP_SFTP_HOST needs PARLEY_BACKUP_SFTP_USER, PARLEY_BACKUP_SFTP_KEY_FILE and PARLEY_BACKUP_SFTP_HOST_KEY',
-      );
-    }
-    targets.push(
-      sftpTarget({
-        host: env.PARLEY_BACKUP_SFTP_HOST,
-        port: env.PARLEY_BACKUP_SFTP_PORT,
-        username: env.PARLEY_BACKUP_SFTP_USER,
-        privateKey: await readFile(env.PARLEY_BACKUP_SFTP_KEY_FILE, 'utf8'),
-        hostKey: env.PARLEY_BACKUP_SFTP_HOST_KEY,
-        path: env.PARLEY_BACKUP_SFTP_PATH,
-      }),
-    );
-  }
-  if (env.PARLEY_BACKUP_S3_BUCKET) {
-    if (
-      !env.PARLEY_BACKUP_S3_ENDPOINT ||
-      !env.PARLEY_BACKUP_S3_ACCESS_KEY_ID ||
-      !env.PARLEY_BACKUP_S3_SECRET_KEY_FILE
-    ) {
-      throw new BackupNotConfiguredError(
-        'PARLEY_BACKUP_S3_BUCKET needs PARLEY_BACKUP_S3_ENDPOINT, PARLEY_BACKUP_S3_ACCESS_KEY_ID and PARLEY_BACKUP_S3_SECRET_KEY_FILE',
-      );
-    }
-    const ca = env.PARLEY_BACKUP_S3_CA_FILE;
-    targets.push(
-      s3Target({
-        endpoint: env.PARLEY_BACKUP_S3_ENDPOINT,
-        region: env.PARLEY_BACKUP_S3_REGION,
-        bucket: env.PARLEY_BACKUP_S3_BUCKET,
-        prefix: env.PARLEY_BACKUP_S3_PREFIX,
-        accessKeyId: env.PARLEY_BACKUP_S3_ACCESS_KEY_ID,
-        secretKey: (await readFile(env.PARLEY_BACKUP_S3_SECRET_KEY_FILE, 'utf8')).trim(),
-        pathStyle: env.PARLEY_BACKUP_S3_PATH_STYLE,
-        ...(ca ? { ca: await readFile(ca, 'utf8') } : {}),
-      }),
-    );
-  }
-  return targets;
 }
 
 /** Copies a finished backup to every target (verified), then applies the keep rules there. */
@@ -140,7 +40,7 @@ export async function replicateAll(
     results.push(pruned ? { ...result, pruned } : result);
   }
   await writeFile(
-    join(config.env.PARLEY_BACKUP_DIR, 'offsite-status.json'),
+    join(config.env.PARLEY_BACKUP_DIR, OFFSITE_STATUS),
     JSON.stringify({ at: new Date().toISOString(), backup: backup.name, results }, null, 2),
   );
   return results;
@@ -202,60 +102,4 @@ async function writeFilesKeyArtifact(
   await writeFile(`${out}.tmp`, encrypted, { mode: 0o600 });
   await rename(`${out}.tmp`, out);
   return name;
-}
-
-export type DrillResult = BackupDrillView;
-
-/**
- * The restore drill: restores the newest local backup into a scratch database, checks every part
- * and row count against the manifest, drops it, and records the result in drill-status.json.
- */
-export async function runDrill(input: {
-  access: DbAccess;
-  dir: string;
-  decryptionKey: string;
-  verificationKeys: string;
-  parleyVersion: string;
-  knownMigrations: string[];
-}): Promise<DrillResult> {
-  const names = (await readdir(input.dir)).filter((n) => backupTime(n) !== null).sort();
-  const newest = names.at(-1) ?? null;
-  const at = new Date().toISOString();
-  let result: DrillResult;
-  if (!newest) result = { at, backup: null, ok: false, error: 'no backup to drill' };
-  else {
-    try {
-      const report = await restore({
-        access: input.access,
-        file: join(input.dir, newest),
-        decryptionKey: input.decryptionKey,
-        verificationKeys: input.verificationKeys,
-        parleyVersion: input.parleyVersion,
-        knownMigrations: input.knownMigrations,
-        migrate: () => Promise.resolve([]),
-        drill: true,
-        filesDir: join(input.dir, '.drill-files'),
-      });
-      result = {
-        at,
-        backup: newest,
-        ok: true,
-        tables: report.tables,
-        rows: report.rows,
-        files: report.files,
-      };
-    } catch (error) {
-      result = { at, backup: newest, ok: false, error: (error as Error).message.split('\n')[0] };
-    }
-  }
-  await writeFile(join(input.dir, 'drill-status.json'), JSON.stringify(result, null, 2));
-  return result;
-}
-
-export async function lastDrill(dir: string): Promise<DrillResult | null> {
-  try {
-    return JSON.parse(await readFile(join(dir, 'drill-status.json'), 'utf8')) as DrillResult;
-  } catch {
-    return null;
-  }
 }

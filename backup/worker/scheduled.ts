@@ -6,7 +6,9 @@ import { migrationsDir, type Db } from '../../app/storage/db.ts';
 import { fileStore, readMasterKey } from '../../app/storage/fileStore.ts';
 import { runDataRetention } from '../retention/dataRetention.ts';
 import type { Config } from '../../config/load.ts';
-import { dbAccess, parleyVersion, replicateAll, runBackup, runDrill } from './backupJob.ts';
+import { runDrill } from '../archive/drill.ts';
+import { replicateAll, runBackup } from './backupJob.ts';
+import { dbAccess, parleyVersion } from './settings.ts';
 import type { Job } from './jobs.ts';
 import type { BackupResult } from '../archive/createBackup.ts';
 

@@ -23,8 +23,8 @@ import {
   createBackup,
   type BackupResult,
 } from '../../backup/archive/createBackup.ts';
-import { BACKUP_PATTERN } from '../../backup/archive/manifest.ts';
-import { lastDrill, runDrill } from '../../backup/worker/backupJob.ts';
+import { BACKUP_PATTERN, lastDrill } from '../../app/storage/backupStatus.ts';
+import { runDrill } from '../../backup/archive/drill.ts';
 import { connect } from '../../backup/archive/mariadb.ts';
 import { BackupRefusedError } from '../../backup/archive/refused.ts';
 import { sessionKeyFromAgent } from '../../backup/archive/agentSessionKey.ts';

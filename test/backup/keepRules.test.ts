@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pruneDirectory, selectKept } from '../../backup/retention/keepRules.ts';
-import { backupName } from '../../backup/archive/manifest.ts';
+import { backupName } from '../../app/storage/backupStatus.ts';
 
 // Every 6 hours for 400 days, the newest on Saturday 2026-11-21 at 18:00 UTC.
 const newest = Date.parse('2026-11-21T18:00:00Z');

@@ -5,16 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as Minio from 'minio';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  BackupNotConfiguredError,
-  offsiteTargets,
-  replicateAll,
-} from '../../backup/worker/backupJob.ts';
+import { replicateAll } from '../../backup/worker/backupJob.ts';
+import { BackupNotConfiguredError, offsiteTargets } from '../../backup/worker/settings.ts';
 import { prune } from '../../backup/retention/keepRules.ts';
-import { backupName } from '../../backup/archive/manifest.ts';
+import { backupName } from '../../app/storage/backupStatus.ts';
 import { parseEndpoint, s3Target, type S3Settings } from '../../backup/offsite/s3Target.ts';
 import { replicate } from '../../backup/offsite/replicate.ts';
-import { backupStatus } from '../../backup/status.ts';
+import { backupStatus } from '../../app/storage/backupStatus.ts';
 import { testConfig } from '../harness/config.ts';
 import { testS3, type TestS3 } from './s3server.ts';
 import { freePort } from './sshd.ts';

@@ -1,4 +1,4 @@
-import { backupStatus } from '../../../../backup/status.ts';
+import { backupStatus } from '../../../storage/backupStatus.ts';
 import type { Services } from '../../context.ts';
 import type { Routes } from '../../route.ts';
 import { validate } from '../../validate.ts';

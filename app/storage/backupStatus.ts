@@ -1,0 +1,98 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BackupDrillView, BackupStatusView } from '../shared/protocol.ts';
+
+// The backup folder (PARLEY_BACKUP_DIR) as IT sees it: the backups' names, the newest backup, the
+// last restore drill (drill-status.json) and the offsite copies of the last backup
+// (offsite-status.json). Read by GET /api/backups/status, Admin › Backups and `make backup-status`;
+// the worker and the ops commands (backup/) name backups and write the status files with it too.
+
+export type BackupStatus = BackupStatusView;
+
+export const BACKUP_PATTERN = /^parley-(\d{8}T\d{6}Z)\.tar\.gz\.gpg$/;
+export const DRILL_STATUS = 'drill-status.json';
+export const OFFSITE_STATUS = 'offsite-status.json';
+
+export function backupName(at: Date): string {
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `parley-${stamp}.tar.gz.gpg`;
+}
+
+/** The creation time encoded in a backup's file name, or null for any other file. */
+export function backupTime(name: string): Date | null {
+  const match = BACKUP_PATTERN.exec(name);
+  if (!match) return null;
+  const s = match[1]!;
+  return new Date(
+    `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}T${s.slice(9, 11)}:${s.slice(11, 13)}:${s.slice(13, 15)}Z`,
+  );
+}
+
+/** The last restore drill, or null when there was none (or its status cannot be read). */
+export async function lastDrill(dir: string): Promise<BackupDrillView | null> {
+  try {
+    return JSON.parse(await readFile(join(dir, DRILL_STATUS), 'utf8')) as BackupDrillView;
+  } catch {
+    return null;
+  }
+}
+
+/** One target's result as offsite-status.json records it. */
+interface RecordedCopy {
+  target: string;
+  ok: boolean;
+  attempts: number;
+  error?: string;
+}
+
+async function offsiteStatus(dir: string): Promise<BackupStatus['offsite']> {
+  try {
+    const raw = JSON.parse(await readFile(join(dir, OFFSITE_STATUS), 'utf8')) as {
+      at: string;
+      backup: string;
+      results: RecordedCopy[];
+    };
+    return {
+      at: String(raw.at),
+      backup: String(raw.backup),
+      targets: (raw.results ?? []).map((r) => ({
+        target: String(r.target),
+        ok: r.ok === true,
+        attempts: Number(r.attempts) || 0,
+        ...(r.error ? { error: String(r.error) } : {}),
+      })),
+    };
+  } catch {
+    return null;
+  }
+}
+
+export async function backupStatus(dir: string): Promise<BackupStatus> {
+  const names = (await readdir(dir).catch(() => [] as string[]))
+    .filter((name) => backupTime(name) !== null)
+    .sort();
+  const newest = names.at(-1);
+  const lastBackup = newest
+    ? {
+        name: newest,
+        at: backupTime(newest)!.toISOString(),
+        bytes: (await stat(join(dir, newest))).size,
+      }
+    : null;
+  const [drill, offsite] = await Promise.all([lastDrill(dir), offsiteStatus(dir)]);
+  const alerts: string[] = [];
+  if (!lastBackup) alerts.push('no backup yet');
+  if (drill && !drill.ok)
+    alerts.push(`last restore drill failed: ${drill.error ?? 'unknown error'}`);
+  for (const target of offsite?.targets ?? []) {
+    if (!target.ok) {
+      alerts.push(
+        `offsite ${target.target}: copy of ${offsite!.backup} failed after ${target.attempts} attempt${target.attempts === 1 ? '' : 's'}${target.error ? ` (${target.error})` : ''}`,
+      );
+    }
+  }
+  return { lastBackup, backups: names.length, lastDrill: drill, offsite, alerts };
+}
