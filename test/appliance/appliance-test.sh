@@ -539,7 +539,7 @@ retention_js='
   const { loadConfigOrExit } = await import("./config/load.ts");
   const { openDb } = await import("./app/storage/db.ts");
   const { auditLog } = await import("./app/domain/audit/auditLog.ts");
-  const { retentionJob } = await import("./backup/worker/scheduled.ts");
+  const { workerJobs } = await import("./backup/worker/jobs.ts");
   const config = loadConfigOrExit({ process: "worker" });
   const db = openDb(config);
   try {
@@ -548,7 +548,8 @@ retention_js='
     await db("files").insert({ chat_id: chatId, uploader_kind: "visitor", name: "expired.txt",
       size: 8, type: "text/plain", storage_key: storageKey, wrapped_key: Buffer.alloc(60),
       iv: Buffer.alloc(12), tag: Buffer.alloc(16), scanner: "appliance-test" });
-    console.log(JSON.stringify(await retentionJob(config, db, auditLog(db)).run()));
+    const jobs = await workerJobs({ config, db, audit: auditLog(db) });
+    console.log(JSON.stringify(await jobs.find((job) => job.name === "data-retention").run()));
   } finally {
     await db.destroy();
   }'

@@ -4,7 +4,8 @@ import { runAuditRetention } from '../../app/domain/audit/auditRetention.ts';
 import { detailsText } from '../../app/domain/audit/chain.ts';
 import { verifyChain } from '../../app/domain/audit/verifyChain.ts';
 import type { Db } from '../../app/storage/db.ts';
-import { jobs } from '../../backup/worker/jobs.ts';
+import { workerJobs } from '../../backup/worker/jobs.ts';
+import { testConfig } from '../harness/config.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
 import { auditTampering } from './tampering.ts';
 
@@ -103,12 +104,8 @@ describe('audit-entry retention (issue 7)', () => {
     expect(entry.outcome).toBe('failure');
   });
 
-  it('is a worker job', () => {
-    const list = jobs({
-      sessions: {} as never,
-      sessionPurgeCron: '* * * * *',
-      auditRetention: { schedule: '15 3 * * *', run: () => Promise.resolve({ deleted: 0 }) },
-    });
+  it('is a worker job', async () => {
+    const list = await workerJobs({ config: testConfig(), db, audit: auditLog(db) });
     expect(list.map((job) => job.name)).toContain('audit-retention');
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { auditLog } from '../../app/domain/audit/auditLog.ts';
 import type { BackupResult } from '../../backup/archive/createBackup.ts';
-import { backgroundReplication } from '../../backup/worker/scheduled.ts';
+import { backgroundReplication } from '../../backup/worker/backgroundReplication.ts';
 import { testConfig } from '../harness/config.ts';
 
 type Audit = ReturnType<typeof auditLog>;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { signinUpkeep } from '../../app/domain/signin/index.ts';
 import type { Db } from '../../app/storage/db.ts';
-import { jobs } from '../../backup/worker/jobs.ts';
+import { workerJobs } from '../../backup/worker/jobs.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
 import { createAgent } from '../harness/factories.ts';
 import { signIn, startTestParley, type TestParley } from '../harness/parley.ts';
@@ -157,11 +157,9 @@ describe('refused sign-ins for unknown accounts', () => {
     });
 
     // No refusal comes from 198.51.100.77 again: the worker's job writes its summary.
-    const upkeep = jobs({
-      sessions: t.parley.services.sessions,
-      sessionPurgeCron: '*/10 * * * *',
-      signinUpkeep: signinUpkeep({ config: t.config, db, audit: t.parley.services.audit }),
-    }).find((job) => job.name === 'signin-upkeep')!;
+    const upkeep = (
+      await workerJobs({ config: t.config, db, audit: t.parley.services.audit })
+    ).find((job) => job.name === 'signin-upkeep')!;
     expect(await upkeep.run()).toMatchObject({ summaries: 1 });
     expect(await upkeep.run()).toMatchObject({ summaries: 0 });
     const summaries = await db('audit_events')
