@@ -3,7 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Config } from '../config/load.ts';
 import { auditLog } from './domain/audit/auditLog.ts';
-import { auditForwarding } from './domain/audit/syslog.ts';
+import { auditForwarding } from './domain/audit/syslogForwarder.ts';
 import { agentSessions } from './domain/agentSessions.ts';
 import { refuseSignInFrom } from './domain/ipRules/enforce.ts';
 import { signinServices } from './domain/signin/index.ts';

@@ -2,14 +2,9 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { auditLog, type AuditRow } from '../../app/domain/audit/auditLog.ts';
-import {
-  auditForwarding,
-  formatSyslog,
-  parseSyslogTarget,
-  syslogForwarder,
-  SD_ID,
-  UDP_MAX_BYTES,
-} from '../../app/domain/audit/syslog.ts';
+import { formatSyslog, SD_ID } from '../../app/domain/audit/syslogFormat.ts';
+import { auditForwarding, syslogForwarder } from '../../app/domain/audit/syslogForwarder.ts';
+import { parseSyslogTarget, UDP_MAX_BYTES } from '../../app/storage/syslogSink.ts';
 import type { Db } from '../../app/storage/db.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
 import { createAgent } from '../harness/factories.ts';

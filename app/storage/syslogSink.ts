@@ -1,14 +1,11 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, isIPv6, type Socket as TcpSocket } from 'node:net';
-import { hostname as osHostname } from 'node:os';
-import type { Logger } from '../../log.ts';
-import type { AuditSink } from './auditLog.ts';
-import type { AuditRow } from './chain.ts';
+import type { Logger } from '../log.ts';
 
-// Forwards every committed audit entry to a syslog collector (a SIEM) as one RFC 5424 message:
-// UDP datagrams (RFC 5426) or TCP with octet-counting framing (RFC 6587). Sending never blocks
-// or fails the audited action: messages wait in a bounded queue and are dropped, and counted,
-// while the collector cannot take them.
+// Sends messages to a syslog collector (a SIEM): UDP datagrams (RFC 5426) or TCP with octet-counting
+// framing (RFC 6587). Sending never blocks or fails the caller: messages wait in a bounded queue and
+// are dropped, and counted, while the collector cannot take them. The audit log's forwarder
+// (app/domain/audit/syslogForwarder.ts) formats each entry and hands it here.
 
 export interface SyslogTarget {
   protocol: 'udp' | 'tcp';
@@ -29,102 +26,27 @@ export function parseSyslogTarget(raw: string): SyslogTarget | null {
   };
 }
 
-// RFC 5424 section 6.2.1: facility 13 is "log audit"; severity 6 informational, 4 warning.
-const FACILITY_LOG_AUDIT = 13;
-// RFC 5424 section 7.2.2 asks for name@<private enterprise number>; Parley has none registered,
-// so it uses 32473, the number reserved for documentation and examples (RFC 5612).
-export const SD_ID = 'parley@32473';
-const BOM = '\u{FEFF}';
 export const UDP_MAX_BYTES = 2048; // what RFC 5426 says every receiver should accept
 export const TCP_MAX_BYTES = 16384;
-const SD_VALUE_MAX = 200;
 
-/** PRINTUSASCII only (no spaces), at most `max` characters, `-` when nothing is left. */
-function headerField(value: string, max: number): string {
-  const printable = value.replace(/[^\x21-\x7e]/g, '').slice(0, max);
-  return printable === '' ? '-' : printable;
-}
-
-/** A PARAM-VALUE: `"`, `\` and `]` escaped (RFC 5424 section 6.3.3). */
-function sdValue(value: string): string {
-  return Array.from(value)
-    .slice(0, SD_VALUE_MAX)
-    .join('')
-    .replace(/["\\\]]/g, '\\$&');
-}
-
-function truncateUtf8(text: string, maxBytes: number): string {
-  const bytes = Buffer.from(text, 'utf8');
-  if (bytes.length <= maxBytes) return text;
-  // Back off to a character boundary.
-  let end = Math.max(0, maxBytes);
-  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end -= 1;
-  return bytes.subarray(0, end).toString('utf8');
-}
-
-export interface FormatOptions {
-  appName: string;
-  hostname?: string;
-  procId?: string | number;
-  maxBytes?: number;
-}
-
-/** One RFC 5424 message for an audit entry. */
-export function formatSyslog(row: AuditRow, options: FormatOptions): Buffer {
-  const severity = row.outcome === 'success' ? 6 : 4;
-  const target = row.target_kind || row.target_id ? `${row.target_kind}:${row.target_id}` : '';
-  const params: [string, string | number | null][] = [
-    ['id', row.id],
-    ['hash', row.hash.toString('hex')],
-    ['action', row.action],
-    ['outcome', row.outcome],
-    ['actorKind', row.actor_kind],
-    ['actorId', row.actor_id],
-    ['actor', row.actor_label],
-    ['target', target],
-    ['departmentId', row.department_id],
-    ['ip', row.ip],
-    ['userAgent', row.user_agent],
-  ];
-  const sd = `[${SD_ID}${params
-    .filter(([, value]) => value !== null && value !== '')
-    .map(([name, value]) => ` ${name}="${sdValue(String(value))}"`)
-    .join('')}]`;
-  const header = [
-    `<${FACILITY_LOG_AUDIT * 8 + severity}>1`,
-    row.at.toISOString(),
-    headerField(options.hostname ?? osHostname(), 255),
-    headerField(options.appName, 48),
-    headerField(String(options.procId ?? process.pid), 128),
-    headerField(row.action, 32),
-    sd,
-  ].join(' ');
-  const who = row.actor_label || row.actor_kind;
-  const summary = `${who} ${row.action}${target ? ` ${target}` : ''} ${row.outcome}`;
-  const message = row.details ? `${summary} ${row.details}` : summary;
-  const room = (options.maxBytes ?? TCP_MAX_BYTES) - Buffer.byteLength(`${header} ${BOM}`);
-  return Buffer.from(`${header} ${BOM}${truncateUtf8(message, room)}`, 'utf8');
-}
-
-export interface SyslogForwarderOptions {
-  appName: string;
+export interface SyslogSinkOptions {
   log?: Logger;
   /** Most messages waiting for the collector; more are dropped and counted. */
   queueMax?: number;
-  hostname?: string;
 }
 
-export interface SyslogForwarder extends AuditSink {
+export interface SyslogSink {
+  /** The largest message this transport carries. */
+  maxBytes: number;
+  send(message: Buffer): void;
   stats(): { sent: number; dropped: number; queued: number };
+  /** Stops sending, after flushing what it can. */
+  close(): Promise<void>;
 }
 
-/** Sends each entry to the collector; connects on first use, reconnects with backoff. */
-export function syslogForwarder(
-  target: SyslogTarget,
-  options: SyslogForwarderOptions,
-): SyslogForwarder {
+/** Sends each message to the collector; connects on first use, reconnects with backoff. */
+export function syslogSink(target: SyslogTarget, options: SyslogSinkOptions = {}): SyslogSink {
   const queueMax = options.queueMax ?? 1000;
-  const maxBytes = target.protocol === 'udp' ? UDP_MAX_BYTES : TCP_MAX_BYTES;
   const where = `${target.protocol}://${target.host}:${target.port}`;
   const health: Health = {
     counts: { sent: 0, dropped: 0 },
@@ -151,17 +73,16 @@ export function syslogForwarder(
     },
   };
   let closed = false;
-  const format = (row: AuditRow) =>
-    formatSyslog(row, { appName: options.appName, hostname: options.hostname, maxBytes });
   const transport =
     target.protocol === 'udp'
       ? udpTransport(target, queueMax, health)
       : tcpTransport(target, queueMax, health, () => closed);
 
   return {
-    send(row) {
+    maxBytes: target.protocol === 'udp' ? UDP_MAX_BYTES : TCP_MAX_BYTES,
+    send(message) {
       if (closed) return;
-      transport.send(format(row));
+      transport.send(message);
     },
     stats: () => ({ ...health.counts, queued: transport.queued() }),
     async close() {
@@ -292,14 +213,4 @@ function tcpTransport(
       });
     },
   };
-}
-
-/** The forwarder the configuration asks for, or none (and no outbound connection) when empty. */
-export function auditForwarding(
-  env: { PARLEY_AUDIT_SYSLOG: string; PARLEY_AUDIT_SYSLOG_APP_NAME: string },
-  log?: Logger,
-): SyslogForwarder | undefined {
-  const target = parseSyslogTarget(env.PARLEY_AUDIT_SYSLOG);
-  if (!target) return undefined;
-  return syslogForwarder(target, { appName: env.PARLEY_AUDIT_SYSLOG_APP_NAME, log });
 }
