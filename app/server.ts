@@ -2,8 +2,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Config } from '../config/load.ts';
-import { auditLog } from './domain/audit/auditLog.ts';
-import { auditForwarding } from './domain/audit/syslogForwarder.ts';
+import { openAuditLog } from './domain/audit/openAuditLog.ts';
 import { agentSessions } from './domain/agentSessions.ts';
 import { refuseSignInFrom } from './domain/ipRules/enforce.ts';
 import { signinServices } from './domain/signin/index.ts';
@@ -49,7 +48,7 @@ export function buildServices(config: Config, log: Logger, db: Db = openDb(confi
     timeCost: env.PARLEY_ARGON2_ITERATIONS,
     parallelism: env.PARLEY_ARGON2_PARALLELISM,
   });
-  const audit = auditLog(db, { sink: auditForwarding(env, log), log });
+  const audit = openAuditLog(config, db, log);
   const sessions = agentSessions(db, hasher, {
     idleMinutes: env.PARLEY_SESSION_IDLE_MINUTES,
     absoluteHours: env.PARLEY_SESSION_ABSOLUTE_HOURS,

@@ -6,10 +6,11 @@ import { readFile } from 'node:fs/promises';
 import * as openpgp from 'openpgp';
 import { loadConfigOrExit } from '../config/load.ts';
 import { migrationsDir, openDb } from '../app/storage/db.ts';
-import { auditLog } from '../app/domain/audit/auditLog.ts';
+import { openAuditLog } from '../app/domain/audit/openAuditLog.ts';
 import { lastDrill } from '../app/storage/backupStatus.ts';
 import { runDrill, type DrillResult } from '../backup/archive/drill.ts';
 import { dbAccess, parleyVersion } from '../backup/worker/settings.ts';
+import { opsLogger } from './opsLogger.ts';
 
 const config = loadConfigOrExit({ process: 'ops' });
 const dir = config.env.PARLEY_BACKUP_DIR;
@@ -51,8 +52,9 @@ const result = await runDrill({
 });
 show(result);
 const db = openDb(config);
+const audit = openAuditLog(config, db, opsLogger(config));
 try {
-  await auditLog(db).record({
+  await audit.record({
     actor: { kind: 'system', label: 'worker' },
     action: 'backup.drill',
     outcome: result.ok ? 'success' : 'failure',
@@ -63,6 +65,7 @@ try {
     `warning: the audit entry could not be written (${(error as Error).message.split('\n')[0]})`,
   );
 } finally {
+  await audit.close();
   await db.destroy();
 }
 if (!result.ok) process.exitCode = 1;

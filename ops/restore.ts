@@ -12,7 +12,11 @@ import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { loadConfigOrExit } from '../config/load.ts';
 import { migrationsDir, openDb } from '../app/storage/db.ts';
-import { auditLog } from '../app/domain/audit/auditLog.ts';
+import {
+  forwardEntriesAfter,
+  newestEntryId,
+  openAuditLog,
+} from '../app/domain/audit/openAuditLog.ts';
 import { dbAccess, offsiteTargets, parleyVersion } from '../backup/worker/settings.ts';
 import {
   backupHead,
@@ -24,6 +28,7 @@ import { locateBackup } from '../backup/offsite/locateBackup.ts';
 import type { BackupKeys } from '../backup/archive/decryption.ts';
 import { restore } from '../backup/archive/restore.ts';
 import { confirmRestore, rollbackRestore } from '../backup/archive/rollback.ts';
+import { opsLogger } from './opsLogger.ts';
 
 const config = loadConfigOrExit({ process: 'ops' });
 const access = dbAccess(config);
@@ -32,9 +37,11 @@ const system = { kind: 'system' as const, label: 'restore' };
 
 async function audited(action: string, details: Record<string, unknown>): Promise<void> {
   const db = openDb(config);
+  const audit = openAuditLog(config, db, opsLogger(config));
   try {
-    await auditLog(db).record({ actor: system, action, outcome: 'success', details });
+    await audit.record({ actor: system, action, outcome: 'success', details });
   } finally {
+    await audit.close();
     await db.destroy();
   }
 }
@@ -128,7 +135,9 @@ async function restoreFrom(file: string, verificationKeys: string): Promise<void
     migrate: async () => {
       const db = openDb(config);
       try {
+        const before = await newestEntryId(db);
         const [, names] = (await db.migrate.latest()) as [number, string[]];
+        await forwardEntriesAfter(config, db, before, opsLogger(config));
         return names;
       } finally {
         await db.destroy();

@@ -105,6 +105,7 @@ interface Health {
 function udpTransport(target: SyslogTarget, queueMax: number, health: Health) {
   let socket: UdpSocket | null = null;
   let inFlight = 0;
+  let drained: (() => void) | null = null;
   return {
     send(message: Buffer) {
       if (inFlight >= queueMax) return health.drop('queue full');
@@ -116,16 +117,31 @@ function udpTransport(target: SyslogTarget, queueMax: number, health: Health) {
       inFlight += 1;
       socket.send(message, target.port, target.host, (error) => {
         inFlight -= 1;
+        if (inFlight === 0) drained?.();
         if (error) return health.drop(error.message);
         health.counts.sent += 1;
         health.recovered();
       });
     },
     queued: () => inFlight,
+    // A send waits for the socket's bind and the address lookup: closing at once would drop the
+    // datagrams of a short-lived process (an ops command), so they go first, for up to 2 s.
     close: () =>
       new Promise<void>((resolve) => {
-        if (!socket) return resolve();
-        socket.close(() => resolve());
+        const current = socket;
+        if (!current) return resolve();
+        socket = null;
+        current.ref(); // the process waits for them
+        let done = false;
+        const finish = () => {
+          if (done) return;
+          done = true;
+          drained = null;
+          current.close(() => resolve());
+        };
+        if (inFlight === 0) return finish();
+        drained = finish;
+        setTimeout(finish, 2000).unref();
       }),
   };
 }
@@ -193,12 +209,14 @@ function tcpTransport(
       else open();
     },
     queued: () => queue.length,
+    // What is queued is written before the socket ends, once connected if it is still connecting
+    // (a short-lived process closes right after its first entry), for up to 2 s.
     async close() {
       if (retry) clearTimeout(retry);
       retry = null;
-      flush();
       const current = socket;
       if (!current) return;
+      current.ref(); // the process waits for it
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           current.destroy();
@@ -209,7 +227,12 @@ function tcpTransport(
           clearTimeout(timer);
           resolve();
         });
-        current.end();
+        const finish = () => {
+          flush();
+          current.end();
+        };
+        if (ready) finish();
+        else current.once('connect', finish);
       });
     },
   };

@@ -3,13 +3,13 @@ import cron from 'node-cron';
 import { loadConfigOrExit } from '../../config/load.ts';
 import { createLogger } from '../../app/log.ts';
 import { openDb } from '../../app/storage/db.ts';
-import { auditLog } from '../../app/domain/audit/auditLog.ts';
+import { openAuditLog } from '../../app/domain/audit/openAuditLog.ts';
 import { guarded, workerJobs } from './jobs.ts';
 
 const config = loadConfigOrExit({ process: 'worker' });
 const log = createLogger(config.env.PARLEY_LOG_LEVEL, 'parley-worker');
 const db = openDb(config);
-const audit = auditLog(db, { log });
+const audit = openAuditLog(config, db, log);
 
 const tasks = (await workerJobs({ config, db, audit })).map((job) => {
   if (!cron.validate(job.schedule)) {
@@ -22,7 +22,12 @@ const tasks = (await workerJobs({ config, db, audit })).map((job) => {
 
 const stop = () => {
   for (const task of tasks) void task.stop();
-  void db.destroy().finally(() => process.exit(0));
+  // The audit log first: entries still queued for the syslog collector are sent before exiting.
+  void audit
+    .close()
+    .catch(() => {})
+    .then(() => db.destroy())
+    .finally(() => process.exit(0));
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { auditLog } from '../../app/domain/audit/auditLog.ts';
 import { GENESIS, canonicalDetails, hashOf, type AuditRow } from '../../app/domain/audit/chain.ts';
-import { redactCardNumbers } from '../../app/domain/masking/redaction.ts';
+import { REDACTION_ACTION, redactCardNumbers } from '../../app/domain/masking/redaction.ts';
 import { openDb, type Db } from '../../app/storage/db.ts';
 import { devEnv, repoRoot, TEST_DB, testConfig } from '../harness/config.ts';
 import { legacyDb, recreateDatabase, serverConnection } from '../harness/db.ts';
 import { containing, dumpDatabase } from '../pci/helpers.ts';
+import { udpSyslogCollector } from './syslogCollector.ts';
 
 // Issue 12, existing installs: card numbers an older Parley stored (audit entries included) are
 // masked by a migration at update time, the chain is re-hashed and stays verifiable, and the
@@ -213,6 +214,35 @@ describe('redacting card numbers an older Parley stored (issue 12)', () => {
     });
     expect(await auditLog(db).verify()).toMatchObject({ ok: true, checked: 7 });
   });
+
+  it.each(['ops/migrate.ts', 'ops/redactCardNumbers.ts'])(
+    'sends the redaction entry to syslog when %s runs it (issue 13)',
+    async (command) => {
+      await seedLegacyInstall();
+      const collector = await udpSyslogCollector();
+      try {
+        const run = await new Promise<{ code: number; output: string }>((resolve) => {
+          execFile(
+            process.execPath,
+            [`--env-file=${envFile}`, command],
+            {
+              cwd: repoRoot,
+              env: { PATH: process.env.PATH ?? '', PARLEY_AUDIT_SYSLOG: collector.address },
+              timeout: 30_000,
+            },
+            (error, stdout, stderr) =>
+              resolve({ code: error ? Number(error.code ?? -1) : 0, output: stdout + stderr }),
+          );
+        });
+        expect(run.code, run.output).toBe(0);
+        const entry = await collector.waitFor(REDACTION_ACTION);
+        expect(entry.entryId).toBe(6);
+        expect(entry.text).toContain('"firstRedacted":2');
+      } finally {
+        await collector.close();
+      }
+    },
+  );
 
   it('leaves a chain that does not verify alone, and changes nothing at all', async () => {
     await seedLegacyInstall();

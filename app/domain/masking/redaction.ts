@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { redactStoredText, type RedactedColumn } from '../../storage/atRest/redactStored.ts';
 import { ER_LOCK_DEADLOCK, sqlErrno, type Db } from '../../storage/db.ts';
-import { auditLog } from '../audit/auditLog.ts';
+import { auditLog, type AuditLog } from '../audit/auditLog.ts';
 import { redactChain, type ChainRedaction } from '../audit/redactChain.ts';
 
 // Existing installs (issue 12): card numbers an older Parley stored are masked everywhere, audit
@@ -17,12 +17,14 @@ export interface RedactionReport {
   entryId: number | null;
 }
 
-async function redactIn(trx: Knex.Transaction): Promise<RedactionReport> {
+async function redactIn(trx: Knex.Transaction, processAudit?: AuditLog): Promise<RedactionReport> {
   // The chain head is locked first (by redactChain): audit writers wait until this commits.
   const audit = await redactChain(trx);
   const tables = await redactStoredText(trx);
   if (!audit && tables.length === 0) return { tables, audit, entryId: null };
-  const entry = await auditLog(trx).record(
+  // The process's audit log forwards the entry once committed; a migration has none (see
+  // forwardEntriesAfter in audit/openAuditLog.ts).
+  const entry = await (processAudit ?? auditLog(trx)).record(
     {
       actor: { kind: 'system', label: 'card-number redaction' },
       action: REDACTION_ACTION,
@@ -34,12 +36,18 @@ async function redactIn(trx: Knex.Transaction): Promise<RedactionReport> {
   return { tables, audit, entryId: entry.id };
 }
 
-/** Masks every stored card number; in the caller's transaction (a migration's) or its own. */
-export async function redactCardNumbers(db: Db | Knex.Transaction): Promise<RedactionReport> {
-  if ('commit' in db && 'rollback' in db && db.isTransaction) return redactIn(db);
+/**
+ * Masks every stored card number; in the caller's transaction (a migration's) or its own.
+ * `processAudit` is the process's audit log (openAuditLog): the entry reaches syslog like any other.
+ */
+export async function redactCardNumbers(
+  db: Db | Knex.Transaction,
+  processAudit?: AuditLog,
+): Promise<RedactionReport> {
+  if ('commit' in db && 'rollback' in db && db.isTransaction) return redactIn(db, processAudit);
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await (db as Db).transaction(redactIn);
+      return await (db as Db).transaction((trx) => redactIn(trx, processAudit));
     } catch (error) {
       if (attempt >= 3 || sqlErrno(error) !== ER_LOCK_DEADLOCK) throw error;
     }
