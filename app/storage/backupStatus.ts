@@ -1,5 +1,6 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fsyncPath } from './fsync.ts';
 import type { BackupDrillView, BackupStatusView } from '../shared/protocol.ts';
 
 // The backup folder (PARLEY_BACKUP_DIR) as IT sees it: the backups' names, the newest backup, the
@@ -29,6 +30,24 @@ export function backupTime(name: string): Date | null {
   return new Date(
     `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}T${s.slice(9, 11)}:${s.slice(11, 13)}:${s.slice(13, 15)}Z`,
   );
+}
+
+/**
+ * Replaces a status file whole or not at all: written to a temporary name in the same folder,
+ * fsynced, then renamed over the old one. A crash or a full disk mid-write leaves the previous
+ * status, and a reader never sees half of one. (Not `.tmp`: a backup's clean-up deletes those.)
+ */
+export async function writeStatusFile(dir: string, name: string, status: unknown): Promise<void> {
+  const temporary = join(dir, `.${name}.${process.pid}.writing`);
+  try {
+    await writeFile(temporary, JSON.stringify(status, null, 2));
+    await fsyncPath(temporary);
+    await rename(temporary, join(dir, name));
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+  await fsyncPath(dir);
 }
 
 /** The last restore drill, or null when there was none (or its status cannot be read). */

@@ -1,6 +1,6 @@
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DRILL_STATUS, backupTime } from '../../app/storage/backupStatus.ts';
+import { DRILL_STATUS, backupTime, writeStatusFile } from '../../app/storage/backupStatus.ts';
 import type { BackupDrillView } from '../../app/shared/protocol.ts';
 import type { DbAccess } from './mariadb.ts';
 import { restore } from './restore.ts';
@@ -49,6 +49,6 @@ export async function runDrill(input: {
       result = { at, backup: newest, ok: false, error: (error as Error).message.split('\n')[0] };
     }
   }
-  await writeFile(join(input.dir, DRILL_STATUS), JSON.stringify(result, null, 2));
+  await writeStatusFile(input.dir, DRILL_STATUS, result);
   return result;
 }

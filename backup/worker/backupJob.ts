@@ -2,7 +2,7 @@ import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as openpgp from 'openpgp';
 import type { Config } from '../../config/load.ts';
-import { OFFSITE_STATUS } from '../../app/storage/backupStatus.ts';
+import { OFFSITE_STATUS, writeStatusFile } from '../../app/storage/backupStatus.ts';
 import { createBackup, type BackupResult } from '../archive/createBackup.ts';
 import { replicate, type ReplicaResult } from '../offsite/replicate.ts';
 import { prune, pruneDirectory, type PruneResult } from '../retention/keepRules.ts';
@@ -39,10 +39,11 @@ export async function replicateAll(
     await target.close();
     results.push(pruned ? { ...result, pruned } : result);
   }
-  await writeFile(
-    join(config.env.PARLEY_BACKUP_DIR, OFFSITE_STATUS),
-    JSON.stringify({ at: new Date().toISOString(), backup: backup.name, results }, null, 2),
-  );
+  await writeStatusFile(config.env.PARLEY_BACKUP_DIR, OFFSITE_STATUS, {
+    at: new Date().toISOString(),
+    backup: backup.name,
+    results,
+  });
   return results;
 }
 
