@@ -63,13 +63,26 @@ export class BackupBusyError extends Error {
   }
 }
 
-export async function createBackup(options: BackupOptions): Promise<BackupResult> {
-  await mkdir(options.dir, { recursive: true, mode: 0o700 });
-  const lock = await takeLock(options.access, 'backup');
+export function createBackup(options: BackupOptions): Promise<BackupResult> {
+  return withBackupLock(options.access, options.dir, () => writeBackup(options));
+}
+
+/**
+ * Runs `work` holding the backup lock, which backups and restores take: nothing else writes to
+ * or deletes from the backup folder (or restores) meanwhile. What a crashed run left is removed
+ * first. Throws BackupBusyError while another holds it.
+ */
+export async function withBackupLock<T>(
+  access: DbAccess,
+  dir: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const lock = await takeLock(access, 'backup');
   if (!lock) throw new BackupBusyError();
   try {
-    await removeLeftovers(options.dir);
-    return await writeBackup(options);
+    await removeLeftovers(dir);
+    return await work();
   } finally {
     await lock.release();
   }
@@ -89,7 +102,8 @@ export async function removeLeftovers(dir: string): Promise<string[]> {
   return removed;
 }
 
-async function writeBackup(options: BackupOptions): Promise<BackupResult> {
+/** Writes one backup to the folder; call it holding the backup lock (withBackupLock). */
+export async function writeBackup(options: BackupOptions): Promise<BackupResult> {
   const createdAt = (options.now ?? (() => new Date()))();
   const name = backupName(createdAt);
   const file = join(options.dir, name);

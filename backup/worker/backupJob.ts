@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import * as openpgp from 'openpgp';
 import type { Config } from '../../config/load.ts';
 import { OFFSITE_STATUS, writeStatusFile } from '../../app/storage/backupStatus.ts';
-import { createBackup, type BackupResult } from '../archive/createBackup.ts';
+import { withBackupLock, writeBackup, type BackupResult } from '../archive/createBackup.ts';
 import { replicate, type ReplicaResult } from '../offsite/replicate.ts';
 import { prune, pruneDirectory, type PruneResult } from '../retention/keepRules.ts';
 import { backupKeys, dbAccess, keepRules, offsiteTargets, parleyVersion } from './settings.ts';
@@ -48,8 +48,9 @@ export async function replicateAll(
 }
 
 /**
- * lock → dump → archive → encrypt + sign → verify → rename → files key artifact → prune, then the
- * offsite copies unless `offsite: false` (the worker copies in the background instead).
+ * lock → dump → archive → encrypt + sign → verify → rename → files key artifact → prune → unlock,
+ * then the offsite copies unless `offsite: false` (the worker copies in the background instead).
+ * The copies stay outside the lock: a slow or absent target never holds up a restore.
  */
 export async function runBackup(
   config: Config,
@@ -57,15 +58,19 @@ export async function runBackup(
 ): Promise<BackupRun> {
   const keys = await backupKeys(config);
   const dir = config.env.PARLEY_BACKUP_DIR;
-  const backup = await createBackup({
-    access: dbAccess(config),
-    dir,
-    filesDir: config.env.PARLEY_FILES_DIR,
-    ...keys,
-    parleyVersion,
+  const access = dbAccess(config);
+  const { backup, filesKey, pruned } = await withBackupLock(access, dir, async () => {
+    const backup = await writeBackup({
+      access,
+      dir,
+      filesDir: config.env.PARLEY_FILES_DIR,
+      ...keys,
+      parleyVersion,
+    });
+    const filesKey = await writeFilesKeyArtifact(config, backup.name, keys);
+    const pruned = await pruneDirectory(dir, keepRules(config), options.dryRunPrune);
+    return { backup, filesKey, pruned };
   });
-  const filesKey = await writeFilesKeyArtifact(config, backup.name, keys);
-  const pruned = await pruneDirectory(dir, keepRules(config), options.dryRunPrune);
   const companions = [`${backup.file}.sha256`, ...(filesKey ? [join(dir, filesKey)] : [])];
   const offsite =
     options.offsite === false
