@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -19,10 +19,10 @@ import {
   connect,
   exited,
   spawnDump,
-  takeLock,
   withDefaultsFile,
   type DbAccess,
 } from './mariadb.ts';
+import { withBackupLock } from './backupLock.ts';
 import { collector } from './gcTuning.ts';
 import { RowCounter } from './rowCounter.ts';
 import { backupName } from '../../app/storage/backupStatus.ts';
@@ -57,49 +57,8 @@ export interface BackupResult {
   manifest: Manifest;
 }
 
-export class BackupBusyError extends Error {
-  constructor() {
-    super('another backup or restore is running; try again when it has finished');
-  }
-}
-
 export function createBackup(options: BackupOptions): Promise<BackupResult> {
   return withBackupLock(options.access, options.dir, () => writeBackup(options));
-}
-
-/**
- * Runs `work` holding the backup lock, which backups and restores take: nothing else writes to
- * or deletes from the backup folder (or restores) meanwhile. What a crashed run left is removed
- * first. Throws BackupBusyError while another holds it.
- */
-export async function withBackupLock<T>(
-  access: DbAccess,
-  dir: string,
-  work: () => Promise<T>,
-): Promise<T> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const lock = await takeLock(access, 'backup');
-  if (!lock) throw new BackupBusyError();
-  try {
-    await removeLeftovers(dir);
-    return await work();
-  } finally {
-    await lock.release();
-  }
-}
-
-/** Under the lock, any temporary file is what a crashed run left behind. */
-export async function removeLeftovers(dir: string): Promise<string[]> {
-  const names = await readdir(dir);
-  const removed: string[] = [];
-  for (const name of names) {
-    const orphanSum = name.endsWith('.sha256') && !names.includes(name.slice(0, -'.sha256'.length));
-    if (name.endsWith('.tmp') || orphanSum) {
-      await rm(join(dir, name), { force: true });
-      removed.push(name);
-    }
-  }
-  return removed;
 }
 
 /** Writes one backup to the folder; call it holding the backup lock (withBackupLock). */

@@ -4,7 +4,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, normalize } from 'node:path';
 import { Writable } from 'node:stream';
-import { BackupBusyError } from './createBackup.ts';
+import { BackupBusyError } from './backupLock.ts';
 import {
   DATABASE_PREFIX,
   FILES_PREFIX,

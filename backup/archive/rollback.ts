@@ -1,7 +1,7 @@
 import { readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Connection } from 'mysql2/promise';
-import { BackupBusyError } from './createBackup.ts';
+import { BackupBusyError } from './backupLock.ts';
 import { connect, takeLock, baseTables, type DbAccess } from './mariadb.ts';
 
 // After a restore's swap the replaced data waits in `<db>_rollback_<time>` (and the files folder's

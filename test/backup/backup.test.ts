@@ -18,11 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrationsDir, openDb, type Db } from '../../app/storage/db.ts';
-import {
-  BackupBusyError,
-  createBackup,
-  type BackupResult,
-} from '../../backup/archive/createBackup.ts';
+import { BackupBusyError } from '../../backup/archive/backupLock.ts';
+import { createBackup, type BackupResult } from '../../backup/archive/createBackup.ts';
 import { BACKUP_PATTERN, lastDrill } from '../../app/storage/backupStatus.ts';
 import { runDrill } from '../../backup/archive/drill.ts';
 import { connect } from '../../backup/archive/mariadb.ts';
