@@ -61,16 +61,16 @@ export async function runBackup(
   const dir = config.env.PARLEY_BACKUP_DIR;
   const access = dbAccess(config);
   const { backup, filesKey, pruned } = await withBackupLock(access, dir, async () => {
-    const backup = await writeBackup({
+    const written = await writeBackup({
       access,
       dir,
       filesDir: config.env.PARLEY_FILES_DIR,
       ...keys,
       parleyVersion,
     });
-    const filesKey = await writeFilesKeyArtifact(config, backup.name, keys);
+    const filesKey = await writeFilesKeyArtifact(config, written.name, keys);
     const pruned = await pruneDirectory(dir, keepRules(config), options.dryRunPrune);
-    return { backup, filesKey, pruned };
+    return { backup: written, filesKey, pruned };
   });
   const companions = [`${backup.file}.sha256`, ...(filesKey ? [join(dir, filesKey)] : [])];
   const offsite =

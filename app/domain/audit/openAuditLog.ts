@@ -1,6 +1,6 @@
 import type { Config } from '../../../config/load.ts';
 import type { Logger } from '../../log.ts';
-import type { Db } from '../../storage/db.ts';
+import { sqlErrno, type Db } from '../../storage/db.ts';
 import { auditLog, type AuditLog } from './auditLog.ts';
 import { auditRows } from './chain.ts';
 import { auditForwarding } from './syslogForwarder.ts';
@@ -13,11 +13,17 @@ export function openAuditLog(config: Config, db: Db, log?: Logger): AuditLog {
   return auditLog(db, { sink: auditForwarding(config.env, log), log });
 }
 
+const ER_NO_SUCH_TABLE = 1146;
+
 /** The newest entry's id; 0 when there is none, or no audit table yet (a fresh install). */
 export async function newestEntryId(db: Db): Promise<number> {
-  if (!(await db.schema.hasTable('audit_events'))) return 0;
-  const row = (await db('audit_events').max('id as id').first()) as { id: number | null };
-  return Number(row.id ?? 0);
+  try {
+    const newest = await auditRows(db).orderBy('id', 'desc').first();
+    return newest ? Number(newest.id) : 0;
+  } catch (error) {
+    if (sqlErrno(error) === ER_NO_SUCH_TABLE) return 0;
+    throw error;
+  }
 }
 
 /**
