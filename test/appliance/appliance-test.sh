@@ -545,7 +545,7 @@ retention_js='
   try {
     const ended = new Date(Date.now() - 400 * 86400000);
     await db("chats").where({ id: chatId }).update({ status: "ended", ended_at: ended });
-    await db("files").insert({ chat_id: chatId, uploader_kind: "visitor", name: "expired.txt",
+    await db("files").insert({ chat_id: Number(chatId), uploader_kind: "visitor", name: "expired.txt",
       size: 8, type: "text/plain", storage_key: storageKey, wrapped_key: Buffer.alloc(60),
       iv: Buffer.alloc(12), tag: Buffer.alloc(16), scanner: "appliance-test" });
     const jobs = await workerJobs({ config, db, audit: auditLog(db) });
