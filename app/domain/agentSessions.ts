@@ -8,6 +8,9 @@ import { signinFailuresRepo } from '../storage/signinFailures.ts';
 import { totpRepo } from '../storage/totp.ts';
 import type { PasswordHasher } from './passwords.ts';
 
+/** The session cookie, read by both transports. `__Host-` binds it to this exact origin over HTTPS: no Domain, Path=/, Secure. */
+export const SESSION_COOKIE = '__Host-parley_session';
+
 export interface SessionPolicy {
   idleMinutes: number;
   absoluteHours: number;

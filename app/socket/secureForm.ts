@@ -2,7 +2,7 @@ import type { Namespace, Socket } from 'socket.io';
 import { z } from 'zod';
 import type { Participant } from '../domain/chats.ts';
 import { secureForms, type SecureForms } from '../domain/secureForm/secureForms.ts';
-import type { Services } from '../http/context.ts';
+import type { Services } from '../services.ts';
 import { agentRoom, visitorRoom } from './delivery.ts';
 import { on, type HandlerOptions } from './handle.ts';
 

@@ -19,7 +19,7 @@ import {
   assertMayManageAgent,
   reloadPrivileges,
 } from './privileges.ts';
-import type { AgentAdminView, AgentChanges, AgentInput } from './views.ts';
+import type { AgentAdminView, AgentChanges, AgentInput } from '../../shared/accounts.ts';
 
 const COLUMNS = ['id', 'email', 'name', 'role', 'must_change_password', 'active', 'created_at'];
 

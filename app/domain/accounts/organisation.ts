@@ -7,7 +7,7 @@ import { errors } from '../errors.ts';
 import { diff, recordChange, type AccountServices, type Actor } from './actor.ts';
 import { presentDepartment } from './presenters.ts';
 import { agentsScopedByDepartments, agentsScopedByGroups, reloadPrivileges } from './privileges.ts';
-import type { DepartmentView, NamedInput } from './views.ts';
+import type { DepartmentView, NamedInput } from '../../shared/accounts.ts';
 
 // Departments and agent groups behave alike: a name, a description and members; a group scopes grants
 // by its members, a department by the chats and transcripts in it.

@@ -3,7 +3,7 @@ import { grantsRepo } from '../../storage/grants.ts';
 import { rolesRepo } from '../../storage/roles.ts';
 import { errors } from '../errors.ts';
 import type { AgentRow } from '../../storage/agents.ts';
-import { ALL_PERMISSIONS, isPermission, type Permission } from '../permissions/catalogue.ts';
+import { ALL_PERMISSIONS, isPermission, type Permission } from '../../shared/permissions.ts';
 import { loadGrants } from '../permissions/policy.ts';
 import type { AccountServices, Actor } from './actor.ts';
 

@@ -5,7 +5,7 @@ import { grantsRepo, type GrantRow } from '../../storage/grants.ts';
 import { groupsRepo } from '../../storage/groups.ts';
 import { rolesRepo } from '../../storage/roles.ts';
 import { errors } from '../errors.ts';
-import { PERMISSIONS, type Permission } from '../permissions/catalogue.ts';
+import { PERMISSIONS, type Permission } from '../../shared/permissions.ts';
 import { agentsRepo } from '../../storage/agents.ts';
 import { recordChange, type AccountServices, type Actor } from './actor.ts';
 import { presentGrant, presentRole } from './presenters.ts';
@@ -15,7 +15,7 @@ import {
   assertMayManageAgent,
   reloadPrivileges,
 } from './privileges.ts';
-import type { GrantInput, GrantView, RoleListResponse, RoleView } from './views.ts';
+import type { GrantInput, GrantView, RoleListResponse, RoleView } from '../../shared/accounts.ts';
 
 export async function listRoles(db: Db): Promise<RoleListResponse> {
   return {

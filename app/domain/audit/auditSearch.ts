@@ -4,7 +4,7 @@ import type { ScopeFilter } from '../permissions/policy.ts';
 import { addressKey } from '../signin/defences.ts';
 import { auditRows } from './auditLog.ts';
 import type { AuditRow, Outcome } from './chain.ts';
-import type { AuditEventView } from './auditView.ts';
+import type { AuditEventView } from '../../shared/audit.ts';
 
 /** What an audit search or export is narrowed to; every field is optional. */
 export interface AuditFilters {

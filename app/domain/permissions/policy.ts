@@ -1,6 +1,6 @@
 import type { AgentRow } from '../../storage/agents.ts';
 import type { Db } from '../../storage/db.ts';
-import { ALL_PERMISSIONS, isPermission, type Permission, type Requirement } from './catalogue.ts';
+import { ALL_PERMISSIONS, isPermission, type Permission, type Requirement } from '../../shared/permissions.ts';
 
 /** What a permission is being used on: a chat or transcript belongs to a department and an agent. */
 export interface Resource {

@@ -2,7 +2,7 @@ import type {
   IpRuleInput,
   IpRulesListResponse,
   IpRuleView,
-} from '../../../app/domain/ipRules/views.ts';
+} from '../../../app/shared/ipRules.ts';
 import { requestJson } from '../../shared/http.ts';
 
 // Admin › IP restrictions: the console's calls to /api/ip-rules.

@@ -3,7 +3,7 @@ import { errors } from '../../../domain/errors.ts';
 import { cardMasking } from '../../../domain/masking/policy.ts';
 import { departmentsRepo } from '../../../storage/departments.ts';
 import { sameOriginOnly } from '../../agentAuth.ts';
-import type { Services } from '../../context.ts';
+import type { Services } from '../../../services.ts';
 import type { Routes } from '../../route.ts';
 import { inputOf, validate } from '../../validate.ts';
 import { idParam } from '../agents/actor.ts';

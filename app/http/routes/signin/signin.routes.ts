@@ -1,7 +1,7 @@
 import { errors } from '../../../domain/errors.ts';
 import { agentsRepo } from '../../../storage/agents.ts';
 import { sameOriginOnly } from '../../agentAuth.ts';
-import type { Services } from '../../context.ts';
+import type { Services } from '../../../services.ts';
 import type { Routes } from '../../route.ts';
 import { validate } from '../../validate.ts';
 import { agentIdParams, emptySchema } from './signin.schema.ts';

@@ -1,5 +1,5 @@
 import { errors } from '../../../domain/errors.ts';
-import type { Permission } from '../../../domain/permissions/catalogue.ts';
+import type { Permission } from '../../../shared/permissions.ts';
 import type { Grants, ScopeFilter } from '../../../domain/permissions/policy.ts';
 import {
   presentChat,
@@ -8,7 +8,7 @@ import {
 } from '../../../domain/presenters.ts';
 import { chatsRepo } from '../../../storage/chats.ts';
 import { messagesRepo } from '../../../storage/messages.ts';
-import type { Services } from '../../context.ts';
+import type { Services } from '../../../services.ts';
 import type { Routes } from '../../route.ts';
 import { inputOf, validate } from '../../validate.ts';
 import { chatIdParam, transcriptListSchema } from './transcripts.schema.ts';
