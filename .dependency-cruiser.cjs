@@ -44,7 +44,8 @@ module.exports = {
     },
     {
       name: 'storage-below-domain',
-      comment: 'Storage serves the domain and never calls back up (migrations may run domain rules).',
+      comment:
+        'Storage serves the domain and never calls back up (migrations may run domain rules).',
       severity: 'error',
       from: { path: '^app/storage/', pathNot: '^app/storage/migrations/' },
       to: { path: '^app/(domain|http|socket)/|^app/(server|main|services)\\.ts$' },

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AgentRow } from '../storage/agents.ts';
-import type { Db } from '../storage/db.ts';
+import type { Store } from '../storage/store.ts';
 import { agentsRepo } from '../storage/agents.ts';
 import { HANDLE_BYTES, sessionsRepo, type SessionWithAgentRow } from '../storage/sessions.ts';
 import { signinDevicesRepo } from '../storage/signinDevices.ts';
@@ -56,7 +56,7 @@ export type SessionView = ReturnType<typeof presentSession>;
 
 /** Server-side agent sessions: the cookie holds a random id, the database only its hash. */
 export function agentSessions(
-  db: Db,
+  db: Store,
   hasher: PasswordHasher,
   policy: SessionPolicy,
   now = () => new Date(),

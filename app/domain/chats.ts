@@ -2,7 +2,7 @@ import type { ChatView, MessageView, QueueEntry } from '../shared/protocol.ts';
 import type { AgentRow } from '../storage/agents.ts';
 import type { Grants } from './permissions/policy.ts';
 import { chatsRepo, type ChatRow } from '../storage/chats.ts';
-import type { Db } from '../storage/db.ts';
+import { transaction, type Store } from '../storage/store.ts';
 import { messagesRepo } from '../storage/messages.ts';
 import {
   messageWriter,
@@ -59,7 +59,7 @@ function mayWrite(who: Participant) {
 }
 
 export function chatService(
-  db: Db,
+  db: Store,
   events: ChatEvents,
   writer: MessageWriter = messageWriter(db),
   audit?: AuditLog,
@@ -121,7 +121,7 @@ export function chatService(
       ip: who.source?.ip,
       userAgent: who.source?.userAgent,
     };
-    const done = await db.transaction(async (trx) => {
+    const done = await transaction(db, async (trx) => {
       if (!(await change(chatsRepo(trx)))) return false;
       await audit.record({ ...entry, outcome: 'success', details: details.changed }, trx);
       return true;

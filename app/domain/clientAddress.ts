@@ -1,10 +1,4 @@
-import {
-  formatAddress,
-  inRange,
-  parseAddress,
-  parseCidr,
-  type Range,
-} from '../shared/cidr.ts';
+import { formatAddress, inRange, parseAddress, parseCidr, type Range } from '../shared/cidr.ts';
 
 /** What the client address is when a trusted proxy sent a forwarded address that is not one. */
 export const UNKNOWN_ADDRESS = 'unknown';

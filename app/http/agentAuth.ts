@@ -5,7 +5,6 @@ import { requireAllowedAddress } from '../domain/ipRules/enforce.ts';
 import type { ParleyContext } from './context.ts';
 import type { Services } from '../services.ts';
 
-
 export function sessionCookieOptions() {
   // No maxAge or expires: a session-only cookie, gone when the browser closes.
   return {

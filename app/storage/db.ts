@@ -33,11 +33,4 @@ export function openDb(config: Config, database = config.env.PARLEY_DB_NAME): Db
   return guardAtRest(db);
 }
 
-/** MariaDB error numbers Parley reacts to. */
-export const ER_DUP_ENTRY = 1062;
-export const ER_LOCK_DEADLOCK = 1213;
-
-export function sqlErrno(error: unknown): number | undefined {
-  const errno = (error as { errno?: unknown } | null)?.errno;
-  return typeof errno === 'number' ? errno : undefined;
-}
+export { ER_DUP_ENTRY, ER_LOCK_DEADLOCK, sqlErrno } from './sqlErrors.ts';

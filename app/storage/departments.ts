@@ -1,5 +1,4 @@
-import type { Knex } from 'knex';
-import type { Db } from './db.ts';
+import { knexOf, type Store } from './store.ts';
 
 export interface DepartmentRow {
   id: number;
@@ -11,7 +10,8 @@ export interface DepartmentRow {
 export type DepartmentWithCount = DepartmentRow & { agent_count: number };
 
 /** Departments and who belongs to them (agent_departments). */
-export function departmentsRepo(db: Db | Knex.Transaction) {
+export function departmentsRepo(store: Store) {
+  const db = knexOf(store);
   return {
     list: (): Promise<DepartmentWithCount[]> =>
       db('departments as d')

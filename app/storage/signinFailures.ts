@@ -1,4 +1,4 @@
-import type { Db } from './db.ts';
+import { knexOf, type Store } from './store.ts';
 
 export interface SigninAttemptRow {
   email_hash: Buffer;
@@ -15,7 +15,8 @@ export interface AddressFailureRow {
 }
 
 /** Consecutive failures per email, failures per source address, and spent CAPTCHA challenges. */
-export function signinFailuresRepo(db: Db) {
+export function signinFailuresRepo(store: Store) {
+  const db = knexOf(store);
   return {
     attempt: (emailHash: Buffer) =>
       db<SigninAttemptRow>('signin_attempts').where({ email_hash: emailHash }).first(),

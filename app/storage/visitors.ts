@@ -1,6 +1,7 @@
-import type { Db } from './db.ts';
+import { knexOf, type Store } from './store.ts';
 
-export function visitorsRepo(db: Db) {
+export function visitorsRepo(store: Store) {
+  const db = knexOf(store);
   return {
     async ensure(id: string): Promise<void> {
       await db('visitors')

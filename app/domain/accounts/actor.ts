@@ -1,6 +1,5 @@
-import type { Knex } from 'knex';
 import type { AgentRow } from '../../storage/agents.ts';
-import type { Db } from '../../storage/db.ts';
+import type { Store } from '../../storage/store.ts';
 import type { AuditEntry, AuditLog } from '../audit/auditLog.ts';
 import type { PasswordHasher } from '../passwords.ts';
 import type { Grants } from '../permissions/policy.ts';
@@ -15,7 +14,7 @@ export interface Actor {
 
 /** What the accounts commands use from the running services. */
 export interface AccountServices {
-  db: Db;
+  db: Store;
   audit: AuditLog;
   passwords: PasswordHasher;
   /** Ends (or, when `ended` is false, refreshes) every socket of one agent. */
@@ -30,7 +29,7 @@ export function recordChange(
   entry: Pick<AuditEntry, 'action' | 'target' | 'details' | 'departmentId'> & {
     outcome?: AuditEntry['outcome'];
   },
-  trx?: Knex.Transaction,
+  trx?: Store,
 ) {
   return services.audit.record(
     {

@@ -1,10 +1,9 @@
-import type { Knex } from 'knex';
 import type { Readable } from 'node:stream';
 import type { Config } from '../../../config/load.ts';
 import { describeError, type Logger } from '../../log.ts';
 import type { FileView, MessageView } from '../../shared/protocol.ts';
 import { chatsRepo } from '../../storage/chats.ts';
-import type { Db } from '../../storage/db.ts';
+import type { Store } from '../../storage/store.ts';
 import { filesRepo, type FileRow } from '../../storage/files.ts';
 import { fileStore, readMasterKey, type FileStore } from '../../storage/fileStore.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
@@ -37,7 +36,12 @@ export function presentFile(row: FileRow): FileView {
   };
 }
 
-export function fileService(deps: { config: Config; db: Db; audit: AuditLog; chats: ChatService }) {
+export function fileService(deps: {
+  config: Config;
+  db: Store;
+  audit: AuditLog;
+  chats: ChatService;
+}) {
   const { config, db, audit, chats } = deps;
   const env = config.env;
   const allowed = env.PARLEY_FILE_ALLOWED_TYPES;
@@ -64,7 +68,7 @@ export function fileService(deps: { config: Config; db: Db; audit: AuditLog; cha
     chat: { id: number; department_id: number | null },
     source: Source,
     details: Record<string, unknown>,
-    trx?: Knex.Transaction,
+    trx?: Store,
   ) =>
     audit.record(
       {

@@ -1,9 +1,8 @@
 import { fileTypeFromBuffer } from 'file-type';
-import type { Knex } from 'knex';
 import type { MessageView } from '../../shared/protocol.ts';
 import type { ChatRow } from '../../storage/chats.ts';
 import { startInstream, type InstreamScan, type ScanVerdict } from '../../storage/clamd.ts';
-import type { Db } from '../../storage/db.ts';
+import { transaction, type Store } from '../../storage/store.ts';
 import { filesRepo, type ChatFileUsage, type NewFile } from '../../storage/files.ts';
 import type { FileStore, PendingBlob } from '../../storage/fileStore.ts';
 import type { ChatService, Participant } from '../chats.ts';
@@ -46,11 +45,11 @@ export type AuditChat = (
   chat: Pick<ChatRow, 'id' | 'department_id'>,
   source: Source,
   details: Record<string, unknown>,
-  trx?: Knex.Transaction,
+  trx?: Store,
 ) => Promise<unknown>;
 
 export interface UploadDeps {
-  db: Db;
+  db: Store;
   store: FileStore;
   chats: ChatService;
   audited: AuditChat;
@@ -190,7 +189,7 @@ export function uploader(deps: UploadDeps) {
     const moving = blob.commit();
     moving.catch(ignore);
     try {
-      return await db.transaction(async (trx) => {
+      return await transaction(db, async (trx) => {
         const repo = filesRepo(trx);
         // Under the chat's row lock: concurrent uploads to one chat take the quota in turn.
         checkQuota(quota, await repo.lockUsage(chat.id), row.size);

@@ -1,6 +1,6 @@
-import type { Knex } from 'knex';
 import { redactStoredText, type RedactedColumn } from '../../storage/atRest/redactStored.ts';
-import { ER_LOCK_DEADLOCK, sqlErrno, type Db } from '../../storage/db.ts';
+import { ER_LOCK_DEADLOCK, sqlErrno } from '../../storage/sqlErrors.ts';
+import { inTransaction, transaction, type Store } from '../../storage/store.ts';
 import { auditLog } from '../audit/auditLog.ts';
 import { redactChain, type ChainRedaction } from '../audit/redactChain.ts';
 
@@ -17,7 +17,7 @@ export interface RedactionReport {
   entryId: number | null;
 }
 
-async function redactIn(trx: Knex.Transaction): Promise<RedactionReport> {
+async function redactIn(trx: Store): Promise<RedactionReport> {
   // The chain head is locked first (by redactChain): audit writers wait until this commits.
   const audit = await redactChain(trx);
   const tables = await redactStoredText(trx);
@@ -35,11 +35,11 @@ async function redactIn(trx: Knex.Transaction): Promise<RedactionReport> {
 }
 
 /** Masks every stored card number; in the caller's transaction (a migration's) or its own. */
-export async function redactCardNumbers(db: Db | Knex.Transaction): Promise<RedactionReport> {
-  if ('commit' in db && 'rollback' in db && db.isTransaction) return redactIn(db);
+export async function redactCardNumbers(db: Store): Promise<RedactionReport> {
+  if (inTransaction(db)) return redactIn(db); // a deadlock there rolls back the caller's too
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await (db as Db).transaction(redactIn);
+      return await transaction(db, redactIn);
     } catch (error) {
       if (attempt >= 3 || sqlErrno(error) !== ER_LOCK_DEADLOCK) throw error;
     }
