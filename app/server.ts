@@ -18,7 +18,7 @@ import { admittingListener } from './http/peerAdmission.ts';
 import type { Services } from './services.ts';
 import type { Logger } from './log.ts';
 import { clamdClient } from './storage/clamd.ts';
-import { policyFromEnv } from './domain/rateLimits/limits.ts';
+import { BURST_WINDOWS, namedRules, policyFromEnv } from './domain/rateLimits/limits.ts';
 import { rateLimits } from './domain/rateLimits/rateLimits.ts';
 import { limitCounter } from './storage/rateLimiters.ts';
 import { connectRedis } from './storage/redis.ts';
@@ -82,7 +82,7 @@ export function buildServices(config: Config, log: Logger, db: Db = openDb(confi
     disconnectAgent: (agentId, reason, ended) => disconnectAgent(sockets, agentId, reason, ended),
     rateLimits: rateLimits({
       policy,
-      counter: limitCounter(policy, redis.client, prefix),
+      counter: limitCounter(namedRules(policy), BURST_WINDOWS, redis.client, prefix),
       refusals: refusalStore(redis.client, prefix),
       secretKey: config.secretKey,
       log,

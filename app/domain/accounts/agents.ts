@@ -24,6 +24,13 @@ export async function listAgents(db: Store): Promise<AgentAdminView[]> {
   return (await agentsRepo(db).listed()).map(presentAgentAdmin);
 }
 
+/** The agent's account, or not_found. */
+export async function findAgent(db: Store, id: number): Promise<AgentRow> {
+  const agent = await agentsRepo(db).byId(id);
+  if (!agent) throw errors.notFound('agent');
+  return agent;
+}
+
 export async function viewAgent(db: Store, id: number): Promise<AgentAdminView> {
   const [row] = await agentsRepo(db).listed(id);
   if (!row) throw errors.notFound('agent');

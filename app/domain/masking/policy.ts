@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { transaction, type Store } from '../../storage/store.ts';
 import { chatsRepo } from '../../storage/chats.ts';
+import { departmentsRepo } from '../../storage/departments.ts';
+import { errors } from '../errors.ts';
 import { settingsRepo } from '../../storage/settings.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import {
@@ -95,6 +97,15 @@ export function cardMasking(db: Store) {
     async overrides(): Promise<Map<number, MaskOptions>> {
       return new Map((await current()).byDepartment);
     },
+    /** Every department with its options (the default where none was set). */
+    async perDepartment(): Promise<({ departmentId: number; name: string } & MaskOptions)[]> {
+      const overrides = (await current()).byDepartment;
+      return (await departmentsRepo(db).list()).map((d) => ({
+        departmentId: d.id,
+        name: d.name,
+        ...(overrides.get(d.id) ?? DEFAULT_MASKING),
+      }));
+    },
     /** Changes one department's options, audited in the same transaction. */
     async set(
       departmentId: number,
@@ -102,6 +113,7 @@ export function cardMasking(db: Store) {
       actor: MaskingActor,
       audit: AuditLog,
     ): Promise<MaskOptions> {
+      if (!(await departmentsRepo(db).byId(departmentId))) throw errors.notFound('department');
       await transaction(db, async (trx) => {
         const repo = settingsRepo(trx);
         const parsed = stored.safeParse((await repo.get(MASKING_SETTING)) ?? { departments: {} });
