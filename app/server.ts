@@ -7,7 +7,7 @@ import { auditForwarding } from './domain/audit/syslog.ts';
 import { agentSessions } from './domain/agentSessions.ts';
 import { refuseSignInFrom } from './domain/ipRules/enforce.ts';
 import { signinServices } from './domain/signin/index.ts';
-import { chatService } from './domain/chats.ts';
+import { chatService } from './domain/chats/chats.ts';
 import { fileService } from './domain/files/files.ts';
 import { ipRulesService } from './domain/ipRules/ipRules.ts';
 import { passwordHasher } from './domain/passwords.ts';

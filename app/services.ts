@@ -2,7 +2,7 @@ import type { Config } from '../config/load.ts';
 import type { AgentSessions } from './domain/agentSessions.ts';
 import type { Signin } from './domain/signin/index.ts';
 import type { TotpService } from './domain/totp/totp.ts';
-import type { ChatService } from './domain/chats.ts';
+import type { ChatService } from './domain/chats/chats.ts';
 import type { VisitorTokens } from './domain/visitorTokens.ts';
 import type { Logger } from './log.ts';
 import type { AuditLog } from './domain/audit/auditLog.ts';

@@ -1,5 +1,5 @@
 import type { Namespace, Socket } from 'socket.io';
-import type { Participant } from '../domain/chats.ts';
+import type { Participant } from '../domain/chats/participants.ts';
 import { errors } from '../domain/errors.ts';
 import { SESSION_COOKIE } from '../domain/agentSessions.ts';
 import { clientAddress, trustedProxies } from '../domain/clientAddress.ts';

@@ -7,15 +7,17 @@ import type { Store } from '../../storage/store.ts';
 import { filesRepo, type FileRow } from '../../storage/files.ts';
 import { fileStore, readMasterKey, type FileStore } from '../../storage/fileStore.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
-import type { ChatService, Participant } from '../chats.ts';
+import type { ChatService } from '../chats/chats.ts';
+import type { Participant } from '../chats/participants.ts';
 import { errors } from '../errors.ts';
 import { knownTypes } from './fileTypes.ts';
-import { uploader, type Source, type UploadInput } from './upload.ts';
+import { uploader } from './upload.ts';
+import type { Source, UploadInput } from './uploadInput.ts';
 
 // Files shared in chats: upload (./upload.ts), download, deletion with the chat, and the sweep of
 // temp files a crash left behind.
 
-export type { Source, UploadInput } from './upload.ts';
+export type { Source, UploadInput } from './uploadInput.ts';
 
 const LEFTOVER_MIN_AGE_MS = 60 * 60_000;
 const SWEEP_EVERY_MS = 10 * 60_000;

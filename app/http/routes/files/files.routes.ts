@@ -1,5 +1,5 @@
 import type { Next } from 'koa';
-import type { Participant } from '../../../domain/chats.ts';
+import type { Participant } from '../../../domain/chats/participants.ts';
 import { errors } from '../../../domain/errors.ts';
 import { CARD_NUMBER_REFUSED } from '../../../domain/masking/identifiers.ts';
 import { newClientId } from '../../../shared/clientIds.ts';
