@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import { knexOf, type Store } from './store.ts';
+import { knexOf } from './db.ts';
+import type { Store } from './store.ts';
 
 // The audit log's tables: `audit_events` (hash-chained entries), `audit_chain_head` (one row: the
 // newest id and hash, locked by every writer) and `audit_chain_anchor` (one row: the last entry

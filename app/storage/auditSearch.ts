@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import { auditRowQuery, type AuditRow, type Outcome } from './auditEvents.ts';
 import type { ScopeFilter } from './scope.ts';
-import { knexOf, type Store } from './store.ts';
+import { knexOf } from './db.ts';
+import type { Store } from './store.ts';
 
 // Searching and exporting the audit log: the filters as SQL (app/domain/audit/auditSearch.ts says
 // what they mean to a person).

@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import type { ChatStatus } from '../shared/protocol.ts';
 import type { ScopeFilter } from './scope.ts';
-import { knexOf, type Store } from './store.ts';
+import { knexOf } from './db.ts';
+import type { Store } from './store.ts';
 
 export interface ChatRow {
   id: number;

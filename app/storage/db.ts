@@ -2,8 +2,12 @@ import knex, { type Knex } from 'knex';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../config/load.ts';
 import { guardAtRest } from './atRest/guard.ts';
+import type { Store } from './store.ts';
 
 export type Db = Knex;
+
+/** The knex behind a store (storage/store.ts): for repositories only. */
+export const knexOf = (store: Store): Knex => store as Knex;
 
 export const migrationsDir = fileURLToPath(new URL('./migrations', import.meta.url));
 

@@ -1,5 +1,6 @@
 import type { ScopeFilter } from './scope.ts';
-import { knexOf, type Store } from './store.ts';
+import { knexOf } from './db.ts';
+import type { Store } from './store.ts';
 
 // Legal holds on chats and visitors (the columns legal_hold*, migrations 20261122150000–170100).
 

@@ -1,6 +1,7 @@
 import type { AuthorKind } from '../shared/protocol.ts';
 import { AUTHOR_NAME, FILE_COLUMNS, type MessageRow } from './messages.ts';
-import { knexOf, type Store } from './store.ts';
+import { knexOf } from './db.ts';
+import type { Store } from './store.ts';
 
 /** The chat columns a write is checked against, read under the row lock. */
 export interface LockedChat {

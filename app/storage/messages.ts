@@ -1,5 +1,6 @@
 import type { AuthorKind } from '../shared/protocol.ts';
-import { knexOf, type Store } from './store.ts';
+import { knexOf } from './db.ts';
+import type { Store } from './store.ts';
 
 export interface MessageRow {
   id: number;

@@ -2,14 +2,14 @@ import type { Knex } from 'knex';
 
 // What the domain holds of the database: a handle it passes to repositories and transactions, and
 // cannot query itself (it is not callable; its one property is opaque). Every SQL statement is in
-// app/storage/. A knex instance or transaction is a Store; a repository turns it back into one.
+// app/storage/. A knex instance or transaction is a Store; a repository turns it back into knex
+// with knexOf (storage/db.ts, which the domain may not import).
 
 export interface Store {
   readonly client: unknown;
 }
 
-/** The knex behind a store: for repositories only (app/storage/). */
-export const knexOf = (store: Store): Knex => store as Knex;
+const knexOf = (store: Store): Knex => store as Knex; // storage/db.ts exports it to repositories
 
 /**
  * Runs `work` in one transaction (a savepoint inside a caller's transaction) and commits when it

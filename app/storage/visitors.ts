@@ -1,4 +1,5 @@
-import { knexOf, type Store } from './store.ts';
+import { knexOf } from './db.ts';
+import type { Store } from './store.ts';
 
 export function visitorsRepo(store: Store) {
   const db = knexOf(store);

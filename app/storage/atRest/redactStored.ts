@@ -3,7 +3,8 @@ import { MASK_CHAR, maskCardNumbers } from '../../shared/cardNumbers.ts';
 import { maskDeep } from '../../shared/maskDeep.ts';
 import { ER_DUP_ENTRY, sqlErrno } from '../db.ts';
 import { COLUMNS } from './columns.ts';
-import { knexOf, type Store } from '../store.ts';
+import { knexOf } from '../db.ts';
+import type { Store } from '../store.ts';
 
 // Card numbers an older Parley stored before the storage boundary existed (issue 12): found in every
 // text column the boundary knows, masked in place. The audit log is not touched here: its entries
