@@ -6,18 +6,18 @@ import { openAuditLog } from './domain/audit/openAuditLog.ts';
 import { agentSessions } from './domain/agentSessions.ts';
 import { refuseSignInFrom } from './domain/ipRules/enforce.ts';
 import { signinServices } from './domain/signin/index.ts';
-import { chatService } from './domain/chats.ts';
+import { chatService } from './domain/chats/chats.ts';
 import { fileService } from './domain/files/files.ts';
 import { ipRulesService } from './domain/ipRules/ipRules.ts';
 import { passwordHasher } from './domain/passwords.ts';
 import { visitorTokens } from './domain/visitorTokens.ts';
 import { createHttpApp } from './http/app.ts';
-import { trustedProxies } from './http/clientAddress.ts';
+import { trustedProxies } from './domain/clientAddress.ts';
 import { admittingListener } from './http/peerAdmission.ts';
-import type { Services } from './http/context.ts';
+import type { Services } from './services.ts';
 import type { Logger } from './log.ts';
 import { clamdClient } from './storage/clamd.ts';
-import { policyFromEnv } from './domain/rateLimits/limits.ts';
+import { BURST_WINDOWS, namedRules, policyFromEnv } from './domain/rateLimits/limits.ts';
 import { rateLimits } from './domain/rateLimits/rateLimits.ts';
 import { limitCounter } from './storage/rateLimiters.ts';
 import { connectRedis } from './storage/redis.ts';
@@ -81,7 +81,7 @@ export function buildServices(config: Config, log: Logger, db: Db = openDb(confi
     disconnectAgent: (agentId, reason, ended) => disconnectAgent(sockets, agentId, reason, ended),
     rateLimits: rateLimits({
       policy,
-      counter: limitCounter(policy, redis.client, prefix),
+      counter: limitCounter(namedRules(policy), BURST_WINDOWS, redis.client, prefix),
       refusals: refusalStore(redis.client, prefix),
       secretKey: config.secretKey,
       log,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseCidr } from '../app/domain/ipRules/cidr.ts';
+import { parseCidr } from '../app/shared/cidr.ts';
 
 // Every Parley process (app, worker, ops commands) reads this one schema once at start.
 // Secrets are never values here: a `*_FILE` variable names the file that holds them.

@@ -3,7 +3,7 @@
 // PARLEY_BACKUP_DIR by backupStatus() (the same status as Admin › Backups). Exits 3 when there is an
 // alert, so monitoring can run it; `--json` prints the status as JSON instead.
 import { loadConfigOrExit } from '../config/load.ts';
-import { backupStatus, type BackupStatus } from '../app/storage/backupStatus.ts';
+import { backupStatus, type BackupStatus } from '../app/domain/backupStatus.ts';
 import { formatBytes } from '../app/shared/formatBytes.ts';
 
 /** Exit status when the backups need attention (as `make backup` when an offsite copy failed). */

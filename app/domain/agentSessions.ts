@@ -1,12 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AgentRow } from '../storage/agents.ts';
-import type { Db } from '../storage/db.ts';
+import type { Store } from '../storage/store.ts';
 import { agentsRepo } from '../storage/agents.ts';
 import { HANDLE_BYTES, sessionsRepo, type SessionWithAgentRow } from '../storage/sessions.ts';
 import { signinDevicesRepo } from '../storage/signinDevices.ts';
 import { signinFailuresRepo } from '../storage/signinFailures.ts';
 import { totpRepo } from '../storage/totp.ts';
 import type { PasswordHasher } from './passwords.ts';
+
+/** The session cookie, read by both transports. `__Host-` binds it to this exact origin over HTTPS: no Domain, Path=/, Secure. */
+export const SESSION_COOKIE = '__Host-parley_session';
 
 export interface SessionPolicy {
   idleMinutes: number;
@@ -53,7 +56,7 @@ export type SessionView = ReturnType<typeof presentSession>;
 
 /** Server-side agent sessions: the cookie holds a random id, the database only its hash. */
 export function agentSessions(
-  db: Db,
+  db: Store,
   hasher: PasswordHasher,
   policy: SessionPolicy,
   now = () => new Date(),

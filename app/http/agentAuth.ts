@@ -1,10 +1,9 @@
 import type { Next } from 'koa';
 import { errors } from '../domain/errors.ts';
+import { SESSION_COOKIE } from '../domain/agentSessions.ts';
 import { requireAllowedAddress } from '../domain/ipRules/enforce.ts';
-import type { ParleyContext, Services } from './context.ts';
-
-// `__Host-` binds the cookie to this exact origin over HTTPS: no Domain, Path=/, Secure.
-export const SESSION_COOKIE = '__Host-parley_session';
+import type { ParleyContext } from './context.ts';
+import type { Services } from '../services.ts';
 
 export function sessionCookieOptions() {
   // No maxAge or expires: a session-only cookie, gone when the browser closes.

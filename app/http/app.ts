@@ -1,8 +1,10 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import Koa from 'koa';
-import { clientAddressMiddleware, trustedProxies } from './clientAddress.ts';
-import type { ParleyState, Services } from './context.ts';
+import { trustedProxies } from '../domain/clientAddress.ts';
+import { clientAddressMiddleware } from './clientAddress.ts';
+import type { ParleyState } from './context.ts';
+import type { Services } from '../services.ts';
 import { errorHandler } from './errorHandler.ts';
 import { BODY_LIMIT_BYTES } from './validate.ts';
 import { accountRoutes } from './routes/agents/accounts.ts';

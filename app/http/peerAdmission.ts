@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import { addressSubject } from '../domain/rateLimits/subjects.ts';
-import type { TrustedProxies } from './clientAddress.ts';
+import type { TrustedProxies } from '../domain/clientAddress.ts';
 
 // Before TLS (issue 12): the TCP listener hands each new connection to the HTTPS server, but at most
 // `perAddress` TLS handshakes at a time per peer address (an IPv6 /64 counts as one). A flood of

@@ -1,6 +1,7 @@
 import type { Next } from 'koa';
 import type { LimitId } from '../domain/rateLimits/limits.ts';
-import type { ParleyContext, Services } from './context.ts';
+import type { ParleyContext } from './context.ts';
+import type { Services } from '../services.ts';
 
 /**
  * A visitor limit on a route (issue 12): the attempt is counted against the client's address and,

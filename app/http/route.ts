@@ -1,11 +1,12 @@
 import type { RouterMiddleware } from '@koa/router';
-import type { Requirement } from '../domain/permissions/catalogue.ts';
+import type { Requirement } from '../shared/permissions.ts';
 import { errors } from '../domain/errors.ts';
 import { loadGrants, meets } from '../domain/permissions/policy.ts';
 import { requireAgent } from './agentAuth.ts';
 import { requireCurrentPassword } from './routes/password/passwordGate.ts';
-import { widgetCors } from './routes/visitors/visitors.routes.ts';
-import type { ParleyRouter, ParleyState, Services } from './context.ts';
+import { widgetCors } from './widgetCors.ts';
+import type { ParleyRouter, ParleyState } from './context.ts';
+import type { Services } from '../services.ts';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'options';
 type Handler = RouterMiddleware<ParleyState>;

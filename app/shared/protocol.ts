@@ -247,7 +247,7 @@ export interface BackupDrillView {
   error?: string;
 }
 
-/** GET /api/backups/status, `make backup-status` and Admin › Backups (app/storage/backupStatus.ts). */
+/** GET /api/backups/status, `make backup-status` and Admin › Backups (app/domain/backupStatus.ts). */
 export interface BackupStatusView {
   lastBackup: { name: string; at: string; bytes: number } | null;
   backups: number;

@@ -1,14 +1,14 @@
 import type { Namespace, Socket } from 'socket.io';
-import type { Participant } from '../domain/chats.ts';
+import type { Participant } from '../domain/chats/participants.ts';
 import { errors } from '../domain/errors.ts';
-import { SESSION_COOKIE } from '../http/agentAuth.ts';
-import { clientAddress, trustedProxies } from '../http/clientAddress.ts';
+import { SESSION_COOKIE } from '../domain/agentSessions.ts';
+import { clientAddress, trustedProxies } from '../domain/clientAddress.ts';
 import {
   endSessionIfDisallowed,
   sweepLiveSessions,
   type SessionUse,
 } from '../domain/ipRules/enforce.ts';
-import type { Services } from '../http/context.ts';
+import type { Services } from '../services.ts';
 import type { AgentRow } from '../storage/agents.ts';
 import { describeError } from '../log.ts';
 import { loadGrants, meets, type Grants } from '../domain/permissions/policy.ts';

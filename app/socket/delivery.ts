@@ -1,5 +1,5 @@
 import type { Namespace } from 'socket.io';
-import { mayAcceptFrom, type ChatEvents, type Participants } from '../domain/chats.ts';
+import { mayAcceptFrom, type ChatEvents, type Participants } from '../domain/chats/participants.ts';
 import type { Grants } from '../domain/permissions/policy.ts';
 
 // Rooms: each visitor's sockets join `visitor:<id>`, each agent's `agent:<id>`, every agent `agents`.

@@ -1,11 +1,10 @@
 import type { Socket } from 'socket.io';
 import type { z } from 'zod';
 import { errors, isParleyError, type ParleyError } from '../domain/errors.ts';
-import { checkPayloadShape } from '../domain/payloadShape.ts';
+import { checkPayloadShape, describeIssues } from '../domain/input.ts';
 import { describeError, type Logger } from '../log.ts';
 import type { Ack } from '../shared/protocol.ts';
-import type { Requirement } from '../domain/permissions/catalogue.ts';
-import { describeIssues } from '../http/validate.ts';
+import type { Requirement } from '../shared/permissions.ts';
 
 type Reply = Record<string, unknown>;
 

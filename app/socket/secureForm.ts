@@ -1,8 +1,8 @@
 import type { Namespace, Socket } from 'socket.io';
 import { z } from 'zod';
-import type { Participant } from '../domain/chats.ts';
+import type { Participant } from '../domain/chats/participants.ts';
 import { secureForms, type SecureForms } from '../domain/secureForm/secureForms.ts';
-import type { Services } from '../http/context.ts';
+import type { Services } from '../services.ts';
 import { agentRoom, visitorRoom } from './delivery.ts';
 import { on, type HandlerOptions } from './handle.ts';
 

@@ -1,6 +1,6 @@
 import type { Server as HttpsServer } from 'node:https';
 import { Server } from 'socket.io';
-import type { Services } from '../http/context.ts';
+import type { Services } from '../services.ts';
 import { agentNamespace } from './agentNamespace.ts';
 import { agentRoom, sessionRoom } from './delivery.ts';
 import { limitVisitorConnections } from './visitorLimits.ts';

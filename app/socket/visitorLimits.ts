@@ -3,8 +3,8 @@ import type { ExtendedError, Socket } from 'socket.io';
 import type { LimitId } from '../domain/rateLimits/limits.ts';
 import { refusalError, type Refusal } from '../domain/rateLimits/rateLimits.ts';
 import { addressSubject } from '../domain/rateLimits/subjects.ts';
-import { clientAddress, trustedProxies } from '../http/clientAddress.ts';
-import type { Services } from '../http/context.ts';
+import { clientAddress, trustedProxies } from '../domain/clientAddress.ts';
+import type { Services } from '../services.ts';
 import type { Ack } from '../shared/protocol.ts';
 
 // Visitor limits on the /visitor namespace (issue 12): connections at the handshake, and the events a

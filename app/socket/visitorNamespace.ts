@@ -1,8 +1,8 @@
 import type { Namespace, Socket } from 'socket.io';
 import { errors } from '../domain/errors.ts';
 import { meets } from '../domain/permissions/policy.ts';
-import type { Services } from '../http/context.ts';
-import type { Participant } from '../domain/chats.ts';
+import type { Services } from '../services.ts';
+import type { Participant } from '../domain/chats/participants.ts';
 import { agentRoom, visitorRoom } from './delivery.ts';
 import { on, rejectUnknownEvents, type HandlerOptions } from './handle.ts';
 import { visitorSecureFormEvents } from './secureForm.ts';

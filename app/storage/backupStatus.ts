@@ -3,12 +3,10 @@ import { join } from 'node:path';
 import { fsyncPath } from './fsync.ts';
 import type { BackupDrillView, BackupStatusView } from '../shared/protocol.ts';
 
-// The backup folder (PARLEY_BACKUP_DIR) as IT sees it: the backups' names, the newest backup, the
-// last restore drill (drill-status.json) and the offsite copies of the last backup
-// (offsite-status.json). Read by GET /api/backups/status, Admin › Backups and `make backup-status`;
+// The backup folder (PARLEY_BACKUP_DIR) as files: the backups' names, the newest backup, the last
+// restore drill (drill-status.json) and the offsite copies of the last backup (offsite-status.json).
+// Read for GET /api/backups/status, Admin › Backups and `make backup-status` (domain/backupStatus.ts);
 // the worker and the ops commands (backup/) name backups and write the status files with it too.
-
-export type BackupStatus = BackupStatusView;
 
 export const BACKUP_PATTERN = /^parley-(\d{8}T\d{6}Z)\.tar\.gz\.gpg$/;
 export const DRILL_STATUS = 'drill-status.json';
@@ -67,7 +65,8 @@ interface RecordedCopy {
   error?: string;
 }
 
-async function offsiteStatus(dir: string): Promise<BackupStatus['offsite']> {
+/** The offsite copies of the last backup, or null when none were recorded (or unreadable). */
+export async function offsiteStatus(dir: string): Promise<BackupStatusView['offsite']> {
   try {
     const raw = JSON.parse(await readFile(join(dir, OFFSITE_STATUS), 'utf8')) as {
       at: string;
@@ -89,29 +88,22 @@ async function offsiteStatus(dir: string): Promise<BackupStatus['offsite']> {
   }
 }
 
-export async function backupStatus(dir: string): Promise<BackupStatus> {
+/** How many backups the folder holds, and the newest one (null when there is none). */
+export async function localBackups(
+  dir: string,
+): Promise<{ count: number; newest: BackupStatusView['lastBackup'] }> {
   const names = (await readdir(dir).catch(() => [] as string[]))
     .filter((name) => backupTime(name) !== null)
     .sort();
   const newest = names.at(-1);
-  const lastBackup = newest
-    ? {
-        name: newest,
-        at: backupTime(newest)!.toISOString(),
-        bytes: (await stat(join(dir, newest))).size,
-      }
-    : null;
-  const [drill, offsite] = await Promise.all([lastDrill(dir), offsiteStatus(dir)]);
-  const alerts: string[] = [];
-  if (!lastBackup) alerts.push('no backup yet');
-  if (drill && !drill.ok)
-    alerts.push(`last restore drill failed: ${drill.error ?? 'unknown error'}`);
-  for (const target of offsite?.targets ?? []) {
-    if (!target.ok) {
-      alerts.push(
-        `offsite ${target.target}: copy of ${offsite!.backup} failed after ${target.attempts} attempt${target.attempts === 1 ? '' : 's'}${target.error ? ` (${target.error})` : ''}`,
-      );
-    }
-  }
-  return { lastBackup, backups: names.length, lastDrill: drill, offsite, alerts };
+  return {
+    count: names.length,
+    newest: newest
+      ? {
+          name: newest,
+          at: backupTime(newest)!.toISOString(),
+          bytes: (await stat(join(dir, newest))).size,
+        }
+      : null,
+  };
 }

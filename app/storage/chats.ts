@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import type { ChatStatus } from '../shared/protocol.ts';
-import type { ScopeFilter } from '../domain/permissions/policy.ts';
-import type { Db } from './db.ts';
+import type { ScopeFilter } from './scope.ts';
+import { knexOf } from './db.ts';
+import type { Store } from './store.ts';
 
 export interface ChatRow {
   id: number;
@@ -22,10 +23,18 @@ export interface ChatRow {
 
 const columns = ['chats.*', 'agents.name as agent_name'];
 
-export function chatsRepo(db: Db) {
+export function chatsRepo(store: Store) {
+  const db = knexOf(store);
   const base = () => db('chats').leftJoin('agents', 'agents.id', 'chats.agent_id').select(columns);
   return {
     byId: (id: number): Promise<ChatRow | undefined> => base().where('chats.id', id).first(),
+    /** The chat's department (null: none, or no such chat), without the join. */
+    async departmentOf(id: number): Promise<number | null> {
+      const row: { department_id: number | null } | undefined = await db('chats')
+        .where({ id })
+        .first('department_id');
+      return row?.department_id ?? null;
+    },
     forVisitor: (visitorId: string, statuses: ChatStatus[]): Promise<ChatRow[]> =>
       base()
         .where('chats.visitor_id', visitorId)

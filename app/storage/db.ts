@@ -2,8 +2,12 @@ import knex, { type Knex } from 'knex';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../config/load.ts';
 import { guardAtRest } from './atRest/guard.ts';
+import type { Store } from './store.ts';
 
 export type Db = Knex;
+
+/** The knex behind a store (storage/store.ts): for repositories only. */
+export const knexOf = (store: Store): Knex => store as Knex;
 
 export const migrationsDir = fileURLToPath(new URL('./migrations', import.meta.url));
 
@@ -33,11 +37,4 @@ export function openDb(config: Config, database = config.env.PARLEY_DB_NAME): Db
   return guardAtRest(db);
 }
 
-/** MariaDB error numbers Parley reacts to. */
-export const ER_DUP_ENTRY = 1062;
-export const ER_LOCK_DEADLOCK = 1213;
-
-export function sqlErrno(error: unknown): number | undefined {
-  const errno = (error as { errno?: unknown } | null)?.errno;
-  return typeof errno === 'number' ? errno : undefined;
-}
+export { ER_DUP_ENTRY, ER_LOCK_DEADLOCK, sqlErrno } from './sqlErrors.ts';

@@ -1,5 +1,5 @@
-import type { Knex } from 'knex';
-import type { Db } from './db.ts';
+import { knexOf } from './db.ts';
+import type { Store } from './store.ts';
 
 export interface DepartmentRow {
   id: number;
@@ -11,7 +11,8 @@ export interface DepartmentRow {
 export type DepartmentWithCount = DepartmentRow & { agent_count: number };
 
 /** Departments and who belongs to them (agent_departments). */
-export function departmentsRepo(db: Db | Knex.Transaction) {
+export function departmentsRepo(store: Store) {
+  const db = knexOf(store);
   return {
     list: (): Promise<DepartmentWithCount[]> =>
       db('departments as d')

@@ -1,5 +1,5 @@
-import type { Knex } from 'knex';
-import type { Db } from './db.ts';
+import { knexOf } from './db.ts';
+import type { Store } from './store.ts';
 
 export interface FileRow {
   id: number;
@@ -26,7 +26,8 @@ export interface ChatFileUsage {
   bytes: number;
 }
 
-export function filesRepo(db: Db | Knex.Transaction) {
+export function filesRepo(store: Store) {
+  const db = knexOf(store);
   async function usage(chatId: number): Promise<ChatFileUsage> {
     const row = await db('files')
       .where({ chat_id: chatId })

@@ -1,5 +1,5 @@
-import type { Knex } from 'knex';
-import type { Db } from './db.ts';
+import { knexOf } from './db.ts';
+import type { Store } from './store.ts';
 
 export type GrantScope = 'all' | 'departments' | 'groups';
 
@@ -27,7 +27,8 @@ const normalize = (row: RawGrant): GrantRow => ({
 });
 
 /** Permission grants to a role or to one agent, scoped to all, some departments or some groups. */
-export function grantsRepo(db: Db | Knex.Transaction) {
+export function grantsRepo(store: Store) {
+  const db = knexOf(store);
   return {
     async forRole(role: string): Promise<GrantRow[]> {
       return ((await db('permission_grants').where({ role }).orderBy('id')) as RawGrant[]).map(
@@ -39,6 +40,34 @@ export function grantsRepo(db: Db | Knex.Transaction) {
         .where({ agent_id: agentId })
         .orderBy('id')) as RawGrant[];
       return rows.map(normalize);
+    },
+    /** Everything loading an agent's grants needs: their role's and their own grants, their departments. */
+    async ofAgent(
+      agentId: number,
+      role: string,
+    ): Promise<{ grants: GrantRow[]; departments: number[] }> {
+      const [rows, departments] = await Promise.all([
+        db('permission_grants').where({ role }).orWhere({ agent_id: agentId }).orderBy('id'),
+        db('agent_departments').where({ agent_id: agentId }).pluck('department_id'),
+      ]);
+      return {
+        grants: (rows as RawGrant[]).map(normalize),
+        departments: (departments as number[]).map(Number),
+      };
+    },
+    /** The members of these groups, by group. */
+    async membersOf(groupIds: number[]): Promise<Map<number, Set<number>>> {
+      const map = new Map<number, Set<number>>();
+      if (groupIds.length === 0) return map;
+      const rows: { group_id: number; agent_id: number }[] = await db('agent_group_members')
+        .whereIn('group_id', groupIds)
+        .select('group_id', 'agent_id');
+      for (const row of rows) {
+        const set = map.get(Number(row.group_id)) ?? new Set<number>();
+        set.add(Number(row.agent_id));
+        map.set(Number(row.group_id), set);
+      }
+      return map;
     },
     async byId(id: number): Promise<GrantRow | undefined> {
       const row = (await db('permission_grants').where({ id }).first()) as RawGrant | undefined;

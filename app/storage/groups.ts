@@ -1,5 +1,5 @@
-import type { Knex } from 'knex';
-import type { Db } from './db.ts';
+import { knexOf } from './db.ts';
+import type { Store } from './store.ts';
 
 export interface AgentGroupRow {
   id: number;
@@ -11,7 +11,8 @@ export interface AgentGroupRow {
 export type AgentGroupWithCount = AgentGroupRow & { agent_count: number };
 
 /** Agent groups and their members (agent_group_members). */
-export function groupsRepo(db: Db | Knex.Transaction) {
+export function groupsRepo(store: Store) {
+  const db = knexOf(store);
   return {
     list: (): Promise<AgentGroupWithCount[]> =>
       db('agent_groups as g')

@@ -1,5 +1,5 @@
-import type { Knex } from 'knex';
-import type { Db } from './db.ts';
+import { knexOf } from './db.ts';
+import type { Store } from './store.ts';
 
 export type IpRuleScope = 'global' | 'role' | 'agent';
 
@@ -31,7 +31,8 @@ export type NewIpRule = Pick<IpRuleRow, 'scope' | 'role' | 'agent_id' | 'cidr' |
   created_by: number;
 };
 
-export function ipRulesRepo(db: Db | Knex.Transaction) {
+export function ipRulesRepo(store: Store) {
+  const db = knexOf(store);
   return {
     all: async (): Promise<IpRuleRow[]> =>
       ((await db('ip_rules').select('*').orderBy('id')) as IpRuleRow[]).map(numeric),

@@ -1,6 +1,7 @@
 import type { AuthorKind } from '../shared/protocol.ts';
-import type { Db } from './db.ts';
 import { AUTHOR_NAME, FILE_COLUMNS, type MessageRow } from './messages.ts';
+import { knexOf } from './db.ts';
+import type { Store } from './store.ts';
 
 /** The chat columns a write is checked against, read under the row lock. */
 export interface LockedChat {
@@ -46,7 +47,8 @@ const MAX_BATCH = 500;
  * batch is one transaction — lock the chats, find resends, insert, bump each chat's counter.
  * Nothing is acknowledged before its transaction commits.
  */
-export function messageWriter(db: Db) {
+export function messageWriter(store: Store) {
+  const db = knexOf(store);
   let queue: Pending[] = [];
   let writing = false;
 

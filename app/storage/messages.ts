@@ -1,5 +1,6 @@
 import type { AuthorKind } from '../shared/protocol.ts';
-import type { Db } from './db.ts';
+import { knexOf } from './db.ts';
+import type { Store } from './store.ts';
 
 export interface MessageRow {
   id: number;
@@ -29,7 +30,8 @@ export const FILE_COLUMNS = [
 export const AUTHOR_NAME =
   "CASE messages.author_kind WHEN 'agent' THEN agents.name WHEN 'visitor' THEN chats.visitor_name END AS author_name";
 
-export function messagesRepo(db: Db) {
+export function messagesRepo(store: Store) {
+  const db = knexOf(store);
   const base = () =>
     db('messages')
       .leftJoin('agents', 'agents.id', 'messages.author_agent_id')

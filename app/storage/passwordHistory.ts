@@ -1,5 +1,5 @@
-import type { Knex } from 'knex';
-import type { Db } from './db.ts';
+import { knexOf } from './db.ts';
+import type { Store } from './store.ts';
 
 export type PasswordChangeReason = 'created' | 'reset' | 'changed';
 
@@ -12,7 +12,8 @@ export interface PasswordHistoryRow {
 }
 
 /** Every password an agent has had, newest last; hashes only. */
-export function passwordHistoryRepo(db: Db | Knex.Transaction) {
+export function passwordHistoryRepo(store: Store) {
+  const db = knexOf(store);
   return {
     insert: (row: Omit<PasswordHistoryRow, 'id'>) => db('password_history').insert(row),
     /** The newest `count` entries, newest first. */

@@ -5,16 +5,27 @@ import {
   RateLimiterRedis,
   RateLimiterRes,
 } from 'rate-limiter-flexible';
-import type { LimitCounter, LimitVerdict } from '../domain/rateLimits/rateLimits.ts';
-import {
-  BURST_WINDOWS,
-  DIMENSIONS,
-  LIMIT_IDS,
-  type Dimension,
-  type LimitId,
-  type LimitPolicy,
-  type LimitRule,
-} from '../domain/rateLimits/limits.ts';
+
+/** A fixed window of `points` per `seconds`, and `burst` more over `burstWindows` windows. */
+export interface LimitRule {
+  points: number;
+  seconds: number;
+  burst: number;
+}
+
+/** The outcome of one counted attempt for one subject. */
+export interface LimitVerdict {
+  allowed: boolean;
+  /** When refused: milliseconds before an attempt can pass again. */
+  msBeforeNext: number;
+}
+
+/** Counts attempts per named rule and subject key. */
+export interface LimitCounter {
+  consume(rule: string, key: string): Promise<LimitVerdict>;
+  /** True while the counts are shared by every app process (Redis is reachable). */
+  shared(): boolean;
+}
 
 // The visitor limits' counters (rate-limiter-flexible): fixed windows in Redis, shared by every app
 // process, each with an in-memory "insurance" twin that counts while Redis is unreachable. Without
@@ -44,34 +55,37 @@ function counterFor(
   });
 }
 
-function limiterFor(rule: LimitRule, keyPrefix: string, redis: Redis | null): Consumer {
+function limiterFor(
+  rule: LimitRule,
+  burstWindows: number,
+  keyPrefix: string,
+  redis: Redis | null,
+): Consumer {
   const steady = counterFor(rule, keyPrefix, redis);
   if (rule.burst === 0) return steady;
   const burst = counterFor(
-    { points: rule.burst, seconds: rule.seconds * BURST_WINDOWS, burst: 0 },
+    { points: rule.burst, seconds: rule.seconds * burstWindows, burst: 0 },
     `${keyPrefix}:burst`,
     redis,
   );
   return new BurstyRateLimiter(steady, burst);
 }
 
-/** One counter per limit and dimension; `prefix` keeps Parley's keys apart in a shared Redis. */
+/** One counter per named rule; `prefix` keeps Parley's keys apart in a shared Redis. */
 export function limitCounter(
-  policy: LimitPolicy,
+  rules: ReadonlyMap<string, LimitRule>,
+  burstWindows: number,
   redis: Redis | null,
   prefix: string,
 ): LimitCounter {
   const limiters = new Map<string, Consumer>();
-  for (const limit of LIMIT_IDS) {
-    for (const dimension of DIMENSIONS) {
-      const name = `${limit}.${dimension}`;
-      limiters.set(name, limiterFor(policy[limit][dimension], `${prefix}rl:${name}`, redis));
-    }
+  for (const [name, rule] of rules) {
+    limiters.set(name, limiterFor(rule, burstWindows, `${prefix}rl:${name}`, redis));
   }
   return {
-    async consume(limit: LimitId, dimension: Dimension, key: string): Promise<LimitVerdict> {
-      const limiter = limiters.get(`${limit}.${dimension}`);
-      if (!limiter) throw new Error(`unknown limit ${limit}.${dimension}`);
+    async consume(name: string, key: string): Promise<LimitVerdict> {
+      const limiter = limiters.get(name);
+      if (!limiter) throw new Error(`unknown limit ${name}`);
       try {
         const result = await limiter.consume(key);
         return { allowed: true, msBeforeNext: result.msBeforeNext };

@@ -1,12 +1,18 @@
 import type { Redis } from 'ioredis';
-import type { RefusalStore } from '../domain/rateLimits/rateLimits.ts';
 import {
   BUCKET_MS,
   KEEP_HOURS,
   NETWORKS_PER_BUCKET,
   RefusalTally,
   type RefusalBucket,
-} from '../domain/rateLimits/refusals.ts';
+} from './refusalTally.ts';
+
+/** Keeps refusal counts per hour. */
+export interface RefusalStore {
+  add(buckets: readonly RefusalBucket[]): Promise<void>;
+  /** The hours from `from` to `to` (bucket starts, inclusive). */
+  read(from: number, to: number): Promise<RefusalBucket[]>;
+}
 
 // Refusal counts per hour: in Redis (a hash of counts and a sorted set of networks per hour, expiring
 // after KEEP_HOURS) so that every app process adds to the same numbers; in this process's memory when

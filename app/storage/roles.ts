@@ -1,5 +1,5 @@
-import type { Knex } from 'knex';
-import type { Db } from './db.ts';
+import { knexOf } from './db.ts';
+import type { Store } from './store.ts';
 
 export interface RoleRow {
   name: string;
@@ -11,7 +11,8 @@ export interface RoleRow {
 
 export type RoleWithCount = RoleRow & { agent_count: number };
 
-export function rolesRepo(db: Db | Knex.Transaction) {
+export function rolesRepo(store: Store) {
+  const db = knexOf(store);
   return {
     list: (): Promise<RoleWithCount[]> =>
       db('roles as r')

@@ -1,4 +1,5 @@
-import type { Db } from './db.ts';
+import { knexOf } from './db.ts';
+import type { Store } from './store.ts';
 
 export interface SessionRow {
   id_hash: Buffer;
@@ -18,7 +19,8 @@ export interface SessionWithAgentRow extends SessionRow {
 /** Bytes of the stored hash that make a session's public handle (never the id, never the whole hash). */
 export const HANDLE_BYTES = 8;
 
-export function sessionsRepo(db: Db) {
+export function sessionsRepo(store: Store) {
+  const db = knexOf(store);
   const withAgent = () =>
     db<SessionWithAgentRow>('agent_sessions as s')
       .join('agents as a', 'a.id', 's.agent_id')
@@ -30,6 +32,15 @@ export function sessionsRepo(db: Db) {
       db('agent_sessions').where({ id_hash: idHash }).update({ last_seen_at: at }),
     remove: (idHash: Buffer) => db('agent_sessions').where({ id_hash: idHash }).delete(),
     removeForAgent: (agentId: number) => db('agent_sessions').where({ agent_id: agentId }).delete(),
+    /** Ends every session of the agent but one; returns the hashes of those that ended. */
+    async removeOthers(agentId: number, keep: Buffer): Promise<Buffer[]> {
+      const others = (await db('agent_sessions')
+        .where({ agent_id: agentId })
+        .whereNot({ id_hash: keep })
+        .pluck('id_hash')) as Buffer[];
+      if (others.length > 0) await db('agent_sessions').whereIn('id_hash', others).delete();
+      return others;
+    },
     /** Live sessions (not past `now` nor idle since `idleCutoff`), newest activity first. */
     live: (now: Date, idleCutoff: Date, agentId?: number) => {
       const query = withAgent()

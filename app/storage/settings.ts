@@ -1,5 +1,5 @@
-import type { Knex } from 'knex';
-import type { Db } from './db.ts';
+import { knexOf } from './db.ts';
+import type { Store } from './store.ts';
 
 export interface SettingRow {
   key: string;
@@ -9,7 +9,8 @@ export interface SettingRow {
 }
 
 /** Settings admins change at run time: one JSON document per key; an absent key means the defaults. */
-export function settingsRepo(db: Db | Knex.Transaction) {
+export function settingsRepo(store: Store) {
+  const db = knexOf(store);
   return {
     async get(key: string): Promise<unknown> {
       const row = await db<SettingRow>('settings').where({ key }).first('value');

@@ -1,5 +1,5 @@
-import type { Knex } from 'knex';
-import type { Db } from './db.ts';
+import { knexOf } from './db.ts';
+import type { Store } from './store.ts';
 
 export interface SigninDeviceRow {
   id_hash: Buffer;
@@ -11,7 +11,8 @@ export interface SigninDeviceRow {
 }
 
 /** Browsers trusted for one account each (device cookies), with their own failure window. */
-export function signinDevicesRepo(db: Db | Knex.Transaction) {
+export function signinDevicesRepo(store: Store) {
+  const db = knexOf(store);
   return {
     byHash: (idHash: Buffer) =>
       db<SigninDeviceRow>('signin_devices').where({ id_hash: idHash }).first(),

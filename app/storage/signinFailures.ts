@@ -1,4 +1,5 @@
-import type { Db } from './db.ts';
+import { knexOf } from './db.ts';
+import type { Store } from './store.ts';
 
 export interface SigninAttemptRow {
   email_hash: Buffer;
@@ -15,7 +16,8 @@ export interface AddressFailureRow {
 }
 
 /** Consecutive failures per email, failures per source address, and spent CAPTCHA challenges. */
-export function signinFailuresRepo(db: Db) {
+export function signinFailuresRepo(store: Store) {
+  const db = knexOf(store);
   return {
     attempt: (emailHash: Buffer) =>
       db<SigninAttemptRow>('signin_attempts').where({ email_hash: emailHash }).first(),

@@ -1,5 +1,5 @@
-import type { Knex } from 'knex';
-import type { Db } from './db.ts';
+import { knexOf } from './db.ts';
+import type { Store } from './store.ts';
 
 export interface RefusalWindowRow {
   address: string;
@@ -45,21 +45,22 @@ function fromDb(row: Record<string, unknown>): RefusalWindowRow {
  * with the address's row locked, so a window is summarised exactly once however many processes
  * count or close it.
  */
-export function signinRefusalsRepo(db: Db) {
+export function signinRefusalsRepo(store: Store) {
+  const db = knexOf(store);
   return {
     /**
      * Locks the address's window row, creating an empty one (no refusals yet) when there is none.
      * INSERT … ON DUPLICATE KEY takes the row's exclusive lock straight away.
      */
-    async lock(trx: Knex.Transaction, address: string, at: Date): Promise<RefusalWindowRow> {
-      await trx.raw(
+    async lock(tx: Store, address: string, at: Date): Promise<RefusalWindowRow> {
+      await knexOf(tx).raw(
         `INSERT INTO signin_refusal_windows
            (address, window_started_at, first_at, last_at, refusals, lockouts, distinct_emails, reasons)
          VALUES (?, ?, ?, ?, 0, 0, 0, '{}')
          ON DUPLICATE KEY UPDATE address = VALUES(address)`,
         [address, at, at, at],
       );
-      const row = (await trx('signin_refusal_windows')
+      const row = (await knexOf(tx)('signin_refusal_windows')
         .where({ address })
         .forUpdate()
         .first()) as Record<string, unknown>;
@@ -67,16 +68,18 @@ export function signinRefusalsRepo(db: Db) {
     },
 
     /** The address's window, locked, or undefined when another closer got there first. */
-    async lockExisting(trx: Knex.Transaction, address: string) {
-      const row = (await trx('signin_refusal_windows').where({ address }).forUpdate().first()) as
-        Record<string, unknown> | undefined;
+    async lockExisting(tx: Store, address: string) {
+      const row = (await knexOf(tx)('signin_refusal_windows')
+        .where({ address })
+        .forUpdate()
+        .first()) as Record<string, unknown> | undefined;
       return row ? fromDb(row) : undefined;
     },
 
     /** Starts the row over as an empty window from `at` and forgets the emails it counted. */
-    async restart(trx: Knex.Transaction, address: string, at: Date) {
-      await trx('signin_refusal_emails').where({ address }).delete();
-      await trx('signin_refusal_windows').where({ address }).update({
+    async restart(tx: Store, address: string, at: Date) {
+      await knexOf(tx)('signin_refusal_emails').where({ address }).delete();
+      await knexOf(tx)('signin_refusal_windows').where({ address }).update({
         window_started_at: at,
         first_at: at,
         last_at: at,
@@ -88,26 +91,26 @@ export function signinRefusalsRepo(db: Db) {
     },
 
     /** Deletes a window that has been summarised. */
-    async remove(trx: Knex.Transaction, address: string) {
-      await trx('signin_refusal_emails').where({ address }).delete();
-      await trx('signin_refusal_windows').where({ address }).delete();
+    async remove(tx: Store, address: string) {
+      await knexOf(tx)('signin_refusal_emails').where({ address }).delete();
+      await knexOf(tx)('signin_refusal_windows').where({ address }).delete();
     },
 
     /** Adds one refusal (or lock) to the locked window, and its email when not yet seen. */
-    async add(trx: Knex.Transaction, window: RefusalWindowRow, refusal: CountedRefusal) {
+    async add(tx: Store, window: RefusalWindowRow, refusal: CountedRefusal) {
       if (refusal.reason !== null && !REASON.test(refusal.reason)) {
         throw new Error('a refusal reason must be a word from the code');
       }
       let distinct = 0;
       if (window.distinct_emails < DISTINCT_EMAILS_COUNTED) {
-        const [result] = (await trx.raw(
+        const [result] = (await knexOf(tx).raw(
           'INSERT IGNORE INTO signin_refusal_emails (address, email_hash) VALUES (?, ?)',
           [refusal.address, refusal.emailHash],
         )) as [{ affectedRows: number }];
         distinct = result.affectedRows;
       }
       const path = refusal.reason === null ? null : `$.${refusal.reason}`;
-      await trx.raw(
+      await knexOf(tx).raw(
         `UPDATE signin_refusal_windows SET
            first_at = IF(refusals = 0 AND lockouts = 0, ?, first_at),
            last_at = ?,

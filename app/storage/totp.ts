@@ -1,5 +1,5 @@
-import type { Knex } from 'knex';
-import type { Db } from './db.ts';
+import { knexOf } from './db.ts';
+import type { Store } from './store.ts';
 
 export interface TotpRow {
   agent_id: number;
@@ -21,23 +21,24 @@ export interface PendingSigninRow {
 const affected = (result: unknown) => Number(result);
 
 /** TOTP secrets, recovery codes, and sign-ins waiting for their code. */
-export function totpRepo(db: Db) {
+export function totpRepo(store: Store) {
+  const db = knexOf(store);
   return {
-    byAgent: (agentId: number, trx: Knex | Knex.Transaction = db) =>
-      trx<TotpRow>('agent_totp').where({ agent_id: agentId }).first(),
+    byAgent: (agentId: number, tx: Store = db) =>
+      knexOf(tx)<TotpRow>('agent_totp').where({ agent_id: agentId }).first(),
     /** Starts (or restarts) an enrolment that is not yet confirmed. */
     saveUnconfirmed: (agentId: number, secret: Buffer, at: Date) =>
       db('agent_totp')
         .insert({ agent_id: agentId, secret, created_at: at, enabled_at: null, last_step: null })
         .onConflict('agent_id')
         .merge(['secret', 'created_at', 'enabled_at', 'last_step']),
-    enable: (agentId: number, at: Date, trx: Knex.Transaction) =>
-      trx('agent_totp')
+    enable: (agentId: number, at: Date, tx: Store) =>
+      knexOf(tx)('agent_totp')
         .where({ agent_id: agentId })
         .whereNull('enabled_at')
         .update({ enabled_at: at }),
-    remove: (agentId: number, trx: Knex | Knex.Transaction = db) =>
-      trx('agent_totp').where({ agent_id: agentId }).delete(),
+    remove: (agentId: number, tx: Store = db) =>
+      knexOf(tx)('agent_totp').where({ agent_id: agentId }).delete(),
     /** Moves the last accepted time step forward; false when `step` was already used (a replay). */
     async claimStep(agentId: number, step: number): Promise<boolean> {
       const updated = await db('agent_totp')
@@ -60,19 +61,14 @@ export function totpRepo(db: Db) {
       return { required: Boolean(row?.require_totp), enabled: Boolean(row?.enabled_at) };
     },
 
-    replaceRecoveryCodes: async (
-      agentId: number,
-      hashes: Buffer[],
-      at: Date,
-      trx: Knex.Transaction,
-    ) => {
-      await trx('agent_recovery_codes').where({ agent_id: agentId }).delete();
-      await trx('agent_recovery_codes').insert(
+    replaceRecoveryCodes: async (agentId: number, hashes: Buffer[], at: Date, tx: Store) => {
+      await knexOf(tx)('agent_recovery_codes').where({ agent_id: agentId }).delete();
+      await knexOf(tx)('agent_recovery_codes').insert(
         hashes.map((code_hash) => ({ agent_id: agentId, code_hash, created_at: at })),
       );
     },
-    removeRecoveryCodes: (agentId: number, trx: Knex | Knex.Transaction = db) =>
-      trx('agent_recovery_codes').where({ agent_id: agentId }).delete(),
+    removeRecoveryCodes: (agentId: number, tx: Store = db) =>
+      knexOf(tx)('agent_recovery_codes').where({ agent_id: agentId }).delete(),
     /** Marks a recovery code used; false when it is unknown or was used before. */
     async useRecoveryCode(agentId: number, codeHash: Buffer, at: Date): Promise<boolean> {
       const updated = await db('agent_recovery_codes')

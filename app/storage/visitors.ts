@@ -1,6 +1,8 @@
-import type { Db } from './db.ts';
+import { knexOf } from './db.ts';
+import type { Store } from './store.ts';
 
-export function visitorsRepo(db: Db) {
+export function visitorsRepo(store: Store) {
+  const db = knexOf(store);
   return {
     async ensure(id: string): Promise<void> {
       await db('visitors')

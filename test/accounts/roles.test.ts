@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ALL_PERMISSIONS } from '../../app/domain/permissions/catalogue.ts';
+import { ALL_PERMISSIONS } from '../../app/shared/permissions.ts';
 import type { Db } from '../../app/storage/db.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
 import { createAgent } from '../harness/factories.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { auditLog, type AuditEntry } from '../../app/domain/audit/auditLog.ts';
-import type { AuditEventView, AuditSearchResponse } from '../../app/domain/audit/auditView.ts';
+import type { AuditEventView, AuditSearchResponse } from '../../app/shared/audit.ts';
 import type { Db } from '../../app/storage/db.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
 import { createAgent } from '../harness/factories.ts';

@@ -1,10 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  auditLog,
-  auditRows,
-  type AuditEntry,
-  type AuditRow,
-} from '../../app/domain/audit/auditLog.ts';
+import { auditLog, type AuditEntry, type AuditRow } from '../../app/domain/audit/auditLog.ts';
+import { auditRowQuery as auditRows } from '../../app/storage/auditEvents.ts';
 import { canonicalDetails, isSecretKey } from '../../app/domain/audit/chain.ts';
 import type { Db } from '../../app/storage/db.ts';
 import { testDb, truncateAll } from '../harness/db.ts';

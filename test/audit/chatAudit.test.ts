@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { AuditEventView, AuditSearchResponse } from '../../app/domain/audit/auditView.ts';
+import type { AuditEventView, AuditSearchResponse } from '../../app/shared/audit.ts';
 import type { Ack, ChatView } from '../../app/shared/protocol.ts';
 import type { Db } from '../../app/storage/db.ts';
 import { TEST_ORIGIN } from '../harness/config.ts';

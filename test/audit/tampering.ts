@@ -1,5 +1,5 @@
 import { hashOf } from '../../app/domain/audit/chain.ts';
-import { auditRows } from '../../app/domain/audit/auditLog.ts';
+import { auditRowQuery as auditRows } from '../../app/storage/auditEvents.ts';
 import type { Db } from '../../app/storage/db.ts';
 
 // What someone with write access to the database could do to the audit log, done in plain SQL.

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { BackupStatus } from '../../app/storage/backupStatus.ts';
+import type { BackupStatus } from '../../app/domain/backupStatus.ts';
 import { ALERT_EXIT, age, formatBackupStatus, size } from '../../ops/backupStatus.ts';
 import { devEnv, repoRoot } from '../harness/config.ts';
 

@@ -2,7 +2,7 @@
 // with a reason, sees it listed, lifts it with a reason; the transcript view shows and changes the
 // same hold; the audit log has every change with its reason.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditSearchResponse } from '../../app/domain/audit/auditView.ts';
+import type { AuditSearchResponse } from '../../app/shared/audit.ts';
 import type { Db } from '../../app/storage/db.ts';
 import { expectCount, expectText, screenshot } from '../browser/browser.ts';
 import {

@@ -11,7 +11,7 @@ import { prune } from '../../backup/retention/keepRules.ts';
 import { backupName } from '../../app/storage/backupStatus.ts';
 import { parseEndpoint, s3Target, type S3Settings } from '../../backup/offsite/s3Target.ts';
 import { replicate } from '../../backup/offsite/replicate.ts';
-import { backupStatus } from '../../app/storage/backupStatus.ts';
+import { backupStatus } from '../../app/domain/backupStatus.ts';
 import { testConfig } from '../harness/config.ts';
 import { testS3, type TestS3 } from './s3server.ts';
 import { freePort } from './sshd.ts';

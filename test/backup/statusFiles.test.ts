@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { backupStatus } from '../../app/storage/backupStatus.ts';
+import { backupStatus } from '../../app/domain/backupStatus.ts';
 import { repoRoot } from '../harness/config.ts';
 
 // Issue 13: drill-status.json and offsite-status.json were written in place, so a write cut short

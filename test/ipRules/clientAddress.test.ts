@@ -1,12 +1,8 @@
 import Koa from 'koa';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import {
-  clientAddress,
-  clientAddressMiddleware,
-  trustedProxies,
-  UNKNOWN_ADDRESS,
-} from '../../app/http/clientAddress.ts';
+import { clientAddress, trustedProxies, UNKNOWN_ADDRESS } from '../../app/domain/clientAddress.ts';
+import { clientAddressMiddleware } from '../../app/http/clientAddress.ts';
 import type { ParleyState } from '../../app/http/context.ts';
 
 // The one place the client address is derived, for HTTP and sockets alike.

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { IpRulesListResponse, IpRuleView } from '../../app/domain/ipRules/views.ts';
+import type { IpRulesListResponse, IpRuleView } from '../../app/shared/ipRules.ts';
 import type { Db } from '../../app/storage/db.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
 import { createAgent } from '../harness/factories.ts';

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseCidr } from '../../app/domain/ipRules/cidr.ts';
+import { parseCidr } from '../../app/shared/cidr.ts';
 import type { AgentRow } from '../../app/storage/agents.ts';
 import type { Db } from '../../app/storage/db.ts';
 import type { IpRuleScope } from '../../app/storage/ipRules.ts';

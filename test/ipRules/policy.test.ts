@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normaliseAddress, parseCidr } from '../../app/domain/ipRules/cidr.ts';
+import { normaliseAddress, parseCidr } from '../../app/shared/cidr.ts';
 import { compileRules, evaluate, evaluateGlobal } from '../../app/domain/ipRules/policy.ts';
 import type { IpRuleScope } from '../../app/storage/ipRules.ts';
 

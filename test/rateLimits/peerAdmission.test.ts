@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { trustedProxies } from '../../app/http/clientAddress.ts';
+import { trustedProxies } from '../../app/domain/clientAddress.ts';
 import { admittingListener } from '../../app/http/peerAdmission.ts';
 
 // The TCP listener in front of TLS (issue 12): per address, only so many connections are handed to

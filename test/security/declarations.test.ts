@@ -1,6 +1,6 @@
 import type { Router } from '@koa/router';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALL_PERMISSIONS, isPermission } from '../../app/domain/permissions/catalogue.ts';
+import { ALL_PERMISSIONS, isPermission } from '../../app/shared/permissions.ts';
 import { createHttpApp } from '../../app/http/app.ts';
 import { declaredRoutes, routeKey } from '../../app/http/route.ts';
 import { declaredEvents } from '../../app/socket/handle.ts';

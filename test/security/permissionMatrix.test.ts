@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ALL_PERMISSIONS, type Permission } from '../../app/domain/permissions/catalogue.ts';
+import { ALL_PERMISSIONS, type Permission } from '../../app/shared/permissions.ts';
 import { loadGrants } from '../../app/domain/permissions/policy.ts';
 import type { AgentRow } from '../../app/storage/agents.ts';
 import type { Db } from '../../app/storage/db.ts';

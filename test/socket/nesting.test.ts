@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../app/storage/db.ts';
-import { checkPayloadShape, MAX_PAYLOAD_DEPTH } from '../../app/domain/payloadShape.ts';
+import { checkPayloadShape, MAX_PAYLOAD_DEPTH } from '../../app/domain/input.ts';
 import { TEST_ORIGIN } from '../harness/config.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
 import {

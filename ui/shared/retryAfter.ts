@@ -48,3 +48,26 @@ export async function withRetryAfter<T>(
     }
   }
 }
+
+type Ack = { ok: true } | { ok: false; error: { message: string } };
+
+/**
+ * Sends a socket request, and while its ack is a limit's refusal waits as asked (telling `onWait`
+ * the refusal's message) and sends it again, at most MAX_TRIES times in all. Returns the last ack.
+ */
+export async function ackWithRetryAfter<R extends Ack>(
+  send: () => Promise<R>,
+  onWait: (message: string) => void,
+): Promise<R> {
+  let reply = await send();
+  for (let tries = 1; tries < MAX_TRIES; tries += 1) {
+    const ack: Ack = reply;
+    if (ack.ok) break;
+    const seconds = retryAfterOf(ack.error);
+    if (seconds === null || seconds > MAX_WAIT_SECONDS) break;
+    onWait(ack.error.message);
+    await sleep(waitMs(seconds));
+    reply = await send();
+  }
+  return reply;
+}

@@ -1,5 +1,5 @@
 import type { Socket } from 'socket.io-client';
-import { MAX_WAIT_SECONDS, retryAfterOf, waitMs } from '../shared/retryAfter.ts';
+import { MAX_TRIES, MAX_WAIT_SECONDS, retryAfterOf, waitMs } from '../shared/retryAfter.ts';
 
 const CONNECT_TIMEOUT_MS = 15_000;
 const UNAVAILABLE = 'Chat is not available right now. Please try again later.';
@@ -33,4 +33,14 @@ export function waitForConnect(socket: Socket): Promise<void> {
     socket.on('connect_error', onError);
     socket.connect();
   });
+}
+
+/**
+ * After a visitor limit refused the connection (issue 12): connects again once the server said,
+ * unless this was the MAX_TRIES-th refusal in a row or the wait is too long. False when giving up.
+ */
+export function reconnectAfterRefusal(socket: Socket, seconds: number, refusals: number): boolean {
+  if (refusals >= MAX_TRIES || seconds > MAX_WAIT_SECONDS) return false;
+  window.setTimeout(() => socket.connect(), waitMs(seconds));
+  return true;
 }

@@ -8,11 +8,11 @@ import type {
 } from '../../app/shared/protocol.ts';
 import { request, type EventInput, type EventReply } from '../shared/acks.ts';
 import { Conversation, type ChatChannel } from '../shared/conversation.svelte.ts';
-import { MAX_TRIES, MAX_WAIT_SECONDS, retryAfterOf, waitMs } from '../shared/retryAfter.ts';
+import { ackWithRetryAfter, retryAfterOf } from '../shared/retryAfter.ts';
 import { TypingSignal } from '../shared/typingSignal.ts';
 import { VisitorSecureForm } from '../shared/secureFormVisitor.svelte.ts';
 import { maskCardNumbers } from '../../app/shared/cardNumbers.ts';
-import { waitForConnect } from './connect.ts';
+import { reconnectAfterRefusal, waitForConnect } from './connect.ts';
 import { readItem, writeItem } from './storage.ts';
 import { issueToken, readSavedToken } from './token.ts';
 
@@ -108,15 +108,11 @@ export class VisitorSession {
     this.details = input;
     try {
       await this.#connect();
-      let reply = await this.#request('chat:start', input);
       // Past a visitor limit (issue 12): say so, wait as asked, and start it then.
-      for (let tries = 1; !reply.ok && tries < MAX_TRIES; tries += 1) {
-        const wait = retryAfterOf(reply.error);
-        if (wait === null || wait > MAX_WAIT_SECONDS) break;
-        this.error = reply.error.message;
-        await new Promise((resolve) => window.setTimeout(resolve, waitMs(wait)));
-        reply = await this.#request('chat:start', input);
-      }
+      const reply = await ackWithRetryAfter(
+        () => this.#request('chat:start', input),
+        (message) => (this.error = message),
+      );
       if (!reply.ok) {
         this.error = reply.error.message;
         return;
@@ -259,9 +255,7 @@ export class VisitorSession {
         // Refused by a visitor limit (issue 12): connect again once the server says so.
         this.connection = 'reconnecting';
         this.#refusals += 1;
-        if (this.#refusals < MAX_TRIES && wait <= MAX_WAIT_SECONDS) {
-          window.setTimeout(() => socket.connect(), waitMs(wait));
-        } else {
+        if (!reconnectAfterRefusal(socket, wait, this.#refusals)) {
           this.connection = 'offline';
           this.error = error.message;
         }

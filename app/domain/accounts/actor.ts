@@ -1,7 +1,7 @@
-import type { Knex } from 'knex';
-import type { Services } from '../../http/context.ts';
 import type { AgentRow } from '../../storage/agents.ts';
-import type { AuditEntry } from '../audit/auditLog.ts';
+import type { Store } from '../../storage/store.ts';
+import type { AuditEntry, AuditLog } from '../audit/auditLog.ts';
+import type { PasswordHasher } from '../passwords.ts';
 import type { Grants } from '../permissions/policy.ts';
 
 /** Who is making an accounts change, and from where: what every audit entry needs. */
@@ -13,10 +13,14 @@ export interface Actor {
 }
 
 /** What the accounts commands use from the running services. */
-export type AccountServices = Pick<
-  Services,
-  'db' | 'audit' | 'passwords' | 'disconnectAgent' | 'disconnectAgentSession'
->;
+export interface AccountServices {
+  db: Store;
+  audit: AuditLog;
+  passwords: PasswordHasher;
+  /** Ends (or, when `ended` is false, refreshes) every socket of one agent. */
+  disconnectAgent(agentId: number, reason: string, ended: boolean): void;
+  disconnectAgentSession(sessionHash: Buffer, reason: string): void;
+}
 
 /** Records one successful (or refused) accounts change, inside the change's transaction when given. */
 export function recordChange(
@@ -25,7 +29,7 @@ export function recordChange(
   entry: Pick<AuditEntry, 'action' | 'target' | 'details' | 'departmentId'> & {
     outcome?: AuditEntry['outcome'];
   },
-  trx?: Knex.Transaction,
+  trx?: Store,
 ) {
   return services.audit.record(
     {

@@ -1,3 +1,5 @@
+import { sessionsRepo } from '../../storage/sessions.ts';
+import { transaction } from '../../storage/store.ts';
 import { agentsRepo, type AgentRow } from '../../storage/agents.ts';
 import { errors } from '../errors.ts';
 import { loadPasswordPolicy } from '../passwordPolicy/policy.ts';
@@ -50,13 +52,13 @@ export async function resetAgentPassword(
   const chosen = password ?? (await generateCompliantPassword(policy, owner));
   const hash = await services.passwords.hash(chosen);
   const now = new Date();
-  const allowed = await db.transaction(async (trx) => {
+  const allowed = await transaction(db, async (trx) => {
     // Lock the agent so two resets at once cannot both pass the daily limit.
-    await trx('agents').where({ id: agentId }).forUpdate().first('id');
+    await agentsRepo(trx).lock(agentId);
     const resets = await resetsInLastDay(trx, agentId, now);
     if (resets >= policy.resetsPerDay) return false;
     await storePassword(trx, agentId, hash, 'reset', now);
-    await trx('agent_sessions').where({ agent_id: agentId }).delete();
+    await sessionsRepo(trx).removeForAgent(agentId);
     await recordChange(
       services,
       actor,
@@ -111,13 +113,9 @@ export async function changeOwnPassword(
     throw errors.passwordRejected(violations);
   }
   const hash = await services.passwords.hash(newPassword);
-  const ended = await db.transaction(async (trx) => {
+  const ended = await transaction(db, async (trx) => {
     await storePassword(trx, agent.id, hash, 'changed', now);
-    const others = (await trx('agent_sessions')
-      .where({ agent_id: agent.id })
-      .whereNot({ id_hash: self.sessionHash })
-      .pluck('id_hash')) as Buffer[];
-    if (others.length > 0) await trx('agent_sessions').whereIn('id_hash', others).delete();
+    const others = await sessionsRepo(trx).removeOthers(agent.id, self.sessionHash);
     await recordChange(
       services,
       self,

@@ -1,6 +1,5 @@
-import type { Knex } from 'knex';
 import { agentsRepo, type AgentRow } from '../../storage/agents.ts';
-import type { Db } from '../../storage/db.ts';
+import { transaction, type Store } from '../../storage/store.ts';
 import { departmentsRepo } from '../../storage/departments.ts';
 import { groupsRepo } from '../../storage/groups.ts';
 import { rolesRepo } from '../../storage/roles.ts';
@@ -11,7 +10,7 @@ import { loadPasswordPolicy } from '../passwordPolicy/policy.ts';
 import { contentViolations } from '../passwordPolicy/rules.ts';
 import { diff, recordChange, type AccountServices, type Actor } from './actor.ts';
 import { generateCompliantPassword, storePassword } from './passwords.ts';
-import { presentAgentAdmin, type AgentWithMemberships } from './presenters.ts';
+import { presentAgentAdmin } from './presenters.ts';
 import {
   ADMIN_ROLE,
   agentsScopedByGroups,
@@ -19,42 +18,28 @@ import {
   assertMayManageAgent,
   reloadPrivileges,
 } from './privileges.ts';
-import type { AgentAdminView, AgentChanges, AgentInput } from './views.ts';
+import type { AgentAdminView, AgentChanges, AgentInput } from '../../shared/accounts.ts';
 
-const COLUMNS = ['id', 'email', 'name', 'role', 'must_change_password', 'active', 'created_at'];
-
-async function withMemberships(db: Db, rows: AgentRow[]): Promise<AgentWithMemberships[]> {
-  const ids = rows.map((row) => row.id);
-  const [departments, groups] = (await Promise.all([
-    db('agent_departments').whereIn('agent_id', ids).select('agent_id', 'department_id as id'),
-    db('agent_group_members').whereIn('agent_id', ids).select('agent_id', 'group_id as id'),
-  ])) as { agent_id: number; id: number }[][];
-  const of = (links: { agent_id: number; id: number }[], agentId: number) =>
-    links
-      .filter((link) => Number(link.agent_id) === Number(agentId))
-      .map((link) => Number(link.id))
-      .sort((a, b) => a - b);
-  return rows.map((row) => ({
-    ...(row as AgentWithMemberships),
-    departments: of(departments!, row.id),
-    groups: of(groups!, row.id),
-  }));
+export async function listAgents(db: Store): Promise<AgentAdminView[]> {
+  return (await agentsRepo(db).listed()).map(presentAgentAdmin);
 }
 
-export async function listAgents(db: Db): Promise<AgentAdminView[]> {
-  const rows: AgentRow[] = await db('agents').orderBy('name').select(COLUMNS);
-  return (await withMemberships(db, rows)).map(presentAgentAdmin);
+/** The agent's account, or not_found. */
+export async function findAgent(db: Store, id: number): Promise<AgentRow> {
+  const agent = await agentsRepo(db).byId(id);
+  if (!agent) throw errors.notFound('agent');
+  return agent;
 }
 
-export async function viewAgent(db: Db, id: number): Promise<AgentAdminView> {
-  const row: AgentRow | undefined = await db('agents').where({ id }).first(COLUMNS);
+export async function viewAgent(db: Store, id: number): Promise<AgentAdminView> {
+  const [row] = await agentsRepo(db).listed(id);
   if (!row) throw errors.notFound('agent');
-  return presentAgentAdmin((await withMemberships(db, [row]))[0]!);
+  return presentAgentAdmin(row);
 }
 
 /** Refuses unknown roles, departments and groups, naming them. */
 async function assertReferencesExist(
-  db: Db,
+  db: Store,
   input: { role?: string; departments?: number[]; groups?: number[] },
 ): Promise<void> {
   if (input.role !== undefined && !(await rolesRepo(db).byName(input.role))) {
@@ -71,7 +56,7 @@ async function assertReferencesExist(
   }
 }
 
-async function assertEmailFree(db: Db, email: string, exceptId?: number): Promise<void> {
+async function assertEmailFree(db: Store, email: string, exceptId?: number): Promise<void> {
   const existing = await agentsRepo(db).byEmail(email);
   if (existing && existing.id !== exceptId)
     throw errors.alreadyExists('An account with this email');
@@ -97,15 +82,13 @@ export async function createAgent(
   const password = input.password ?? (await generateCompliantPassword(policy, owner));
   const hash = await services.passwords.hash(password);
   const now = new Date();
-  const id = await db.transaction(async (trx) => {
-    const [inserted] = await trx('agents').insert({
+  const id = await transaction(db, async (trx) => {
+    const agentId = await agentsRepo(trx).create({
       email,
       name: input.name,
-      role: input.role,
+      role: input.role as AgentRow['role'],
       password_hash: hash,
-      must_change_password: true,
     });
-    const agentId = Number(inserted);
     await departmentsRepo(trx).setForAgent(agentId, input.departments);
     await groupsRepo(trx).setForAgent(agentId, input.groups);
     await storePassword(trx, agentId, hash, 'created', now);
@@ -136,14 +119,8 @@ export async function createAgent(
 }
 
 /** Locks the other active administrators' rows, so two admins cannot demote each other at once. */
-async function activeAdminsOtherThan(trx: Knex.Transaction, agentId: number): Promise<number> {
-  const ids = await trx('agents')
-    .where({ role: ADMIN_ROLE, active: true })
-    .whereNot({ id: agentId })
-    .forUpdate()
-    .pluck('id');
-  return ids.length;
-}
+const activeAdminsOtherThan = (tx: Store, agentId: number) =>
+  agentsRepo(tx).lockActiveAdminsOtherThan(ADMIN_ROLE, agentId);
 
 /** Changes an agent; deactivating ends their sessions, and privilege changes reach their sockets. */
 export async function updateAgent(
@@ -173,7 +150,7 @@ export async function updateAgent(
     throw errors.forbidden('change your own role or deactivate your own account');
   }
   const deactivating = 'active' in changed && after.active === false;
-  await db.transaction(async (trx) => {
+  await transaction(db, async (trx) => {
     if (losesAdmin && (await activeAdminsOtherThan(trx, agentId)) === 0) throw errors.lastAdmin();
     const columns = Object.fromEntries(
       (['email', 'name', 'role', 'active'] as const)
@@ -181,9 +158,7 @@ export async function updateAgent(
         .map((key) => [key, after[key]]),
     );
     if (Object.keys(columns).length > 0) {
-      await trx('agents')
-        .where({ id: agentId })
-        .update({ ...columns, updated_at: new Date() });
+      await agentsRepo(trx).update(agentId, columns);
     }
     if ('departments' in changed)
       await departmentsRepo(trx).setForAgent(agentId, after.departments!);

@@ -1,13 +1,13 @@
-import type { Db } from '../../storage/db.ts';
+import { transaction, type Store } from '../../storage/store.ts';
 import { departmentsRepo } from '../../storage/departments.ts';
 import { grantsRepo } from '../../storage/grants.ts';
 import { groupsRepo } from '../../storage/groups.ts';
-import { ER_DUP_ENTRY, sqlErrno } from '../../storage/db.ts';
+import { ER_DUP_ENTRY, sqlErrno } from '../../storage/sqlErrors.ts';
 import { errors } from '../errors.ts';
 import { diff, recordChange, type AccountServices, type Actor } from './actor.ts';
 import { presentDepartment } from './presenters.ts';
 import { agentsScopedByDepartments, agentsScopedByGroups, reloadPrivileges } from './privileges.ts';
-import type { DepartmentView, NamedInput } from './views.ts';
+import type { DepartmentView, NamedInput } from '../../shared/accounts.ts';
 
 // Departments and agent groups behave alike: a name, a description and members; a group scopes grants
 // by its members, a department by the chats and transcripts in it.
@@ -34,11 +34,11 @@ const duplicateName = (kind: OrganisationKind) => (error: unknown) => {
   throw error;
 };
 
-export async function listUnits(db: Db, kind: OrganisationKind): Promise<DepartmentView[]> {
+export async function listUnits(db: Store, kind: OrganisationKind): Promise<DepartmentView[]> {
   return (await KINDS[kind].repo(db).list()).map(presentDepartment);
 }
 
-async function viewUnit(db: Db, kind: OrganisationKind, id: number): Promise<DepartmentView> {
+async function viewUnit(db: Store, kind: OrganisationKind, id: number): Promise<DepartmentView> {
   const row = (await KINDS[kind].repo(db).list()).find((unit) => Number(unit.id) === id);
   if (!row) throw errors.notFound(KINDS[kind].label);
   return presentDepartment(row);
@@ -51,18 +51,16 @@ export async function createUnit(
   input: NamedInput,
 ): Promise<DepartmentView> {
   const row = { name: input.name, description: input.description ?? '' };
-  const id = await services.db
-    .transaction(async (trx) => {
-      const created = await KINDS[kind].repo(trx).insert(row);
-      await recordChange(
-        services,
-        actor,
-        { action: `${kind}.create`, target: { kind, id: created }, details: row },
-        trx,
-      );
-      return created;
-    })
-    .catch(duplicateName(kind));
+  const id = await transaction(services.db, async (trx) => {
+    const created = await KINDS[kind].repo(trx).insert(row);
+    await recordChange(
+      services,
+      actor,
+      { action: `${kind}.create`, target: { kind, id: created }, details: row },
+      trx,
+    );
+    return created;
+  }).catch(duplicateName(kind));
   return viewUnit(services.db, kind, id);
 }
 
@@ -77,17 +75,15 @@ export async function updateUnit(
   if (!before) throw errors.notFound(KINDS[kind].label);
   const changes = diff(before as unknown as Record<string, unknown>, input);
   if (Object.keys(changes).length === 0) return viewUnit(services.db, kind, id);
-  await services.db
-    .transaction(async (trx) => {
-      await KINDS[kind].repo(trx).update(id, input);
-      await recordChange(
-        services,
-        actor,
-        { action: `${kind}.update`, target: { kind, id }, details: { changes } },
-        trx,
-      );
-    })
-    .catch(duplicateName(kind));
+  await transaction(services.db, async (trx) => {
+    await KINDS[kind].repo(trx).update(id, input);
+    await recordChange(
+      services,
+      actor,
+      { action: `${kind}.update`, target: { kind, id }, details: { changes } },
+      trx,
+    );
+  }).catch(duplicateName(kind));
   return viewUnit(services.db, kind, id);
 }
 
@@ -107,7 +103,7 @@ export async function deleteUnit(
   if (!unit) throw errors.notFound(label);
   const members = await repo(db).memberIds(id);
   const affected = [...members, ...(await scopedAgents(db, [id]))];
-  await db.transaction(async (trx) => {
+  await transaction(db, async (trx) => {
     const grants = grantsRepo(trx);
     const touched = await grants.referencing(scope, [id]);
     for (const grant of touched) {

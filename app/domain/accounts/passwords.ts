@@ -1,7 +1,6 @@
 import { randomInt } from 'node:crypto';
-import type { Knex } from 'knex';
-import type { AgentRow } from '../../storage/agents.ts';
-import type { Db } from '../../storage/db.ts';
+import { agentsRepo, type AgentRow } from '../../storage/agents.ts';
+import type { Store } from '../../storage/store.ts';
 import { passwordHistoryRepo, type PasswordChangeReason } from '../../storage/passwordHistory.ts';
 import { signinDevicesRepo } from '../../storage/signinDevices.ts';
 import type { PasswordHasher } from '../passwords.ts';
@@ -18,7 +17,7 @@ const DAY_MS = 86_400_000;
 
 /** Whether the password is the current one or one of the last N (history). */
 export async function historyViolation(
-  db: Db,
+  db: Store,
   hasher: PasswordHasher,
   policy: PasswordPolicy,
   agent: AgentRow,
@@ -42,7 +41,7 @@ export async function historyViolation(
 
 /** Whether the agent changed their password too recently to change it again now. */
 export async function intervalViolation(
-  db: Db,
+  db: Store,
   policy: PasswordPolicy,
   agentId: number,
   now: Date,
@@ -91,15 +90,13 @@ export async function generateCompliantPassword(
 
 /** Stores a new password (hashed before the transaction): the agent's hash, the must-change flag, and a history entry (pruned). */
 export async function storePassword(
-  trx: Knex.Transaction,
+  trx: Store,
   agentId: number,
   hash: string,
   reason: PasswordChangeReason,
   now: Date,
 ): Promise<void> {
-  await trx('agents')
-    .where({ id: agentId })
-    .update({ password_hash: hash, must_change_password: reason !== 'changed', updated_at: now });
+  await agentsRepo(trx).setPassword(agentId, hash, reason !== 'changed', now);
   // A new password ends the trust of every browser that signed in with an old one (device cookies).
   await signinDevicesRepo(trx).removeForAgent(agentId);
   const history = passwordHistoryRepo(trx);
@@ -108,10 +105,6 @@ export async function storePassword(
 }
 
 /** Admin resets of this agent's password in the last 24 hours. */
-export function resetsInLastDay(
-  db: Db | Knex.Transaction,
-  agentId: number,
-  now: Date,
-): Promise<number> {
+export function resetsInLastDay(db: Store, agentId: number, now: Date): Promise<number> {
   return passwordHistoryRepo(db).countSince(agentId, 'reset', new Date(now.getTime() - DAY_MS));
 }

@@ -3,14 +3,14 @@ import type { DepartmentWithCount } from '../../storage/departments.ts';
 import type { GrantRow } from '../../storage/grants.ts';
 import type { AgentGroupWithCount } from '../../storage/groups.ts';
 import type { RoleWithCount } from '../../storage/roles.ts';
-import type { Permission } from '../permissions/catalogue.ts';
+import type { Permission } from '../../shared/permissions.ts';
 import type {
   AgentAdminView,
   AgentGroupView,
   DepartmentView,
   GrantView,
   RoleView,
-} from './views.ts';
+} from '../../shared/accounts.ts';
 
 // What the accounts API sends: never a raw row, never a password hash.
 

@@ -1,9 +1,9 @@
-import type { Db } from '../../storage/db.ts';
+import type { Store } from '../../storage/store.ts';
 import { grantsRepo } from '../../storage/grants.ts';
 import { rolesRepo } from '../../storage/roles.ts';
 import { errors } from '../errors.ts';
 import type { AgentRow } from '../../storage/agents.ts';
-import { ALL_PERMISSIONS, isPermission, type Permission } from '../permissions/catalogue.ts';
+import { ALL_PERMISSIONS, isPermission, type Permission } from '../../shared/permissions.ts';
 import { loadGrants } from '../permissions/policy.ts';
 import type { AccountServices, Actor } from './actor.ts';
 
@@ -48,7 +48,7 @@ export function assertMayGrant(actor: Actor, permission: string, scope?: GrantSc
   }
 }
 
-export async function assertMayAssignRole(db: Db, actor: Actor, role: string): Promise<void> {
+export async function assertMayAssignRole(db: Store, actor: Actor, role: string): Promise<void> {
   if (isAdmin(actor)) return;
   if (role === ADMIN_ROLE) throw errors.forbidden('make an agent an administrator');
   for (const grant of await grantsRepo(db).forRole(role)) {
@@ -57,19 +57,19 @@ export async function assertMayAssignRole(db: Db, actor: Actor, role: string): P
 }
 
 /** Agents whose grants reach through these groups (group-scoped grants of theirs or their role). */
-export async function agentsScopedByGroups(db: Db, groupIds: number[]): Promise<number[]> {
+export async function agentsScopedByGroups(db: Store, groupIds: number[]): Promise<number[]> {
   if (groupIds.length === 0) return [];
   return agentsHolding(db, await grantsRepo(db).referencing('groups', groupIds));
 }
 
 /** Agents whose grants name these departments. */
-export async function agentsScopedByDepartments(db: Db, ids: number[]): Promise<number[]> {
+export async function agentsScopedByDepartments(db: Store, ids: number[]): Promise<number[]> {
   if (ids.length === 0) return [];
   return agentsHolding(db, await grantsRepo(db).referencing('departments', ids));
 }
 
 async function agentsHolding(
-  db: Db,
+  db: Store,
   grants: { role: string | null; agent_id: number | null }[],
 ): Promise<number[]> {
   const ids = grants.flatMap((grant) => (grant.agent_id === null ? [] : [grant.agent_id]));
@@ -90,7 +90,7 @@ export function reloadPrivileges(services: AccountServices, agentIds: number[]):
 }
 
 /** The permissions an agent holds (whatever their scope): what the console shows them. */
-export async function heldPermissions(db: Db, agent: AgentRow): Promise<Permission[]> {
+export async function heldPermissions(db: Store, agent: AgentRow): Promise<Permission[]> {
   const grants = await loadGrants(db, agent);
   return ALL_PERMISSIONS.filter((permission) => grants.holds(permission));
 }

@@ -1,11 +1,11 @@
-import type { Db } from '../../storage/db.ts';
-import { ER_DUP_ENTRY, sqlErrno } from '../../storage/db.ts';
+import { transaction, type Store } from '../../storage/store.ts';
+import { ER_DUP_ENTRY, sqlErrno } from '../../storage/sqlErrors.ts';
 import { departmentsRepo } from '../../storage/departments.ts';
 import { grantsRepo, type GrantRow } from '../../storage/grants.ts';
 import { groupsRepo } from '../../storage/groups.ts';
 import { rolesRepo } from '../../storage/roles.ts';
 import { errors } from '../errors.ts';
-import { PERMISSIONS, type Permission } from '../permissions/catalogue.ts';
+import { PERMISSIONS, type Permission } from '../../shared/permissions.ts';
 import { agentsRepo } from '../../storage/agents.ts';
 import { recordChange, type AccountServices, type Actor } from './actor.ts';
 import { presentGrant, presentRole } from './presenters.ts';
@@ -15,9 +15,9 @@ import {
   assertMayManageAgent,
   reloadPrivileges,
 } from './privileges.ts';
-import type { GrantInput, GrantView, RoleListResponse, RoleView } from './views.ts';
+import type { GrantInput, GrantView, RoleListResponse, RoleView } from '../../shared/accounts.ts';
 
-export async function listRoles(db: Db): Promise<RoleListResponse> {
+export async function listRoles(db: Store): Promise<RoleListResponse> {
   return {
     roles: (await rolesRepo(db).list()).map(presentRole),
     permissions: (Object.entries(PERMISSIONS) as [Permission, string][]).map(
@@ -26,7 +26,7 @@ export async function listRoles(db: Db): Promise<RoleListResponse> {
   };
 }
 
-async function viewRole(db: Db, name: string): Promise<RoleView> {
+async function viewRole(db: Store, name: string): Promise<RoleView> {
   const row = (await rolesRepo(db).list()).find((role) => role.name === name);
   if (!row) throw errors.notFound('role');
   return presentRole(row);
@@ -42,29 +42,27 @@ export async function createRole(
     description: input.description ?? '',
     require_totp: input.requireTotp ?? false,
   };
-  await services.db
-    .transaction(async (trx) => {
-      await rolesRepo(trx).insert(row);
-      await recordChange(
-        services,
-        actor,
-        {
-          action: 'role.create',
-          target: { kind: 'role', id: row.name },
-          // "totp" keys are dropped from audit details as secret-looking; say it in other words.
-          details: {
-            name: row.name,
-            description: row.description,
-            twoFactorRequired: row.require_totp,
-          },
+  await transaction(services.db, async (trx) => {
+    await rolesRepo(trx).insert(row);
+    await recordChange(
+      services,
+      actor,
+      {
+        action: 'role.create',
+        target: { kind: 'role', id: row.name },
+        // "totp" keys are dropped from audit details as secret-looking; say it in other words.
+        details: {
+          name: row.name,
+          description: row.description,
+          twoFactorRequired: row.require_totp,
         },
-        trx,
-      );
-    })
-    .catch((error: unknown) => {
-      if (sqlErrno(error) === ER_DUP_ENTRY) throw errors.alreadyExists('A role with this name');
-      throw error;
-    });
+      },
+      trx,
+    );
+  }).catch((error: unknown) => {
+    if (sqlErrno(error) === ER_DUP_ENTRY) throw errors.alreadyExists('A role with this name');
+    throw error;
+  });
   return viewRole(services.db, row.name);
 }
 
@@ -85,7 +83,7 @@ export async function updateRole(
     changes.twoFactorRequired = { from: Boolean(before.require_totp), to: input.requireTotp };
   }
   if (Object.keys(changes).length > 0) {
-    await services.db.transaction(async (trx) => {
+    await transaction(services.db, async (trx) => {
       await rolesRepo(trx).update(name, {
         ...(input.description === undefined ? {} : { description: input.description }),
         ...(input.requireTotp === undefined ? {} : { require_totp: input.requireTotp }),
@@ -111,7 +109,7 @@ export async function deleteRole(services: AccountServices, actor: Actor, name: 
   if (inUse > 0) {
     throw errors.inUse(`${inUse} agent(s) still have this role; give them another role first.`);
   }
-  await services.db.transaction(async (trx) => {
+  await transaction(services.db, async (trx) => {
     const grants = await grantsRepo(trx).forRole(name);
     await rolesRepo(trx).remove(name);
     await recordChange(
@@ -128,7 +126,7 @@ export async function deleteRole(services: AccountServices, actor: Actor, name: 
 }
 
 export async function listGrants(
-  db: Db,
+  db: Store,
   holder: { role: string } | { agentId: number },
 ): Promise<GrantView[]> {
   const rows =
@@ -139,12 +137,12 @@ export async function listGrants(
 }
 
 /** Who holds a grant: everyone with the role, or the one agent. */
-async function holders(db: Db, grant: Pick<GrantRow, 'role' | 'agent_id'>): Promise<number[]> {
+async function holders(db: Store, grant: Pick<GrantRow, 'role' | 'agent_id'>): Promise<number[]> {
   if (grant.agent_id !== null) return [grant.agent_id];
   return grant.role ? rolesRepo(db).agentIds(grant.role) : [];
 }
 
-async function assertScopeExists(db: Db, input: GrantInput): Promise<void> {
+async function assertScopeExists(db: Store, input: GrantInput): Promise<void> {
   if (input.scope === 'all') {
     if (input.scopeIds.length > 0)
       throw errors.invalidInput('scopeIds: must be empty for scope all');
@@ -196,7 +194,7 @@ export async function addGrant(
     scope: input.scope,
     scope_ids: scopeIds,
   };
-  const id = await db.transaction(async (trx) => {
+  const id = await transaction(db, async (trx) => {
     const created = await grantsRepo(trx).insert(row);
     await recordChange(
       services,
@@ -234,7 +232,7 @@ export async function removeGrant(
     if (agent) assertMayManageAgent(actor, agent);
   }
   const affected = await holders(db, grant);
-  await db.transaction(async (trx) => {
+  await transaction(db, async (trx) => {
     await grantsRepo(trx).remove(id);
     await recordChange(
       services,

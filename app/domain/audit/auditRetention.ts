@@ -1,6 +1,7 @@
-import type { Db } from '../../storage/db.ts';
+import { auditEventsRepo } from '../../storage/auditEvents.ts';
+import { transaction, type Store } from '../../storage/store.ts';
 import type { AuditLog } from './auditLog.ts';
-import { ANCHOR, auditRows, chainStart, hashOf } from './chain.ts';
+import { hashOf } from './chain.ts';
 
 // Audit-entry retention (issue 7): the oldest entries go by their own, longer policy, in batches,
 // and the chain stays verifiable. The id and hash of the last deleted entry become the anchor that
@@ -28,26 +29,23 @@ export interface AuditRetentionResult {
  * so retention stops there rather than delete it. Records one `audit.retention` entry per run.
  */
 export async function runAuditRetention(
-  db: Db,
+  db: Store,
   audit: AuditLog,
   policy: AuditRetentionPolicy,
 ): Promise<AuditRetentionResult> {
   const now = (policy.now ?? (() => new Date()))();
   const result: AuditRetentionResult = { deleted: 0, anchorId: 0, stoppedAt: null };
   if (policy.days <= 0) {
-    result.anchorId = (await chainStart(db)).id;
+    result.anchorId = (await auditEventsRepo(db).start()).id;
     return result;
   }
   const cutoff = new Date(now.getTime() - policy.days * 86_400_000);
   for (;;) {
-    const batch = await db.transaction(async (trx) => {
-      // The anchor row is locked so two runs never move it at once.
-      await trx.raw(`SELECT id FROM ${ANCHOR} WHERE id = 1 FOR UPDATE`);
-      const start = await chainStart(trx);
-      const rows = await auditRows(trx)
-        .where('id', '>', start.id)
-        .orderBy('id')
-        .limit(policy.batch);
+    const batch = await transaction(db, async (tx) => {
+      const events = auditEventsRepo(tx);
+      await events.lockAnchor(); // two runs never move it at once
+      const start = await events.start();
+      const rows = await events.after(start.id, policy.batch);
       let previous = start;
       let count = 0;
       for (const row of rows) {
@@ -63,16 +61,7 @@ export async function runAuditRetention(
         previous = { id: row.id, hash: row.hash };
         count += 1;
       }
-      if (count > 0) {
-        await trx('audit_events')
-          .where('id', '>', start.id)
-          .where('id', '<=', previous.id)
-          .delete();
-        await trx(ANCHOR)
-          .insert({ id: 1, anchor_id: previous.id, anchor_hash: previous.hash, moved_at: now })
-          .onConflict('id')
-          .merge();
-      }
+      if (count > 0) await events.deleteThrough(start.id, previous, now);
       return { count, anchorId: previous.id, full: count === policy.batch };
     });
     result.deleted += batch.count;

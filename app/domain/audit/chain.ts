@@ -1,34 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { Knex } from 'knex';
-import type { Db } from '../../storage/db.ts';
+import type { AuditRow, Outcome } from '../../storage/auditEvents.ts';
 export { columnText } from '../../shared/columnText.ts';
 
-// The hash chain of the audit log: what a row is, its canonical bytes and its hash.
+// The hash chain of the audit log: a row's canonical bytes and its hash (pure; the SQL is in
+// app/storage/auditEvents.ts).
 
-export type Outcome = 'success' | 'failure' | 'denied';
+export { GENESIS, type AuditRow, type Outcome } from '../../storage/auditEvents.ts';
 export const OUTCOMES: readonly Outcome[] = ['success', 'failure', 'denied'];
-
-export interface AuditRow {
-  id: number;
-  at: Date;
-  actor_kind: 'agent' | 'visitor' | 'system';
-  actor_id: number | null;
-  actor_label: string;
-  ip: string;
-  user_agent: string;
-  action: string;
-  target_kind: string;
-  target_id: string;
-  department_id: number | null;
-  outcome: Outcome;
-  /** The canonical JSON text exactly as stored (see `detailsText` for reading it back). */
-  details: string | null;
-  prev_hash: Buffer;
-  hash: Buffer;
-}
-
-/** The predecessor of the first entry. */
-export const GENESIS = Buffer.alloc(32);
 
 /** Column lengths, in characters, of audit_events (migration 20261122090900). */
 export const LIMITS = {
@@ -104,56 +82,4 @@ export function hashOf(row: Omit<AuditRow, 'hash'>): Buffer {
     detailsText(row.details),
   ]);
   return createHash('sha256').update(row.prev_hash).update(canonical).digest();
-}
-
-/** Every column but details, which `auditRows` reads as its stored text. */
-export const ROW_COLUMNS = [
-  'id',
-  'at',
-  'actor_kind',
-  'actor_id',
-  'actor_label',
-  'ip',
-  'user_agent',
-  'action',
-  'target_kind',
-  'target_id',
-  'department_id',
-  'outcome',
-  'prev_hash',
-  'hash',
-] as const;
-
-/** Rows of audit_events with details as the stored text, which is what was hashed. */
-export function auditRows(db: Db | Knex.Transaction) {
-  return db('audit_events').select(
-    ...ROW_COLUMNS,
-    db.raw('CAST(details AS CHAR) AS details'),
-  ) as Knex.QueryBuilder<AuditRow, AuditRow[]>;
-}
-
-/** The one-row table with the newest entry's id and hash (migration 20261122130000). */
-export const HEAD = 'audit_chain_head';
-
-export interface HeadRow {
-  id: number;
-  last_id: number;
-  last_hash: Buffer;
-}
-
-/** The one-row table with the last entry deleted by retention (migration 20261122170200). */
-export const ANCHOR = 'audit_chain_anchor';
-
-export interface AnchorRow {
-  id: number;
-  anchor_id: number;
-  anchor_hash: Buffer;
-}
-
-/** Where the chain starts: the anchor left by retention, or genesis. */
-export async function chainStart(db: Db | Knex.Transaction): Promise<{ id: number; hash: Buffer }> {
-  const anchor = await db<AnchorRow>(ANCHOR).where({ id: 1 }).first('anchor_id', 'anchor_hash');
-  return anchor
-    ? { id: Number(anchor.anchor_id), hash: anchor.anchor_hash }
-    : { id: 0, hash: GENESIS };
 }

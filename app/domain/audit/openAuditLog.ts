@@ -1,25 +1,26 @@
 import type { Config } from '../../../config/load.ts';
 import type { Logger } from '../../log.ts';
-import { sqlErrno, type Db } from '../../storage/db.ts';
+import { auditEventsRepo } from '../../storage/auditEvents.ts';
+import { sqlErrno } from '../../storage/sqlErrors.ts';
+import type { Store } from '../../storage/store.ts';
 import { auditLog, type AuditLog } from './auditLog.ts';
-import { auditRows } from './chain.ts';
 import { auditForwarding } from './syslogForwarder.ts';
 
 // The one way a process (the app, the worker, an ops command) opens its audit log: from its
 // configuration, so every entry it commits also goes to PARLEY_AUDIT_SYSLOG when that is set.
 
 /** The process's audit log. Close it before the process exits: queued messages are sent first. */
-export function openAuditLog(config: Config, db: Db, log?: Logger): AuditLog {
+export function openAuditLog(config: Config, db: Store, log?: Logger): AuditLog {
   return auditLog(db, { sink: auditForwarding(config.env, log), log });
 }
 
 const ER_NO_SUCH_TABLE = 1146;
+const PAGE = 1000;
 
 /** The newest entry's id; 0 when there is none, or no audit table yet (a fresh install). */
-export async function newestEntryId(db: Db): Promise<number> {
+export async function newestEntryId(db: Store): Promise<number> {
   try {
-    const newest = await auditRows(db).orderBy('id', 'desc').first();
-    return newest ? Number(newest.id) : 0;
+    return await auditEventsRepo(db).newestId();
   } catch (error) {
     if (sqlErrno(error) === ER_NO_SUCH_TABLE) return 0;
     throw error;
@@ -33,16 +34,21 @@ export async function newestEntryId(db: Db): Promise<number> {
  */
 export async function forwardEntriesAfter(
   config: Config,
-  db: Db,
+  db: Store,
   afterId: number,
   log?: Logger,
 ): Promise<number> {
   const sink = auditForwarding(config.env, log);
   if (!sink) return 0;
+  let sent = 0;
   try {
-    const rows = await auditRows(db).where('id', '>', afterId).orderBy('id');
-    for (const row of rows) sink.send(row);
-    return rows.length;
+    for (let from = afterId; ;) {
+      const rows = await auditEventsRepo(db).after(from, PAGE);
+      for (const row of rows) sink.send(row);
+      sent += rows.length;
+      if (rows.length < PAGE) return sent;
+      from = rows.at(-1)!.id;
+    }
   } finally {
     await sink.close();
   }

@@ -1,20 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { Knex } from 'knex';
 import { columnText } from '../../shared/columnText.ts';
 import { maskCardNumbers } from '../../shared/cardNumbers.ts';
 import { maskDeep } from '../../shared/maskDeep.ts';
-import {
-  HEAD,
-  LIMITS,
-  ROW_COLUMNS,
-  auditRows,
-  canonicalDetails,
-  chainStart,
-  detailsText,
-  hashOf,
-  type AuditRow,
-  type HeadRow,
-} from './chain.ts';
+import { auditEventsRepo } from '../../storage/auditEvents.ts';
+import type { Store } from '../../storage/store.ts';
+import { LIMITS, canonicalDetails, detailsText, hashOf, type AuditRow } from './chain.ts';
 
 // Redacting card numbers an older Parley wrote into the audit log (issue 12). Entries are
 // hash-chained, so a masked entry gets a new hash, and so does every entry after it. This is done
@@ -74,15 +64,16 @@ const changed = (row: AuditRow, redacted: Omit<AuditRow, 'hash' | 'prev_hash'>) 
   TEXT_COLUMNS.some((column) => row[column] !== redacted[column]) ||
   row.details !== redacted.details;
 
-/** Redacts and re-hashes the chain in `trx` (which must hold the head's lock); null if nothing to do. */
-export async function redactChain(trx: Knex.Transaction): Promise<ChainRedaction | null> {
-  const head = await trx<HeadRow>(HEAD).where({ id: 1 }).forUpdate().first('last_id', 'last_hash');
-  let previous = await chainStart(trx);
+/** Redacts and re-hashes the chain in `tx`, whose head it locks; null if there was nothing to do. */
+export async function redactChain(tx: Store): Promise<ChainRedaction | null> {
+  const events = auditEventsRepo(tx);
+  const head = await events.lockHead();
+  let previous = await events.start();
   let newPrevious = previous.hash;
   let result: ChainRedaction | null = null;
   const oldHashes = createHash('sha256');
   for (;;) {
-    const rows = await auditRows(trx).where('id', '>', previous.id).orderBy('id').limit(PAGE);
+    const rows = await events.after(previous.id, PAGE);
     const rewritten: AuditRow[] = [];
     for (const row of rows) {
       const intact =
@@ -116,19 +107,13 @@ export async function redactChain(trx: Knex.Transaction): Promise<ChainRedaction
       result.rehashedTo = row.id;
       rewritten.push(next);
     }
-    if (rewritten.length > 0) {
-      await trx('audit_events')
-        .insert(rewritten)
-        .onConflict('id')
-        .merge([...ROW_COLUMNS.filter((c) => c !== 'id' && c !== 'at'), 'details']);
-    }
+    await events.rewrite(rewritten);
     if (rows.length < PAGE) break;
   }
   if (!result) return null;
-  if (head && Number(head.last_id) !== previous.id)
-    throw new ChainBrokenError(Number(head.last_id));
+  if (head && head.id !== previous.id) throw new ChainBrokenError(head.id);
   result.previousHeadHash = previous.hash.toString('hex');
   result.previousHashesDigest = oldHashes.digest('hex');
-  await trx(HEAD).where({ id: 1 }).update({ last_id: previous.id, last_hash: newPrevious });
+  await events.moveHead({ id: previous.id, hash: newPrevious });
   return result;
 }

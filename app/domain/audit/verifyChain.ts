@@ -1,14 +1,10 @@
-import type { Db } from '../../storage/db.ts';
 import {
-  GENESIS,
-  HEAD,
-  auditRows,
-  chainStart,
-  detailsText,
-  hashOf,
-  type AuditRow,
-  type HeadRow,
-} from './chain.ts';
+  auditEventsRepo,
+  type AuditEventsRepo,
+  type ChainPoint,
+} from '../../storage/auditEvents.ts';
+import type { Store } from '../../storage/store.ts';
+import { GENESIS, detailsText, hashOf, type AuditRow } from './chain.ts';
 
 // Checking the audit log's hash chain: `make audit-verify`, GET /api/audit/verify.
 
@@ -35,21 +31,22 @@ export type VerifyResult =
     };
 
 /** Walks the chain oldest first; reports the first entry that was altered, removed or moved. */
-export async function verifyChain(db: Db, pageSize = 1000): Promise<VerifyResult> {
+export async function verifyChain(store: Store, pageSize = 1000): Promise<VerifyResult> {
+  const events = auditEventsRepo(store);
   // The head is read first: every entry up to it was committed before this read.
-  const head = await db<HeadRow>(HEAD).where({ id: 1 }).first('last_id', 'last_hash');
+  const head = await events.head();
   // Entries older than the anchor were deleted by audit retention; the chain starts after it.
-  const start = await chainStart(db);
+  const start = await events.start();
   let previous: { id: number; hash: Buffer } = start;
   let checked = 0;
-  let headHash: Buffer | null = head && Number(head.last_id) === start.id ? start.hash : null;
+  let headHash: Buffer | null = head && head.id === start.id ? start.hash : null;
   const redactions: RedactionSeen[] = [];
   for (;;) {
-    const rows = await auditRows(db).where('id', '>', previous.id).orderBy('id').limit(pageSize);
+    const rows = await events.after(previous.id, pageSize);
     for (const row of rows) {
-      const broken = await checkLink(db, previous, row, start);
+      const broken = await checkLink(events, previous, row, start);
       if (broken) return { ok: false, checked, ...broken };
-      if (head && row.id === Number(head.last_id)) headHash = row.hash;
+      if (head && row.id === head.id) headHash = row.hash;
       if (row.action === 'audit.redaction') redactions.push(redactionOf(row));
       previous = { id: row.id, hash: row.hash };
       checked += 1;
@@ -59,14 +56,14 @@ export async function verifyChain(db: Db, pageSize = 1000): Promise<VerifyResult
   const tail = checkTail(head, start.id, previous.id, headHash, checked);
   if (!tail.ok) return tail;
   // The head only moves forward: behind the log now, it was set back by hand.
-  const latest = await db<HeadRow>(HEAD).where({ id: 1 }).first('last_id');
-  if (latest && Number(latest.last_id) < previous.id) {
+  const latest = await events.head();
+  if (latest && latest.id < previous.id) {
     return {
       ok: false,
       checked,
-      id: Number(latest.last_id),
+      id: latest.id,
       kind: 'altered',
-      problem: `the chain head was set back to entry ${latest.last_id}; the log goes on to entry ${previous.id}`,
+      problem: `the chain head was set back to entry ${latest.id}; the log goes on to entry ${previous.id}`,
     };
   }
   return tail.ok && redactions.length > 0 ? { ...tail, redactions } : tail;
@@ -97,7 +94,7 @@ function redactionOf(row: AuditRow): RedactionSeen {
 type Broken = { id: number; kind: 'altered' | 'removed' | 'reordered'; problem: string };
 
 async function checkLink(
-  db: Db,
+  events: AuditEventsRepo,
   previous: { id: number; hash: Buffer },
   row: AuditRow,
   start: { id: number; hash: Buffer },
@@ -117,7 +114,7 @@ async function checkLink(
     return intact ? null : { id: row.id, kind: 'altered', problem: `entry ${row.id} was altered` };
   }
   // Not linked to its predecessor: was it written at another place in the chain?
-  const original = await writtenAs(db, row, start);
+  const original = await writtenAs(events, row, start);
   if (
     original !== null &&
     original !== row.id &&
@@ -143,7 +140,7 @@ async function checkLink(
  * still stands where it was written (a few steps at most; only run once the chain is broken).
  */
 async function writtenAs(
-  db: Db,
+  events: AuditEventsRepo,
   row: AuditRow,
   start: { id: number; hash: Buffer },
 ): Promise<number | null> {
@@ -151,7 +148,7 @@ async function writtenAs(
   for (let steps = 1; steps <= 20; steps += 1) {
     if (hash.equals(GENESIS)) return steps;
     if (hash.equals(start.hash)) return start.id + steps;
-    const before = await auditRows(db).where({ hash }).first();
+    const before = await events.byHash(hash);
     if (!before) return null;
     if (hashOf(before).equals(before.hash)) return before.id + steps;
     hash = before.prev_hash;
@@ -160,7 +157,7 @@ async function writtenAs(
 }
 
 function checkTail(
-  head: { last_id: number; last_hash: Buffer } | undefined,
+  head: ChainPoint | null,
   startId: number,
   lastId: number,
   headHash: Buffer | null,
@@ -178,7 +175,7 @@ function checkTail(
             'the chain head is missing, so removal of the newest entries cannot be ruled out',
         };
   }
-  const headId = Number(head.last_id);
+  const headId = head.id;
   if (lastId < headId) {
     const range = lastId + 1 === headId ? `entry ${headId}` : `entries ${lastId + 1}–${headId}`;
     return {
@@ -189,7 +186,7 @@ function checkTail(
       problem: `${range} (the newest) ${lastId + 1 === headId ? 'was' : 'were'} removed`,
     };
   }
-  if (headId > 0 && !headHash?.equals(head.last_hash)) {
+  if (headId > 0 && !headHash?.equals(head.hash)) {
     return {
       ok: false,
       checked,

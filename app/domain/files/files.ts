@@ -1,22 +1,23 @@
-import type { Knex } from 'knex';
 import type { Readable } from 'node:stream';
 import type { Config } from '../../../config/load.ts';
 import { describeError, type Logger } from '../../log.ts';
 import type { FileView, MessageView } from '../../shared/protocol.ts';
 import { chatsRepo } from '../../storage/chats.ts';
-import type { Db } from '../../storage/db.ts';
+import type { Store } from '../../storage/store.ts';
 import { filesRepo, type FileRow } from '../../storage/files.ts';
 import { fileStore, readMasterKey, type FileStore } from '../../storage/fileStore.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
-import type { ChatService, Participant } from '../chats.ts';
+import type { ChatService } from '../chats/chats.ts';
+import type { Participant } from '../chats/participants.ts';
 import { errors } from '../errors.ts';
 import { knownTypes } from './fileTypes.ts';
-import { uploader, type Source, type UploadInput } from './upload.ts';
+import { uploader } from './upload.ts';
+import type { Source, UploadInput } from './uploadInput.ts';
 
 // Files shared in chats: upload (./upload.ts), download, deletion with the chat, and the sweep of
 // temp files a crash left behind.
 
-export type { Source, UploadInput } from './upload.ts';
+export type { Source, UploadInput } from './uploadInput.ts';
 
 const LEFTOVER_MIN_AGE_MS = 60 * 60_000;
 const SWEEP_EVERY_MS = 10 * 60_000;
@@ -37,7 +38,12 @@ export function presentFile(row: FileRow): FileView {
   };
 }
 
-export function fileService(deps: { config: Config; db: Db; audit: AuditLog; chats: ChatService }) {
+export function fileService(deps: {
+  config: Config;
+  db: Store;
+  audit: AuditLog;
+  chats: ChatService;
+}) {
   const { config, db, audit, chats } = deps;
   const env = config.env;
   const allowed = env.PARLEY_FILE_ALLOWED_TYPES;
@@ -64,7 +70,7 @@ export function fileService(deps: { config: Config; db: Db; audit: AuditLog; cha
     chat: { id: number; department_id: number | null },
     source: Source,
     details: Record<string, unknown>,
-    trx?: Knex.Transaction,
+    trx?: Store,
   ) =>
     audit.record(
       {

@@ -1,16 +1,16 @@
 import { fileTypeFromBuffer } from 'file-type';
-import type { Knex } from 'knex';
 import type { MessageView } from '../../shared/protocol.ts';
 import type { ChatRow } from '../../storage/chats.ts';
 import { startInstream, type InstreamScan, type ScanVerdict } from '../../storage/clamd.ts';
-import type { Db } from '../../storage/db.ts';
+import { transaction } from '../../storage/store.ts';
 import { filesRepo, type ChatFileUsage, type NewFile } from '../../storage/files.ts';
-import type { FileStore, PendingBlob } from '../../storage/fileStore.ts';
-import type { ChatService, Participant } from '../chats.ts';
+import type { PendingBlob } from '../../storage/fileStore.ts';
+import type { Participant } from '../chats/participants.ts';
 import { errors, isParleyError } from '../errors.ts';
 import { cardMasking } from '../masking/policy.ts';
 import { detectType, knownTypes, sanitizeFileName, SNIFF_BYTES } from './fileTypes.ts';
-import { checkQuota, type ChatQuota } from './quota.ts';
+import { checkQuota } from './quota.ts';
+import type { Source, UploadDeps, UploadInput } from './uploadInput.ts';
 
 // The file path (ARCHITECTURE.md): upload stream → type sniff + size guard → tee to clamd INSTREAM and
 // to an encrypting temp file → verdict → (clean) move into the store, record, share in the chat |
@@ -21,44 +21,6 @@ import { checkQuota, type ChatQuota } from './quota.ts';
 // waits for beyond the transfer: everything that can is done before it (database checks while the
 // body arrives, the temp file finished and fsynced during the scan) and what must follow an OK is
 // one move and the records.
-
-export interface UploadInput {
-  chatId: number;
-  /** The file name as sent (already percent-decoded). */
-  name: string;
-  /** Content-Length, when the client sent one. */
-  declaredLength: number | null;
-  body: AsyncIterable<Buffer>;
-  /** Makes a resend of the same upload answer with the first message. */
-  clientId: string;
-}
-
-export interface Source {
-  ip?: string;
-  userAgent?: string;
-}
-
-/** Records an audit entry about a chat (in `trx` when given). */
-export type AuditChat = (
-  who: Participant,
-  action: string,
-  outcome: 'success' | 'failure',
-  chat: Pick<ChatRow, 'id' | 'department_id'>,
-  source: Source,
-  details: Record<string, unknown>,
-  trx?: Knex.Transaction,
-) => Promise<unknown>;
-
-export interface UploadDeps {
-  db: Db;
-  store: FileStore;
-  chats: ChatService;
-  audited: AuditChat;
-  allowed: readonly string[];
-  maxBytes: number;
-  quota: ChatQuota;
-  clamd: { host: string; port: number; connectTimeoutMs: number; scanTimeoutMs: number };
-}
 
 const ignore = () => undefined;
 
@@ -190,7 +152,7 @@ export function uploader(deps: UploadDeps) {
     const moving = blob.commit();
     moving.catch(ignore);
     try {
-      return await db.transaction(async (trx) => {
+      return await transaction(db, async (trx) => {
         const repo = filesRepo(trx);
         // Under the chat's row lock: concurrent uploads to one chat take the quota in turn.
         checkQuota(quota, await repo.lockUsage(chat.id), row.size);

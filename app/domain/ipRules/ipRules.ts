@@ -1,5 +1,5 @@
 import type { AgentRow } from '../../storage/agents.ts';
-import type { Db } from '../../storage/db.ts';
+import { transaction, type Store } from '../../storage/store.ts';
 import { ipRulesRepo, type IpRuleRow, type IpRuleScope } from '../../storage/ipRules.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import { errors } from '../errors.ts';
@@ -42,7 +42,7 @@ const subjectOf = (agent: Pick<AgentRow, 'id' | 'role'>): Subject => ({
  * agent request and socket costs no query; every change clears the cache and tells listeners
  * (the agent socket namespace re-checks its live sockets).
  */
-export function ipRulesService(db: Db, audit: AuditLog, ttlMs = RULES_TTL_MS) {
+export function ipRulesService(db: Store, audit: AuditLog, ttlMs = RULES_TTL_MS) {
   let cached: { rules: CompiledRules; at: number } | null = null;
   let loading: Promise<CompiledRules> | null = null;
   let generation = 0;
@@ -140,7 +140,7 @@ export function ipRulesService(db: Db, audit: AuditLog, ttlMs = RULES_TTL_MS) {
       if (await repo.exists(row)) throw errors.ipRuleExists();
       const after = compileRules([...(await repo.all()), row]);
       const confirmed = await guardLockout(editor, after, 'ip_rule.add', rule);
-      const id = await db.transaction(async (trx) => {
+      const id = await transaction(db, async (trx) => {
         const inserted = await ipRulesRepo(trx).insert({
           ...row,
           note: rule.note,
@@ -171,7 +171,7 @@ export function ipRulesService(db: Db, audit: AuditLog, ttlMs = RULES_TTL_MS) {
       if (!rule) throw errors.notFound('IP rule');
       const after = compileRules((await repo.all()).filter((row) => row.id !== id));
       const confirmed = await guardLockout(editor, after, 'ip_rule.remove', rule);
-      await db.transaction(async (trx) => {
+      await transaction(db, async (trx) => {
         const removed = await ipRulesRepo(trx).remove(id);
         if (removed === 0) throw errors.notFound('IP rule');
         await audit.record(

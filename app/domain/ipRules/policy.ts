@@ -1,5 +1,5 @@
 import type { IpRuleRow } from '../../storage/ipRules.ts';
-import { inRange, parseAddress, parseCidr, type Range } from './cidr.ts';
+import { inRange, parseAddress, parseCidr, type Range } from '../../shared/cidr.ts';
 
 // Which addresses an agent may use Parley from. There are three lists: global (every agent), per
 // role, and per agent. A list with no entries allows every address; a list with entries allows

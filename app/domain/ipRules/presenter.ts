@@ -1,5 +1,5 @@
 import type { IpRuleListRow } from '../../storage/ipRules.ts';
-import type { IpRuleView } from './views.ts';
+import type { IpRuleView } from '../../shared/ipRules.ts';
 
 export function presentIpRule(row: IpRuleListRow): IpRuleView {
   return {

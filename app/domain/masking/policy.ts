@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import type { Db } from '../../storage/db.ts';
+import { transaction, type Store } from '../../storage/store.ts';
+import { chatsRepo } from '../../storage/chats.ts';
+import { departmentsRepo } from '../../storage/departments.ts';
+import { errors } from '../errors.ts';
 import { settingsRepo } from '../../storage/settings.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import {
@@ -28,7 +31,7 @@ interface Cache {
 }
 
 // One cache per database handle, so every service built on the same database sees a change at once.
-const caches = new WeakMap<Db, Cache>();
+const caches = new WeakMap<Store, Cache>();
 
 export interface MaskingActor {
   agentId: number;
@@ -41,7 +44,7 @@ export interface MaskingActor {
  * Card masking as configured: on by default everywhere; an admin may switch it off, or keep the last
  * four digits only, per department. Masking runs before anything is stored, broadcast or logged.
  */
-export function cardMasking(db: Db) {
+export function cardMasking(db: Store) {
   const settings = settingsRepo(db);
 
   async function current(): Promise<Cache> {
@@ -72,11 +75,9 @@ export function cardMasking(db: Db) {
     const cache = await current();
     if (cache.byDepartment.size === 0) return DEFAULT_MASKING;
     if (!cache.chatDepartments.has(chatId)) {
-      const row = await db('chats')
-        .where({ id: chatId })
-        .first<{ department_id: number | null }>('department_id');
+      const departmentId = await chatsRepo(db).departmentOf(chatId);
       if (cache.chatDepartments.size > 10_000) cache.chatDepartments.clear();
-      cache.chatDepartments.set(chatId, row?.department_id ?? null);
+      cache.chatDepartments.set(chatId, departmentId);
     }
     return forDepartment(cache.chatDepartments.get(chatId) ?? null);
   }
@@ -96,6 +97,15 @@ export function cardMasking(db: Db) {
     async overrides(): Promise<Map<number, MaskOptions>> {
       return new Map((await current()).byDepartment);
     },
+    /** Every department with its options (the default where none was set). */
+    async perDepartment(): Promise<({ departmentId: number; name: string } & MaskOptions)[]> {
+      const overrides = (await current()).byDepartment;
+      return (await departmentsRepo(db).list()).map((d) => ({
+        departmentId: d.id,
+        name: d.name,
+        ...(overrides.get(d.id) ?? DEFAULT_MASKING),
+      }));
+    },
     /** Changes one department's options, audited in the same transaction. */
     async set(
       departmentId: number,
@@ -103,7 +113,8 @@ export function cardMasking(db: Db) {
       actor: MaskingActor,
       audit: AuditLog,
     ): Promise<MaskOptions> {
-      await db.transaction(async (trx) => {
+      if (!(await departmentsRepo(db).byId(departmentId))) throw errors.notFound('department');
+      await transaction(db, async (trx) => {
         const repo = settingsRepo(trx);
         const parsed = stored.safeParse((await repo.get(MASKING_SETTING)) ?? { departments: {} });
         const departments = parsed.success ? { ...parsed.data.departments } : {};

@@ -1,6 +1,6 @@
-import type { Knex } from 'knex';
 import { redactStoredText, type RedactedColumn } from '../../storage/atRest/redactStored.ts';
-import { ER_LOCK_DEADLOCK, sqlErrno, type Db } from '../../storage/db.ts';
+import { ER_LOCK_DEADLOCK, sqlErrno } from '../../storage/sqlErrors.ts';
+import { inTransaction, transaction, type Store } from '../../storage/store.ts';
 import { auditLog, type AuditLog } from '../audit/auditLog.ts';
 import { redactChain, type ChainRedaction } from '../audit/redactChain.ts';
 
@@ -17,7 +17,7 @@ export interface RedactionReport {
   entryId: number | null;
 }
 
-async function redactIn(trx: Knex.Transaction, processAudit?: AuditLog): Promise<RedactionReport> {
+async function redactIn(trx: Store, processAudit?: AuditLog): Promise<RedactionReport> {
   // The chain head is locked first (by redactChain): audit writers wait until this commits.
   const audit = await redactChain(trx);
   const tables = await redactStoredText(trx);
@@ -41,13 +41,14 @@ async function redactIn(trx: Knex.Transaction, processAudit?: AuditLog): Promise
  * `processAudit` is the process's audit log (openAuditLog): the entry reaches syslog like any other.
  */
 export async function redactCardNumbers(
-  db: Db | Knex.Transaction,
+  db: Store,
   processAudit?: AuditLog,
 ): Promise<RedactionReport> {
-  if ('commit' in db && 'rollback' in db && db.isTransaction) return redactIn(db, processAudit);
+  // A deadlock in the caller's transaction rolls back the caller's too.
+  if (inTransaction(db)) return redactIn(db, processAudit);
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await (db as Db).transaction((trx) => redactIn(trx, processAudit));
+      return await transaction(db, (trx) => redactIn(trx, processAudit));
     } catch (error) {
       if (attempt >= 3 || sqlErrno(error) !== ER_LOCK_DEADLOCK) throw error;
     }

@@ -1,6 +1,5 @@
-import type { Knex } from 'knex';
 import { z } from 'zod';
-import type { Db } from '../../storage/db.ts';
+import type { Store } from '../../storage/store.ts';
 import { settingsRepo } from '../../storage/settings.ts';
 
 export const PASSWORD_POLICY_KEY = 'password_policy';
@@ -43,7 +42,7 @@ export const DEFAULT_PASSWORD_POLICY: PasswordPolicy = {
 };
 
 /** The policy in force: the stored one over the defaults (a field added later starts at its default). */
-export async function loadPasswordPolicy(db: Db | Knex.Transaction): Promise<PasswordPolicy> {
+export async function loadPasswordPolicy(db: Store): Promise<PasswordPolicy> {
   const stored = await settingsRepo(db).get(PASSWORD_POLICY_KEY);
   const merged = passwordPolicySchema.safeParse({
     ...DEFAULT_PASSWORD_POLICY,
@@ -53,7 +52,7 @@ export async function loadPasswordPolicy(db: Db | Knex.Transaction): Promise<Pas
 }
 
 export async function savePasswordPolicy(
-  db: Db | Knex.Transaction,
+  db: Store,
   policy: PasswordPolicy,
   updatedBy: number,
 ): Promise<void> {

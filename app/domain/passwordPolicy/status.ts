@@ -1,18 +1,15 @@
-import type { AgentRow } from '../../storage/agents.ts';
-import type { Db } from '../../storage/db.ts';
+import { agentsRepo, type AgentRow } from '../../storage/agents.ts';
+import type { Store } from '../../storage/store.ts';
 import { passwordHistoryRepo } from '../../storage/passwordHistory.ts';
 import { loadPasswordPolicy } from './policy.ts';
 
 export type PasswordStatus = 'ok' | 'must_change' | 'expired';
 
 /** When the agent's password was last set: its newest history entry, else when the account was made. */
-export async function passwordSetAt(db: Db, agentId: number): Promise<Date | null> {
+export async function passwordSetAt(db: Store, agentId: number): Promise<Date | null> {
   const changed = await passwordHistoryRepo(db).lastChangedAt(agentId);
   if (changed) return changed;
-  const row = await db('agents')
-    .where({ id: agentId })
-    .first<{ created_at: Date } | undefined>('created_at');
-  return row?.created_at ?? null;
+  return agentsRepo(db).createdAt(agentId);
 }
 
 /**
@@ -20,7 +17,7 @@ export async function passwordSetAt(db: Db, agentId: number): Promise<Date | nul
  * reset) or older than the policy's expiry. Sign-in and every request of a session ask this.
  */
 export async function passwordStatus(
-  db: Db,
+  db: Store,
   agent: AgentRow,
   now: Date = new Date(),
 ): Promise<PasswordStatus> {

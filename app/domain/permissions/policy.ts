@@ -1,6 +1,13 @@
 import type { AgentRow } from '../../storage/agents.ts';
-import type { Db } from '../../storage/db.ts';
-import { ALL_PERMISSIONS, isPermission, type Permission, type Requirement } from './catalogue.ts';
+import { grantsRepo } from '../../storage/grants.ts';
+import type { ScopeFilter } from '../../storage/scope.ts';
+import type { Store } from '../../storage/store.ts';
+import {
+  ALL_PERMISSIONS,
+  isPermission,
+  type Permission,
+  type Requirement,
+} from '../../shared/permissions.ts';
 
 /** What a permission is being used on: a chat or transcript belongs to a department and an agent. */
 export interface Resource {
@@ -25,36 +32,27 @@ export interface Grants {
   scopeOf(permission: Permission): ScopeFilter;
 }
 
-/** Resources in these departments or handled by these agents; `all` ignores both lists. */
-export interface ScopeFilter {
-  all: boolean;
-  departmentIds: number[];
-  agentIds: number[];
-}
+export type { ScopeFilter };
 
 const BUILTIN_SUPERUSER_ROLE = 'admin';
 
 /** Loads an agent's grants (their role's and their own) with what the scopes need. */
-export async function loadGrants(db: Db, agent: AgentRow): Promise<Grants> {
-  const [rows, departments] = await Promise.all([
-    db('permission_grants')
-      .where({ role: agent.role })
-      .orWhere({ agent_id: agent.id })
-      .select('permission', 'scope', 'scope_ids'),
-    db('agent_departments').where({ agent_id: agent.id }).pluck('department_id'),
-  ]);
+export async function loadGrants(db: Store, agent: AgentRow): Promise<Grants> {
+  const repo = grantsRepo(db);
+  const { grants: rows, departments: ownDepartments } = await repo.ofAgent(agent.id, agent.role);
   const superuser = agent.role === BUILTIN_SUPERUSER_ROLE;
   const grants: Grant[] = superuser
     ? ALL_PERMISSIONS.map((permission) => ({ permission, scope: 'all', scopeIds: [] }))
-    : (rows as { permission: string; scope: Grant['scope']; scope_ids: unknown }[])
+    : rows
         .filter((row) => isPermission(row.permission))
         .map((row) => ({
           permission: row.permission as Permission,
           scope: row.scope,
-          scopeIds: parseIds(row.scope_ids),
+          scopeIds: row.scope_ids,
         }));
-  const ownDepartments = (departments as number[]).map(Number);
-  const groupMembersOf = await membersByGroup(db, grants);
+  const groupMembersOf = await repo.membersOf([
+    ...new Set(grants.filter((g) => g.scope === 'groups').flatMap((g) => g.scopeIds)),
+  ]);
 
   return {
     agentId: agent.id,
@@ -106,26 +104,4 @@ export function meets(grants: Grants | null, requirement: Requirement, isVisitor
   const anyOf: readonly Permission[] =
     typeof requirement === 'string' ? [requirement] : requirement;
   return anyOf.some((permission) => grants.holds(permission));
-}
-
-function parseIds(raw: unknown): number[] {
-  const value: unknown = typeof raw === 'string' ? JSON.parse(raw) : raw;
-  return Array.isArray(value) ? value.map(Number).filter(Number.isInteger) : [];
-}
-
-async function membersByGroup(db: Db, grants: Grant[]): Promise<Map<number, Set<number>>> {
-  const groupIds = [
-    ...new Set(grants.filter((g) => g.scope === 'groups').flatMap((g) => g.scopeIds)),
-  ];
-  const map = new Map<number, Set<number>>();
-  if (groupIds.length === 0) return map;
-  const rows: { group_id: number; agent_id: number }[] = await db('agent_group_members')
-    .whereIn('group_id', groupIds)
-    .select('group_id', 'agent_id');
-  for (const row of rows) {
-    const set = map.get(Number(row.group_id)) ?? new Set<number>();
-    set.add(Number(row.agent_id));
-    map.set(Number(row.group_id), set);
-  }
-  return map;
 }

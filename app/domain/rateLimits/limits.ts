@@ -1,4 +1,5 @@
 import type { Env } from '../../../config/schema.ts';
+import type { LimitRule } from '../../storage/rateLimiters.ts';
 
 // The visitor limits (issue 12): what a hostile visitor may do at most, per source address and per
 // visitor token. Each limit is a fixed window of `points` per `seconds`, and a burst of `burst` more
@@ -21,11 +22,7 @@ export const LIMIT_IDS: readonly LimitId[] = LIMITS.map((limit) => limit.id);
 export const DIMENSIONS = ['address', 'visitor'] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
 
-export interface LimitRule {
-  points: number;
-  seconds: number;
-  burst: number;
-}
+export type { LimitRule };
 
 /** The burst allowance refills over this many of the limit's windows. */
 export const BURST_WINDOWS = 10;
@@ -70,4 +67,13 @@ export function retryAfterSeconds(msBeforeNext: number): number {
 
 export function describeLimit(id: LimitId): string {
   return LIMITS.find((limit) => limit.id === id)?.what ?? 'Too many requests were made';
+}
+
+/** Every rule by its counter's name (`<limit>.<dimension>`), for the storage's counters. */
+export function namedRules(policy: LimitPolicy): Map<string, LimitRule> {
+  return new Map(
+    LIMIT_IDS.flatMap((limit) =>
+      DIMENSIONS.map((dimension) => [`${limit}.${dimension}`, policy[limit][dimension]] as const),
+    ),
+  );
 }

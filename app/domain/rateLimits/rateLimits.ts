@@ -8,38 +8,13 @@ import {
   type LimitId,
   type LimitPolicy,
 } from './limits.ts';
-import {
-  BUCKET_MS,
-  RefusalTally,
-  bucketOf,
-  refusalReport,
-  type RefusalBucket,
-} from './refusals.ts';
+import type { LimitCounter, LimitVerdict } from '../../storage/rateLimiters.ts';
+import type { RefusalStore } from '../../storage/refusalCounts.ts';
+import { BUCKET_MS, RefusalTally, bucketOf, countKey, refusalReport } from './refusals.ts';
 import { addressSubject, offenderNetwork, subjectKeys } from './subjects.ts';
 
 // The visitor limits as one service: the rules and keys are decided here; counting and keeping the
 // refusals is the storage's (app/storage/rateLimiters.ts, refusalCounts.ts: Redis, or memory).
-
-/** The outcome of one counted attempt for one subject. */
-export interface LimitVerdict {
-  allowed: boolean;
-  /** When refused: milliseconds before an attempt can pass again. */
-  msBeforeNext: number;
-}
-
-/** Counts attempts per limit, dimension and subject key (the storage side). */
-export interface LimitCounter {
-  consume(limit: LimitId, dimension: Dimension, key: string): Promise<LimitVerdict>;
-  /** True while the counts are shared by every app process (Redis is reachable). */
-  shared(): boolean;
-}
-
-/** Keeps refusal counts per hour (the storage side). */
-export interface RefusalStore {
-  add(buckets: readonly RefusalBucket[]): Promise<void>;
-  /** The hours from `from` to `to` (bucket starts, inclusive). */
-  read(from: number, to: number): Promise<RefusalBucket[]>;
-}
 
 /** Whom an attempt is counted against: always the address, and the visitor when the token is valid. */
 export interface LimitSubjects {
@@ -87,7 +62,7 @@ export function rateLimits(deps: RateLimitsDeps) {
     try {
       verdicts = await Promise.all(
         subjects.map(([dimension, subject]) =>
-          deps.counter.consume(limit, dimension, keyOf(dimension, subject)),
+          deps.counter.consume(countKey(limit, dimension), keyOf(dimension, subject)),
         ),
       );
     } catch (error) {
@@ -98,7 +73,7 @@ export function rateLimits(deps: RateLimitsDeps) {
     );
     if (refused.length === 0) return null;
     const dimensions = refused.map((item) => item.dimension);
-    tally.add(now(), limit, dimensions, offenderNetwork(who.address));
+    tally.addRefusal(now(), limit, dimensions, offenderNetwork(who.address));
     const retryAfter = retryAfterSeconds(Math.max(...refused.map((item) => item.ms)));
     return { limit, dimensions, retryAfter };
   }
@@ -128,7 +103,7 @@ export function rateLimits(deps: RateLimitsDeps) {
 
     /** Counts a refusal made without counting an attempt (an address already known to be over). */
     countRefusal(limit: LimitId, address: string, dimensions: readonly Dimension[]): void {
-      tally.add(now(), limit, dimensions, offenderNetwork(address));
+      tally.addRefusal(now(), limit, dimensions, offenderNetwork(address));
     },
 
     flush,

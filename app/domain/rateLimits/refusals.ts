@@ -1,4 +1,5 @@
 import type { RateLimitView, RefusalHourView } from '../../shared/protocol.ts';
+import { RefusalTally as Tally, bump, type RefusalBucket } from '../../storage/refusalTally.ts';
 import {
   BURST_WINDOWS,
   DIMENSIONS,
@@ -11,77 +12,24 @@ import {
 // Admins see refusals as counts per limit and per hour, and the networks refused most; never one log
 // line per refused packet. Counts are gathered here in memory and written to the store in batches.
 
-export const BUCKET_MS = 3_600_000;
-/** How long the store keeps an hour's counts. */
-export const KEEP_HOURS = 168;
-/** Per hour, the most networks counted one by one; beyond that they are counted as `other`. */
-export const NETWORKS_PER_BUCKET = 1000;
+export {
+  BUCKET_MS,
+  KEEP_HOURS,
+  NETWORKS_PER_BUCKET,
+  bucketOf,
+  type RefusalBucket,
+} from '../../storage/refusalTally.ts';
 
-export interface RefusalBucket {
-  /** Start of the hour, in ms since the epoch. */
-  at: number;
-  /** Refusals by `<limit>.<dimension>`. */
-  counts: Record<string, number>;
-  /** Refusals by offending network (offenderNetwork()). */
-  networks: Record<string, number>;
-}
-
-export const bucketOf = (ms: number) => Math.floor(ms / BUCKET_MS) * BUCKET_MS;
 export const countKey = (limit: LimitId, dimension: Dimension) => `${limit}.${dimension}`;
 
-function bump(map: Record<string, number>, key: string, by: number): void {
-  map[key] = (map[key] ?? 0) + by;
-}
-
-/** Refusals not yet written to the store. */
-export class RefusalTally {
-  #buckets = new Map<number, RefusalBucket>();
-
-  add(now: number, limit: LimitId, dimensions: readonly Dimension[], network: string): void {
-    const bucket = this.#bucket(bucketOf(now));
-    for (const dimension of dimensions) bump(bucket.counts, countKey(limit, dimension), 1);
-    this.#count(bucket, network, 1);
-  }
-
-  /** Takes everything counted so far; `merge` puts it back when the write failed. */
-  drain(): RefusalBucket[] {
-    const buckets = [...this.#buckets.values()];
-    this.#buckets.clear();
-    return buckets;
-  }
-
-  merge(buckets: readonly RefusalBucket[]): void {
-    for (const incoming of buckets) {
-      const bucket = this.#bucket(incoming.at);
-      for (const [key, count] of Object.entries(incoming.counts)) bump(bucket.counts, key, count);
-      for (const [network, count] of Object.entries(incoming.networks))
-        this.#count(bucket, network, count);
-    }
-  }
-
-  /** Drops hours older than the store keeps, so an unreachable store cannot make this grow. */
-  prune(now: number): void {
-    const oldest = bucketOf(now) - KEEP_HOURS * BUCKET_MS;
-    for (const at of this.#buckets.keys()) if (at < oldest) this.#buckets.delete(at);
-  }
-
-  get empty(): boolean {
-    return this.#buckets.size === 0;
-  }
-
-  #bucket(at: number): RefusalBucket {
-    let bucket = this.#buckets.get(at);
-    if (!bucket) {
-      bucket = { at, counts: {}, networks: {} };
-      this.#buckets.set(at, bucket);
-    }
-    return bucket;
-  }
-
-  #count(bucket: RefusalBucket, network: string, by: number): void {
-    const known = Object.hasOwn(bucket.networks, network);
-    const full = Object.keys(bucket.networks).length >= NETWORKS_PER_BUCKET;
-    bump(bucket.networks, known || !full ? network : 'other', by);
+/** Refusals not yet written to the store, counted per limit and dimension. */
+export class RefusalTally extends Tally {
+  addRefusal(now: number, limit: LimitId, dimensions: readonly Dimension[], network: string): void {
+    this.add(
+      now,
+      dimensions.map((dimension) => countKey(limit, dimension)),
+      network,
+    );
   }
 }
 

@@ -54,9 +54,9 @@ describe('refusal counts', () => {
 
   it('adds up per hour, limit and dimension, and gives them back when a write fails', () => {
     const tally = new RefusalTally();
-    tally.add(hour + 5, 'message', ['visitor'], '203.0.113.0/24');
-    tally.add(hour + 6, 'message', ['visitor', 'address'], '203.0.113.0/24');
-    tally.add(hour + BUCKET_MS, 'token', ['address'], '198.51.100.0/24');
+    tally.addRefusal(hour + 5, 'message', ['visitor'], '203.0.113.0/24');
+    tally.addRefusal(hour + 6, 'message', ['visitor', 'address'], '203.0.113.0/24');
+    tally.addRefusal(hour + BUCKET_MS, 'token', ['address'], '198.51.100.0/24');
     const drained = tally.drain();
     expect(tally.empty).toBe(true);
     tally.merge(drained);
@@ -81,7 +81,7 @@ describe('refusal counts', () => {
   it('keeps at most so many networks per hour; the rest are counted as other', () => {
     const tally = new RefusalTally();
     for (let i = 0; i < NETWORKS_PER_BUCKET + 5; i += 1)
-      tally.add(hour, 'connect', ['address'], `net-${i}`);
+      tally.addRefusal(hour, 'connect', ['address'], `net-${i}`);
     const [bucket] = tally.drain();
     expect(Object.keys(bucket!.networks)).toHaveLength(NETWORKS_PER_BUCKET + 1);
     expect(bucket!.networks.other).toBe(5);
@@ -89,7 +89,7 @@ describe('refusal counts', () => {
 
   it('forgets hours older than a week when the store stays unreachable', () => {
     const tally = new RefusalTally();
-    tally.add(hour, 'typing', ['visitor'], 'x');
+    tally.addRefusal(hour, 'typing', ['visitor'], 'x');
     tally.prune(hour + 169 * BUCKET_MS);
     expect(tally.empty).toBe(true);
   });

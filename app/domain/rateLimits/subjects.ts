@@ -1,6 +1,6 @@
 import { createHmac, hkdfSync } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
-import { formatAddress, parseAddress } from '../ipRules/cidr.ts';
+import { formatAddress, parseAddress } from '../../shared/cidr.ts';
 import type { Dimension } from './limits.ts';
 
 // Who a limit counts, and how they are named where the counts are kept: never the raw address or

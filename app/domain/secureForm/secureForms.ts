@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { SecureFormOffer, SecureFormSubmission } from '../../shared/protocol.ts';
 import type { LockedChat } from '../../storage/messageWriter.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
-import type { ChatService, Participant } from '../chats.ts';
+import type { ChatService } from '../chats/chats.ts';
+import type { Participant } from '../chats/participants.ts';
 import { errors } from '../errors.ts';
 
 /** A requested form: only who may answer it and where; never any of the card data. */

@@ -1,7 +1,6 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Knex } from 'knex';
 import type { AgentRow } from '../../storage/agents.ts';
-import type { Db } from '../../storage/db.ts';
+import type { Store } from '../../storage/store.ts';
 import { signinDevicesRepo } from '../../storage/signinDevices.ts';
 import { deriveKey } from './keys.ts';
 
@@ -36,7 +35,7 @@ const NONCE_BYTES = 16;
 const idHashOf = (nonce: Buffer) => createHash('sha256').update(nonce).digest();
 
 export function trustedDevices(
-  db: Db,
+  db: Store,
   secretKey: Buffer,
   policy: DevicePolicy,
   now: () => Date = () => new Date(),
@@ -102,8 +101,7 @@ export function trustedDevices(
     },
 
     /** Ends the trust of every browser of the agent (in the caller's transaction when given). */
-    revoke: (agentId: number, trx?: Knex.Transaction) =>
-      signinDevicesRepo(trx ?? db).removeForAgent(agentId),
+    revoke: (agentId: number, trx?: Store) => signinDevicesRepo(trx ?? db).removeForAgent(agentId),
 
     /** Deletes devices whose trust has run out. */
     purge: () => repo.purge(new Date(now().getTime() - lifetimeMs)),

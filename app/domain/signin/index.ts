@@ -1,6 +1,6 @@
 import type { Config } from '../../../config/load.ts';
 import { signinFailuresRepo } from '../../storage/signinFailures.ts';
-import type { Db } from '../../storage/db.ts';
+import type { Store } from '../../storage/store.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import type { AgentSessions } from '../agentSessions.ts';
 import { totpService } from '../totp/totp.ts';
@@ -31,7 +31,7 @@ export function defencePolicy(env: Config['env']): DefencePolicy {
  * windows too.
  */
 export function signinUpkeep(
-  deps: { config: Config; db: Db; audit: AuditLog },
+  deps: { config: Config; db: Store; audit: AuditLog },
   now: () => Date = () => new Date(),
 ) {
   const env = deps.config.env;
@@ -66,7 +66,7 @@ export function signinUpkeep(
 export function signinServices(
   deps: {
     config: Config;
-    db: Db;
+    db: Store;
     sessions: AgentSessions;
     audit: AuditLog;
     checkAddress?: AddressCheck;

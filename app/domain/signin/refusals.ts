@@ -1,5 +1,5 @@
-import type { Knex } from 'knex';
-import { ER_DUP_ENTRY, ER_LOCK_DEADLOCK, sqlErrno, type Db } from '../../storage/db.ts';
+import { ER_DUP_ENTRY, ER_LOCK_DEADLOCK, sqlErrno } from '../../storage/sqlErrors.ts';
+import { transaction, type Store } from '../../storage/store.ts';
 import {
   DISTINCT_EMAILS_COUNTED,
   signinRefusalsRepo,
@@ -31,7 +31,7 @@ export interface Refusal {
 const ATTEMPTS = 5;
 
 export function countedRefusals(
-  db: Db,
+  db: Store,
   audit: AuditLog,
   policy: { windowMinutes: number },
   now: () => Date = () => new Date(),
@@ -65,10 +65,10 @@ export function countedRefusals(
   }
 
   /** Two first refusals from one address at once may collide on the new row: try again. */
-  async function inTransaction<T>(run: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  async function inTransaction<T>(run: (trx: Store) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await db.transaction(run);
+        return await transaction(db, run);
       } catch (error) {
         const errno = sqlErrno(error);
         const retryable = errno === ER_LOCK_DEADLOCK || errno === ER_DUP_ENTRY;

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AgentRow } from '../../storage/agents.ts';
 import { agentsRepo } from '../../storage/agents.ts';
-import type { Db } from '../../storage/db.ts';
+import type { Store } from '../../storage/store.ts';
 import { totpRepo } from '../../storage/totp.ts';
 import type { AgentSessions, Client, SessionRestriction } from '../agentSessions.ts';
 import { errors } from '../errors.ts';
@@ -46,7 +46,7 @@ export type AddressCheck = (attempt: {
 }) => Promise<void>;
 
 export interface SignInDeps {
-  db: Db;
+  db: Store;
   sessions: AgentSessions;
   defences: SigninDefences;
   captcha: Captcha;

@@ -1,7 +1,6 @@
-import type { Knex } from 'knex';
 import { Secret, TOTP } from 'otpauth';
 import type { AgentRow } from '../../storage/agents.ts';
-import type { Db } from '../../storage/db.ts';
+import { transaction, type Store } from '../../storage/store.ts';
 import { totpRepo } from '../../storage/totp.ts';
 import { errors } from '../errors.ts';
 import { deriveKey } from '../signin/keys.ts';
@@ -21,10 +20,10 @@ const DIGITS = 6;
 const WINDOW = 1;
 
 export type CodeKind = 'totp' | 'recovery';
-type RunInTransaction = (trx: Knex.Transaction) => Promise<unknown>;
+type RunInTransaction = (trx: Store) => Promise<unknown>;
 
 export function totpService(
-  db: Db,
+  db: Store,
   options: { secretKey: Buffer; issuer: string },
   now: () => Date = () => new Date(),
 ) {
@@ -53,7 +52,7 @@ export function totpService(
     return Math.floor(timestamp / 1000 / PERIOD_SECONDS) + delta;
   }
 
-  async function newRecoveryCodes(agentId: number, trx: Knex.Transaction) {
+  async function newRecoveryCodes(agentId: number, trx: Store) {
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, generateRecoveryCode);
     const hashes = codes.map((code) =>
       hashRecoveryCode(recoveryKey, agentId, normalizeRecoveryCode(code)!),
@@ -96,7 +95,7 @@ export function totpService(
       if (!existing) throw errors.totpSetupMissing();
       const step = await stepOf(agent.id, code, false);
       if (step === null || !(await repo.claimStep(agent.id, step))) throw errors.totpInvalid();
-      return db.transaction(async (trx) => {
+      return transaction(db, async (trx) => {
         if (Number(await repo.enable(agent.id, now(), trx)) !== 1)
           throw errors.totpAlreadyEnabled();
         const codes = await newRecoveryCodes(agent.id, trx);
@@ -123,7 +122,7 @@ export function totpService(
 
     /** Removes the secret and the recovery codes; returns whether TOTP was on. */
     disable(agentId: number, audit: RunInTransaction): Promise<boolean> {
-      return db.transaction(async (trx) => {
+      return transaction(db, async (trx) => {
         const row = await repo.byAgent(agentId, trx);
         await repo.remove(agentId, trx);
         await repo.removeRecoveryCodes(agentId, trx);
@@ -133,7 +132,7 @@ export function totpService(
     },
 
     regenerateRecoveryCodes(agentId: number, audit: RunInTransaction): Promise<string[]> {
-      return db.transaction(async (trx) => {
+      return transaction(db, async (trx) => {
         const codes = await newRecoveryCodes(agentId, trx);
         await audit(trx);
         return codes;

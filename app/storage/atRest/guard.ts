@@ -17,7 +17,7 @@ export class CardNumberAtRest extends Error {
   }
 }
 
-/** A string written to a column the boundary does not know: declare it in columns.ts. */
+/** A write whose table the boundary cannot tell (a computed table expression). */
 export class UndeclaredColumn extends Error {
   readonly code = 'PARLEY_UNDECLARED_COLUMN';
   constructor(where: string) {
@@ -104,7 +104,12 @@ function guardRow(table: string, row: unknown, context: AtRestContext): void {
         throw new CardNumberAtRest(where);
       continue;
     }
-    if (!kind) throw new UndeclaredColumn(where);
+    if (!kind) {
+      // Not a text column the list knows (a number or date given as a string, or a column added
+      // since: test/pci/atRest fails until it is declared): it may still never hold a card number.
+      if (holdsCardData(value)) throw new CardNumberAtRest(where);
+      continue;
+    }
     values[key] = storedValue(
       kind,
       value,

@@ -3,6 +3,8 @@ import { MASK_CHAR, maskCardNumbers } from '../../shared/cardNumbers.ts';
 import { maskDeep } from '../../shared/maskDeep.ts';
 import { ER_DUP_ENTRY, sqlErrno } from '../db.ts';
 import { COLUMNS } from './columns.ts';
+import { knexOf } from '../db.ts';
+import type { Store } from '../store.ts';
 
 // Card numbers an older Parley stored before the storage boundary existed (issue 12): found in every
 // text column the boundary knows, masked in place. The audit log is not touched here: its entries
@@ -27,7 +29,7 @@ export interface RedactedColumn {
   rows: number;
 }
 
-async function primaryKey(trx: Knex.Transaction, table: string): Promise<string[]> {
+async function primaryKey(trx: Knex, table: string): Promise<string[]> {
   return (await trx('information_schema.key_column_usage')
     .where({ table_schema: trx.raw('DATABASE()'), table_name: table, constraint_name: 'PRIMARY' })
     .orderBy('ordinal_position')
@@ -43,7 +45,7 @@ function masked(value: unknown, json: boolean): unknown {
 }
 
 /** ASCII columns (identifiers) cannot hold the mask character; they get "*" instead. */
-async function isAscii(trx: Knex.Transaction, table: string, column: string): Promise<boolean> {
+async function isAscii(trx: Knex, table: string, column: string): Promise<boolean> {
   const row: { charset: string | null } | undefined = await trx('information_schema.columns')
     .where({ table_schema: trx.raw('DATABASE()'), table_name: table, column_name: column })
     .first('character_set_name as charset');
@@ -52,7 +54,7 @@ async function isAscii(trx: Knex.Transaction, table: string, column: string): Pr
 
 /** Updates one row; two identifiers that mask alike get the row's key appended (unique indexes). */
 async function update(
-  trx: Knex.Transaction,
+  trx: Knex,
   table: string,
   where: Record<string, unknown>,
   column: string,
@@ -72,7 +74,7 @@ async function update(
 }
 
 async function redactColumn(
-  trx: Knex.Transaction,
+  trx: Knex,
   table: string,
   column: string,
   json: boolean,
@@ -104,7 +106,8 @@ async function redactColumn(
 }
 
 /** Masks every stored card number outside the audit log; says where, in counts only. */
-export async function redactStoredText(trx: Knex.Transaction): Promise<RedactedColumn[]> {
+export async function redactStoredText(store: Store): Promise<RedactedColumn[]> {
+  const trx = knexOf(store);
   const found: RedactedColumn[] = [];
   // Roles first: a role name's references follow it by ON UPDATE CASCADE.
   const tables = Object.keys(COLUMNS).sort((a, b) => Number(b === 'roles') - Number(a === 'roles'));

@@ -2,8 +2,8 @@ import type {
   PasswordPolicyView,
   PasswordStatusResponse,
   PasswordStatusView,
-} from '../../../app/domain/accounts/views.ts';
-import type { Permission } from '../../../app/domain/permissions/catalogue.ts';
+} from '../../../app/shared/accounts.ts';
+import type { Permission } from '../../../app/shared/permissions.ts';
 import { api } from './api.ts';
 
 /** The admin pages of the console and the permission each needs (any one of a list). */

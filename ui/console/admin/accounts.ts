@@ -12,7 +12,7 @@ import type {
   PasswordPolicyView,
   RoleListResponse,
   RoleView,
-} from '../../../app/domain/accounts/views.ts';
+} from '../../../app/shared/accounts.ts';
 import { api } from './api.ts';
 
 // Admin › the console's calls to the accounts API.

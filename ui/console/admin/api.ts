@@ -1,4 +1,4 @@
-import type { PasswordViolationView } from '../../../app/domain/accounts/views.ts';
+import type { PasswordViolationView } from '../../../app/shared/accounts.ts';
 import type { ErrorBody } from '../../../app/shared/protocol.ts';
 
 /** A failed admin API call: `message` is for the person; `violations` lists broken password rules. */

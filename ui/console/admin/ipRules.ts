@@ -1,8 +1,4 @@
-import type {
-  IpRuleInput,
-  IpRulesListResponse,
-  IpRuleView,
-} from '../../../app/domain/ipRules/views.ts';
+import type { IpRuleInput, IpRulesListResponse, IpRuleView } from '../../../app/shared/ipRules.ts';
 import { requestJson } from '../../shared/http.ts';
 
 // Admin › IP restrictions: the console's calls to /api/ip-rules.

@@ -2,17 +2,18 @@ import type { SessionRestriction } from '../../../domain/agentSessions.ts';
 import { isParleyError } from '../../../domain/errors.ts';
 import { heldPermissions } from '../../../domain/accounts/privileges.ts';
 import { presentAgent } from '../../../domain/presenters.ts';
+import { SESSION_COOKIE } from '../../../domain/agentSessions.ts';
 import { retryAfterOf, type SignInResult } from '../../../domain/signin/signIn.ts';
 import {
   DEVICE_COOKIE,
   PENDING_SIGNIN_COOKIE,
-  SESSION_COOKIE,
   allowWhileRestricted,
   clearCookie,
   sameOriginOnly,
   sessionCookieOptions,
 } from '../../agentAuth.ts';
-import type { ParleyContext, Services } from '../../context.ts';
+import type { ParleyContext } from '../../context.ts';
+import type { Services } from '../../../services.ts';
 import type { Routes } from '../../route.ts';
 import { inputOf, validate } from '../../validate.ts';
 import { captchaRequestSchema, codeSchema, signInSchema } from './agentSession.schema.ts';

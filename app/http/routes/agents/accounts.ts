@@ -1,4 +1,4 @@
-import type { Services } from '../../context.ts';
+import type { Services } from '../../../services.ts';
 import type { Routes } from '../../route.ts';
 import { departmentRoutes } from '../departments/departments.routes.ts';
 import { groupRoutes } from '../groups/groups.routes.ts';

@@ -6,7 +6,7 @@ import {
 } from '../../../domain/accounts/agents.ts';
 import { resetAgentPassword } from '../../../domain/accounts/agentPasswords.ts';
 import { sameOriginOnly } from '../../agentAuth.ts';
-import type { Services } from '../../context.ts';
+import type { Services } from '../../../services.ts';
 import type { Routes } from '../../route.ts';
 import { inputOf, validate } from '../../validate.ts';
 import { actorFrom, idParam } from './actor.ts';

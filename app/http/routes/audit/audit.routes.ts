@@ -4,10 +4,11 @@ import {
   presentAuditEvent,
   type AuditFilters,
 } from '../../../domain/audit/auditSearch.ts';
-import type { AuditSearchResponse, AuditVerifyResponse } from '../../../domain/audit/auditView.ts';
+import type { AuditSearchResponse, AuditVerifyResponse } from '../../../shared/audit.ts';
 import { errors } from '../../../domain/errors.ts';
 import { describeError } from '../../../log.ts';
-import type { ParleyContext, Services } from '../../context.ts';
+import type { ParleyContext } from '../../context.ts';
+import type { Services } from '../../../services.ts';
 import type { Routes } from '../../route.ts';
 import { inputOf, validate } from '../../validate.ts';
 import { auditExportSchema, auditSearchSchema, emptyQuerySchema } from './audit.schema.ts';

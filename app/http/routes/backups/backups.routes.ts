@@ -1,5 +1,5 @@
-import { backupStatus } from '../../../storage/backupStatus.ts';
-import type { Services } from '../../context.ts';
+import { backupStatus } from '../../../domain/backupStatus.ts';
+import type { Services } from '../../../services.ts';
 import type { Routes } from '../../route.ts';
 import { validate } from '../../validate.ts';
 import { emptyQuerySchema } from '../audit/audit.schema.ts';

@@ -1,9 +1,7 @@
 import { z } from 'zod';
-import { errors } from '../../../domain/errors.ts';
 import { cardMasking } from '../../../domain/masking/policy.ts';
-import { departmentsRepo } from '../../../storage/departments.ts';
 import { sameOriginOnly } from '../../agentAuth.ts';
-import type { Services } from '../../context.ts';
+import type { Services } from '../../../services.ts';
 import type { Routes } from '../../route.ts';
 import { inputOf, validate } from '../../validate.ts';
 import { idParam } from '../agents/actor.ts';
@@ -20,15 +18,7 @@ export function cardMaskingRoutes(routes: Routes, services: Services) {
 
   routes.get('/api/card-masking', 'security.manage', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
-    const overrides = await masking.overrides();
-    const departments = await departmentsRepo(services.db).list();
-    ctx.body = {
-      departments: departments.map((d) => ({
-        departmentId: d.id,
-        name: d.name,
-        ...(overrides.get(d.id) ?? { mask: true, keep: 'first6_last4' }),
-      })),
-    };
+    ctx.body = { departments: await masking.perDepartment() };
   });
 
   routes.put(
@@ -38,7 +28,6 @@ export function cardMaskingRoutes(routes: Routes, services: Services) {
     validate(cardMaskingSchema),
     async (ctx) => {
       const id = idParam(ctx);
-      if (!(await departmentsRepo(services.db).byId(id))) throw errors.notFound('department');
       const agent = ctx.state.agent!;
       const options = await masking.set(
         id,

@@ -5,9 +5,9 @@ import {
   updateUnit,
   type OrganisationKind,
 } from '../../../domain/accounts/organisation.ts';
-import type { Permission } from '../../../domain/permissions/catalogue.ts';
+import type { Permission } from '../../../shared/permissions.ts';
 import { sameOriginOnly } from '../../agentAuth.ts';
-import type { Services } from '../../context.ts';
+import type { Services } from '../../../services.ts';
 import type { Routes } from '../../route.ts';
 import { inputOf, validate } from '../../validate.ts';
 import { actorFrom, idParam } from '../agents/actor.ts';

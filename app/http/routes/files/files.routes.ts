@@ -1,11 +1,12 @@
 import type { Next } from 'koa';
-import type { Participant } from '../../../domain/chats.ts';
+import type { Participant } from '../../../domain/chats/participants.ts';
 import { errors } from '../../../domain/errors.ts';
 import { CARD_NUMBER_REFUSED } from '../../../domain/masking/identifiers.ts';
 import { newClientId } from '../../../shared/clientIds.ts';
 import { holdsCardData } from '../../../shared/maskDeep.ts';
 import { loadGrants } from '../../../domain/permissions/policy.ts';
-import type { ParleyContext, Services } from '../../context.ts';
+import type { ParleyContext } from '../../context.ts';
+import type { Services } from '../../../services.ts';
 import { rateLimited } from '../../rateLimited.ts';
 import type { Routes } from '../../route.ts';
 

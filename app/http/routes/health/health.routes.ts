@@ -1,4 +1,4 @@
-import type { Services } from '../../context.ts';
+import type { Services } from '../../../services.ts';
 import type { Routes } from '../../route.ts';
 
 /** /healthz: the process lives. /readyz: the database and clamd answer (503 otherwise); Redis is reported. */

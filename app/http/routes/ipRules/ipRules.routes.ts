@@ -1,11 +1,13 @@
 import { errors } from '../../../domain/errors.ts';
 import type { Editor } from '../../../domain/ipRules/ipRules.ts';
 import { presentIpRule } from '../../../domain/ipRules/presenter.ts';
-import type { IpRulesListResponse } from '../../../domain/ipRules/views.ts';
+import type { IpRulesListResponse } from '../../../shared/ipRules.ts';
 import { sameOriginOnly } from '../../agentAuth.ts';
-import type { ParleyContext, Services } from '../../context.ts';
+import type { ParleyContext } from '../../context.ts';
+import type { Services } from '../../../services.ts';
 import type { Routes } from '../../route.ts';
-import { describeIssues, inputOf, validate } from '../../validate.ts';
+import { describeIssues } from '../../../domain/input.ts';
+import { inputOf, validate } from '../../validate.ts';
 import { addIpRuleSchema, ipRuleIdParam, removeIpRuleQuery } from './ipRules.schema.ts';
 
 /** Admin › IP restrictions: the allow-lists for agent access (see domain/ipRules/policy.ts). */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { withoutCardNumber } from '../../../domain/masking/identifiers.ts';
-import { parseCidr } from '../../../domain/ipRules/cidr.ts';
+import { parseCidr } from '../../../shared/cidr.ts';
 
 /** An address or CIDR range, checked strictly and turned into its canonical form. */
 const cidr = z

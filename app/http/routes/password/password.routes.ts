@@ -3,7 +3,7 @@ import { isParleyError } from '../../../domain/errors.ts';
 import { loadPasswordPolicy } from '../../../domain/passwordPolicy/policy.ts';
 import { passwordStatus } from '../../../domain/passwordPolicy/status.ts';
 import { rotateSession, sameOriginOnly } from '../../agentAuth.ts';
-import type { Services } from '../../context.ts';
+import type { Services } from '../../../services.ts';
 import type { Routes } from '../../route.ts';
 import { inputOf, validate } from '../../validate.ts';
 import { changePasswordSchema } from './password.schema.ts';

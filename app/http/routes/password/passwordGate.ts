@@ -1,7 +1,8 @@
 import type { Next } from 'koa';
 import { errors } from '../../../domain/errors.ts';
 import { passwordStatus } from '../../../domain/passwordPolicy/status.ts';
-import type { ParleyContext, Services } from '../../context.ts';
+import type { ParleyContext } from '../../context.ts';
+import type { Services } from '../../../services.ts';
 
 /**
  * Until an agent changes a password an admin set (or one that expired), their session may only read

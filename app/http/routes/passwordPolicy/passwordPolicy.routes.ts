@@ -7,7 +7,7 @@ import {
   savePasswordPolicy,
 } from '../../../domain/passwordPolicy/policy.ts';
 import { sameOriginOnly } from '../../agentAuth.ts';
-import type { Services } from '../../context.ts';
+import type { Services } from '../../../services.ts';
 import type { Routes } from '../../route.ts';
 import { inputOf, validate } from '../../validate.ts';
 import { actorFrom } from '../agents/actor.ts';

@@ -1,4 +1,4 @@
-import type { Services } from '../../context.ts';
+import type { Services } from '../../../services.ts';
 import type { Routes } from '../../route.ts';
 import { inputOf, validate } from '../../validate.ts';
 import { refusalQuerySchema } from './rateLimits.schema.ts';

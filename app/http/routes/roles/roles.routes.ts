@@ -9,7 +9,8 @@ import {
 } from '../../../domain/accounts/roles.ts';
 import { errors } from '../../../domain/errors.ts';
 import { sameOriginOnly } from '../../agentAuth.ts';
-import type { ParleyContext, Services } from '../../context.ts';
+import type { ParleyContext } from '../../context.ts';
+import type { Services } from '../../../services.ts';
 import type { Routes } from '../../route.ts';
 import { inputOf, validate } from '../../validate.ts';
 import { actorFrom, idParam } from '../agents/actor.ts';

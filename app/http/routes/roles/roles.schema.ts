@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ALL_PERMISSIONS, type Permission } from '../../../domain/permissions/catalogue.ts';
+import { ALL_PERMISSIONS, type Permission } from '../../../shared/permissions.ts';
 import { idList, roleField } from '../agents/agents.schema.ts';
 
 const descriptionField = z.string().trim().max(255);

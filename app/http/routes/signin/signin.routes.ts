@@ -1,7 +1,7 @@
 import { errors } from '../../../domain/errors.ts';
-import { agentsRepo } from '../../../storage/agents.ts';
+import { findAgent } from '../../../domain/accounts/agents.ts';
 import { sameOriginOnly } from '../../agentAuth.ts';
-import type { Services } from '../../context.ts';
+import type { Services } from '../../../services.ts';
 import type { Routes } from '../../route.ts';
 import { validate } from '../../validate.ts';
 import { agentIdParams, emptySchema } from './signin.schema.ts';
@@ -31,8 +31,7 @@ export function signinRoutes(routes: Routes, services: Services) {
     async (ctx) => {
       const params = agentIdParams.safeParse(ctx.params);
       if (!params.success) throw errors.invalidInput('id: must be an agent id');
-      const agent = await agentsRepo(services.db).byId(params.data.id);
-      if (!agent) throw errors.notFound('agent');
+      const agent = await findAgent(services.db, params.data.id);
       const wasLocked = await defences.unlock(agent.id, agent.email);
       const actor = ctx.state.agent!;
       await services.audit.record({

@@ -1,8 +1,9 @@
 import { errors } from '../../../domain/errors.ts';
 import type { AgentRow } from '../../../storage/agents.ts';
-import { agentsRepo } from '../../../storage/agents.ts';
+import { findAgent } from '../../../domain/accounts/agents.ts';
 import { allowWhileRestricted, rotateSession, sameOriginOnly } from '../../agentAuth.ts';
-import type { ParleyContext, Services } from '../../context.ts';
+import type { ParleyContext } from '../../context.ts';
+import type { Services } from '../../../services.ts';
 import type { Routes } from '../../route.ts';
 import { inputOf, validate } from '../../validate.ts';
 import { agentIdParams, confirmSchema, emptySchema, reauthSchema } from './totp.schema.ts';
@@ -121,8 +122,7 @@ export function totpRoutes(routes: Routes, services: Services) {
   routes.delete('/api/agents/:id/totp', 'security.manage', sameOrigin, async (ctx) => {
     const params = agentIdParams.safeParse(ctx.params);
     if (!params.success) throw errors.invalidInput('id: must be an agent id');
-    const target = await agentsRepo(services.db).byId(params.data.id);
-    if (!target) throw errors.notFound('agent');
+    const target = await findAgent(services.db, params.data.id);
     if (!(await totp.enabled(target.id))) throw errors.totpNotEnabled();
     await totp.disable(target.id, (trx) =>
       audit.record(entry(ctx, 'agent.totp_disable', target, { by: 'admin' }), trx),

@@ -1,65 +1,25 @@
-import type { ChatView, MessageView, QueueEntry } from '../shared/protocol.ts';
-import type { AgentRow } from '../storage/agents.ts';
-import type { Grants } from './permissions/policy.ts';
-import { chatsRepo, type ChatRow } from '../storage/chats.ts';
-import type { Db } from '../storage/db.ts';
-import { messagesRepo } from '../storage/messages.ts';
+import type { ChatView } from '../../shared/protocol.ts';
+import type { AgentRow } from '../../storage/agents.ts';
+import { chatsRepo, type ChatRow } from '../../storage/chats.ts';
+import { transaction, type Store } from '../../storage/store.ts';
+import { messagesRepo } from '../../storage/messages.ts';
 import {
   messageWriter,
   type AppendRequest,
-  type LockedChat,
   type MessageWriter,
-} from '../storage/messageWriter.ts';
-import { visitorsRepo } from '../storage/visitors.ts';
-import type { AuditLog } from './audit/auditLog.ts';
-import { errors } from './errors.ts';
-import { maskCardNumbers } from '../shared/cardNumbers.ts';
-import { cardMasking } from './masking/policy.ts';
-import { presentChat, presentMessage, presentQueue } from './presenters.ts';
-
-/** What the chat domain tells the transport to deliver; it knows nothing of sockets. */
-export interface ChatEvents {
-  messageAdded(chat: Participants, message: MessageView): void;
-  chatChanged(chat: ChatRow, view: ChatView): void;
-  queueChanged(queue: QueueEntry[], views: { chat: ChatRow; view: ChatView }[]): void;
-}
-
-/** Enough of a chat to deliver to the people in it. */
-export type Participants = Pick<ChatRow, 'visitor_id' | 'agent_id'>;
-
-export type Participant =
-  | { kind: 'visitor'; visitorId: string }
-  | {
-      kind: 'agent';
-      agent: AgentRow;
-      grants: Grants;
-      /** Where the agent acts from, for the audit log. */
-      source?: { ip: string; userAgent: string };
-    };
+} from '../../storage/messageWriter.ts';
+import { visitorsRepo } from '../../storage/visitors.ts';
+import type { AuditLog } from '../audit/auditLog.ts';
+import { errors } from '../errors.ts';
+import { maskCardNumbers } from '../../shared/cardNumbers.ts';
+import { cardMasking } from '../masking/policy.ts';
+import { presentChat, presentMessage, presentQueue } from '../presenters.ts';
+import { mayAcceptFrom, mayWrite, type ChatEvents, type Participant } from './participants.ts';
 
 const SYNC_PAGE = 500;
 
-/** Whether an entry of the queue is one these grants may accept (its department is covered). */
-export function mayAcceptFrom(grants: Grants, entry: QueueEntry): boolean {
-  return grants.covers('chats.accept', { departmentId: entry.departmentId, agentId: null });
-}
-
-/** Who may add a message to a chat: its visitor while it is open, its agent while it is active. */
-function mayWrite(who: Participant) {
-  return (chat: LockedChat | undefined): Error | null => {
-    if (!chat) return errors.chatNotFound();
-    if (who.kind === 'visitor' && chat.visitor_id !== who.visitorId) return errors.chatNotFound();
-    if (who.kind === 'agent' && chat.agent_id !== who.agent.id) {
-      return chat.status === 'queued'
-        ? errors.forbidden('write in a chat you have not accepted')
-        : errors.chatNotFound();
-    }
-    return chat.status === 'ended' ? errors.chatEnded() : null;
-  };
-}
-
 export function chatService(
-  db: Db,
+  db: Store,
   events: ChatEvents,
   writer: MessageWriter = messageWriter(db),
   audit?: AuditLog,
@@ -121,7 +81,7 @@ export function chatService(
       ip: who.source?.ip,
       userAgent: who.source?.userAgent,
     };
-    const done = await db.transaction(async (trx) => {
+    const done = await transaction(db, async (trx) => {
       if (!(await change(chatsRepo(trx)))) return false;
       await audit.record({ ...entry, outcome: 'success', details: details.changed }, trx);
       return true;

@@ -1,4 +1,15 @@
+import type { z } from 'zod';
 import { errors } from './errors.ts';
+
+// What any transport does with what a client sent, before a rule sees it.
+
+/** One line per problem, naming the field: what a person needs to fix the request. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'body'}: ${issue.message}`)
+    .join('; ');
+}
 
 // The size and depth of a parsed payload (socket event or JSON body), measured without recursion:
 // a payload nested thousands of levels deep under the size limit made JSON.stringify overflow the

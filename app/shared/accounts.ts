@@ -1,6 +1,6 @@
 // The wire shapes of the accounts API (agents, departments, groups, roles, grants, passwords).
 // The console imports these types only; nothing here runs.
-import type { Permission } from '../permissions/catalogue.ts';
+import type { Permission } from './permissions.ts';
 
 export interface AgentAdminView {
   id: number;

@@ -1,0 +1,32 @@
+import type { Next } from 'koa';
+import { errors } from '../domain/errors.ts';
+import type { Services } from '../services.ts';
+import type { ParleyContext } from './context.ts';
+
+/** CORS for the widget: only configured site origins (and Parley's own) may call the visitor API. */
+export function widgetCors(services: Services) {
+  const allowed = new Set([
+    services.config.publicOrigin,
+    ...services.config.env.PARLEY_WIDGET_ORIGINS,
+  ]);
+  return async (ctx: ParleyContext, next: Next) => {
+    const origin = ctx.get('Origin');
+    ctx.vary('Origin');
+    if (origin !== '') {
+      if (!allowed.has(origin)) throw errors.originNotAllowed();
+      ctx.set('Access-Control-Allow-Origin', origin);
+      ctx.set('Access-Control-Expose-Headers', 'X-Request-Id, Content-Disposition, Retry-After');
+    }
+    if (ctx.method === 'OPTIONS') {
+      ctx.set('Access-Control-Allow-Methods', 'GET, POST');
+      ctx.set(
+        'Access-Control-Allow-Headers',
+        'Content-Type, Authorization, X-Parley-File-Name, X-Parley-Client-Id',
+      );
+      ctx.set('Access-Control-Max-Age', '600');
+      ctx.status = 204;
+      return;
+    }
+    await next();
+  };
+}
