@@ -8,7 +8,6 @@ export default defineConfig({
       'app/**/*.test.ts',
       'config/**/*.test.ts',
       'backup/**/*.test.ts',
-      'ops/**/*.test.ts',
       'test/**/*.test.ts',
     ],
     globalSetup: ['test/harness/globalSetup.ts'],

@@ -141,11 +141,15 @@ function refusalAck(refusal: Refusal): Ack<never> {
 
 /**
  * Per-socket middleware: the limited events are counted before their payload is even validated.
- * Checks run one after another, so the events that pass keep the order they were sent in.
+ * Checks run one after another, so the events that pass keep the order they were sent in; and once
+ * one is refused, the same socket's next ones of that limit are refused until its retry-after has
+ * passed, even if the window refilled meanwhile: message 7 never overtakes a refused message 6,
+ * which the widget sends again, in order, after the wait.
  */
 export function limitVisitorEvents(socket: Socket, services: Services): void {
   const { limitAddress = 'unknown', limitVisitorId = null } =
     socket.data as Partial<LimitedSocketData>;
+  const refusedUntil = new Map<LimitId, { until: number; refusal: Refusal }>();
   let previous: Promise<void> = Promise.resolve();
   socket.use((packet, next) => {
     const [event, ...args] = packet as [string, ...unknown[]];
@@ -154,8 +158,22 @@ export function limitVisitorEvents(socket: Socket, services: Services): void {
       next();
       return;
     }
+    const refuse = (refusal: Refusal) => {
+      const ack = args.at(-1);
+      if (typeof ack === 'function') (ack as (reply: Ack<never>) => void)(refusalAck(refusal));
+    };
     previous = previous
       .then(async () => {
+        const held = refusedUntil.get(limit);
+        const now = Date.now();
+        if (held && held.until > now) {
+          services.rateLimits.countRefusal(limit, limitAddress, held.refusal.dimensions);
+          refuse({
+            ...held.refusal,
+            retryAfter: Math.max(1, Math.ceil((held.until - now) / 1000)),
+          });
+          return;
+        }
         const refusal = await services.rateLimits.check(limit, {
           address: limitAddress,
           visitorId: limitVisitorId,
@@ -164,8 +182,8 @@ export function limitVisitorEvents(socket: Socket, services: Services): void {
           next();
           return;
         }
-        const ack = args.at(-1);
-        if (typeof ack === 'function') (ack as (reply: Ack<never>) => void)(refusalAck(refusal));
+        refusedUntil.set(limit, { until: Date.now() + refusal.retryAfter * 1000, refusal });
+        refuse(refusal);
       })
       .catch(() => undefined); // one failed packet never holds up the next
   });

@@ -89,6 +89,8 @@ export class Conversation {
   async deliver(channel: ChatChannel, clientId: string): Promise<void> {
     const pending = this.outbox.find((p) => p.clientId === clientId);
     if (!pending || pending.error || !channel.isConnected()) return;
+    // Waiting out a limit: it goes with the resend, after the refused ones, in order.
+    if (this.#resendTimer !== undefined) return;
     if (!this.#inFlight.begin(clientId)) return;
     try {
       const reply = await channel.send({ chatId: this.chat.id, clientId, body: pending.body });
