@@ -25,6 +25,7 @@ export const COLUMN_INPUTS: Record<string, ColumnInputs> = {
   'agents.role': { refused: ['agent-role'] },
   'agent_groups.name': { written: ['group-name'] },
   'agent_groups.description': { written: ['group-desc'] },
+  'agent_presence.status': enumColumn,
   'agent_sessions.ip': address,
   'agent_sessions.user_agent': { written: ['ua-signin'] },
   'audit_events.actor_kind': enumColumn,
