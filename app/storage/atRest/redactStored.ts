@@ -105,16 +105,26 @@ async function redactColumn(
   }
 }
 
+/** A migration runs this mid-history: columns declared for later migrations do not exist yet. */
+async function existingColumns(trx: Knex): Promise<Set<string>> {
+  const rows = (await trx('information_schema.columns')
+    .where({ table_schema: trx.raw('DATABASE()') })
+    .select('table_name as t', 'column_name as c')) as { t: string; c: string }[];
+  return new Set(rows.map((row) => `${row.t}.${row.c}`));
+}
+
 /** Masks every stored card number outside the audit log; says where, in counts only. */
 export async function redactStoredText(store: Store): Promise<RedactedColumn[]> {
   const trx = knexOf(store);
   const found: RedactedColumn[] = [];
   // Roles first: a role name's references follow it by ON UPDATE CASCADE.
   const tables = Object.keys(COLUMNS).sort((a, b) => Number(b === 'roles') - Number(a === 'roles'));
+  const existing = await existingColumns(trx);
   for (const table of tables) {
     if (table === 'audit_events') continue;
     for (const [column, kind] of Object.entries(COLUMNS[table]!)) {
       if (kind.kind === 'uuid' || SKIPPED.has(`${table}.${column}`)) continue;
+      if (!existing.has(`${table}.${column}`)) continue;
       const json = kind.kind === 'json' || (kind.kind === 'checked' && kind.json === true);
       const rows = await redactColumn(trx, table, column, json);
       if (rows > 0) found.push({ table, column, rows });
