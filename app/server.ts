@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Server as NetServer } from 'node:net';
@@ -24,6 +25,8 @@ import { connectRedis } from './storage/redis.ts';
 import { refusalStore } from './storage/refusalCounts.ts';
 import { openDb, type Db } from './storage/db.ts';
 import { socketDelivery } from './socket/delivery.ts';
+import { presenceDelivery, withBoardHints } from './socket/presenceDelivery.ts';
+import { availabilityService } from './domain/availability/availability.ts';
 import {
   attachSocketHandlers,
   createSocketServer,
@@ -53,7 +56,8 @@ export function buildServices(config: Config, log: Logger, db: Db = openDb(confi
     idleMinutes: env.PARLEY_SESSION_IDLE_MINUTES,
     absoluteHours: env.PARLEY_SESSION_ABSOLUTE_HOURS,
   });
-  const chats = chatService(db, socketDelivery(sockets.visitors, sockets.agents), undefined, audit);
+  const delivery = withBoardHints(socketDelivery(sockets.visitors, sockets.agents), sockets.agents);
+  const chats = chatService(db, delivery, undefined, audit);
   const redis = connectRedis(config, log);
   const policy = policyFromEnv(env);
   const prefix = env.PARLEY_REDIS_KEY_PREFIX;
@@ -88,6 +92,12 @@ export function buildServices(config: Config, log: Logger, db: Db = openDb(confi
       redis: () => redis.state(),
     }),
     redis,
+    availability: availabilityService(db, audit, presenceDelivery(sockets.agents), {
+      graceSeconds: env.PARLEY_PRESENCE_GRACE_SECONDS,
+      sweepMs: env.PARLEY_PRESENCE_SWEEP_MS,
+      processId: randomBytes(8).toString('hex'),
+      log,
+    }),
   };
   return { services, sockets, hasher };
 }
@@ -143,6 +153,7 @@ export async function startParley(config: Config, log: Logger, db?: Db): Promise
   log.info({ httpsPort, httpPort, publicUrl: env.PARLEY_PUBLIC_URL }, 'parley listening');
   const stopSweeps = services.files.sweepPeriodically(log); // temp files a crash left (issue 5)
   const stopRefusalFlush = services.rateLimits.flushPeriodically(); // refusal counts (issue 12)
+  services.availability.start(); // idle-away and offline after the grace period (issue 14)
 
   return {
     services,
@@ -152,6 +163,7 @@ export async function startParley(config: Config, log: Logger, db?: Db): Promise
     async close() {
       stopSweeps();
       stopRefusalFlush();
+      await services.availability.stop();
       tcp.close();
       await sockets.io.close(); // also closes the HTTPS server
       https.closeAllConnections();

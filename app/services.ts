@@ -13,6 +13,7 @@ import type { FileService } from './domain/files/files.ts';
 import type { Db } from './storage/db.ts';
 import type { RateLimits } from './domain/rateLimits/rateLimits.ts';
 import type { RedisConnection } from './storage/redis.ts';
+import type { Availability } from './domain/availability/availability.ts';
 
 /** Everything the transport layers need, built once at start and passed in. */
 export interface Services {
@@ -45,4 +46,6 @@ export interface Services {
   rateLimits: RateLimits;
   /** The shared store of the limits; optional (null client when not configured). */
   redis: RedisConnection;
+  /** Agent availability (issue 14): status, history, idle and offline sweeps, onChange. */
+  availability: Availability;
 }

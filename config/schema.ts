@@ -120,6 +120,10 @@ export const envSchema = z.object({
   PARLEY_SESSION_IDLE_MINUTES: positiveInt.default(15),
   PARLEY_SESSION_ABSOLUTE_HOURS: positiveInt.default(12),
   PARLEY_VISITOR_TOKEN_DAYS: positiveInt.default(30),
+  // Agent availability (issue 14): offline once the last console socket has been gone this long;
+  // how often each process checks idle-away and offline (decisions are made in the database).
+  PARLEY_PRESENCE_GRACE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+  PARLEY_PRESENCE_SWEEP_MS: positiveInt.min(100).max(300_000).default(15_000),
   PARLEY_ARGON2_MEMORY_KIB: positiveInt.min(8192).default(19456),
   PARLEY_ARGON2_ITERATIONS: positiveInt.default(2),
   PARLEY_ARGON2_PARALLELISM: positiveInt.default(1),

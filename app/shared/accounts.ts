@@ -54,6 +54,8 @@ export interface RoleView {
   description: string;
   builtin: boolean;
   requireTotp: boolean;
+  /** An online agent with this role becomes away after this many idle minutes; null: never. */
+  awayAfterMinutes: number | null;
   agentCount: number;
 }
 

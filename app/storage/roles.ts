@@ -6,6 +6,8 @@ export interface RoleRow {
   description: string;
   builtin: number;
   require_totp: number;
+  /** Away after this many idle minutes (issue 14); null: never. DECIMAL arrives as a string. */
+  away_after_minutes: string | number | null;
   created_at: Date;
 }
 
@@ -23,7 +25,14 @@ export function rolesRepo(store: Store) {
     byName: (name: string) => db<RoleRow>('roles').where({ name }).first(),
     insert: (row: { name: string; description: string; require_totp: boolean }) =>
       db('roles').insert({ ...row, builtin: false }),
-    update: (name: string, changes: Partial<{ description: string; require_totp: boolean }>) =>
+    update: (
+      name: string,
+      changes: Partial<{
+        description: string;
+        require_totp: boolean;
+        away_after_minutes: number | null;
+      }>,
+    ) =>
       db('roles').where({ name }).update(changes),
     remove: (name: string) => db('roles').where({ name, builtin: false }).delete(),
     async agentCount(name: string): Promise<number> {

@@ -51,6 +51,7 @@ export function presentRole(row: RoleWithCount): RoleView {
     description: row.description,
     builtin: Boolean(row.builtin),
     requireTotp: Boolean(row.require_totp),
+    awayAfterMinutes: row.away_after_minutes === null ? null : Number(row.away_after_minutes),
     agentCount: Number(row.agent_count),
   };
 }

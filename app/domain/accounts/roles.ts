@@ -71,7 +71,7 @@ export async function updateRole(
   services: AccountServices,
   actor: Actor,
   name: string,
-  input: { description?: string; requireTotp?: boolean },
+  input: { description?: string; requireTotp?: boolean; awayAfterMinutes?: number | null },
 ): Promise<RoleView> {
   const before = await rolesRepo(services.db).byName(name);
   if (!before) throw errors.notFound('role');
@@ -82,11 +82,18 @@ export async function updateRole(
   if (input.requireTotp !== undefined && input.requireTotp !== Boolean(before.require_totp)) {
     changes.twoFactorRequired = { from: Boolean(before.require_totp), to: input.requireTotp };
   }
+  const awayBefore = before.away_after_minutes === null ? null : Number(before.away_after_minutes);
+  if (input.awayAfterMinutes !== undefined && input.awayAfterMinutes !== awayBefore) {
+    changes.awayAfterMinutes = { from: awayBefore, to: input.awayAfterMinutes };
+  }
   if (Object.keys(changes).length > 0) {
     await transaction(services.db, async (trx) => {
       await rolesRepo(trx).update(name, {
         ...(input.description === undefined ? {} : { description: input.description }),
         ...(input.requireTotp === undefined ? {} : { require_totp: input.requireTotp }),
+        ...(input.awayAfterMinutes === undefined
+          ? {}
+          : { away_after_minutes: input.awayAfterMinutes }),
       });
       await recordChange(
         services,

@@ -30,7 +30,9 @@ const TEXT_CHARS = 16_383;
 export const COLUMNS: Readonly<Record<string, Readonly<Record<string, ColumnKind>>>> = {
   agents: { email: checked, name: text(100), password_hash: checked, role: checked },
   agent_groups: { name: text(100), description: text(255) },
-  agent_presence: { status: checked },
+  agent_presence: { status: checked, cause: checked },
+  agent_sockets: { socket_id: checked, process_id: checked },
+  agent_status_history: { status: checked, previous: checked, cause: checked },
   agent_sessions: { ip: checked, user_agent: text(255) },
   audit_events: {
     actor_kind: checked,

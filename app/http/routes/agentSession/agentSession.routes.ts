@@ -129,6 +129,10 @@ export function agentSessionRoutes(routes: Routes, services: Services) {
     await services.sessions.signOut(sessionHash);
     services.disconnectAgentSession(sessionHash, 'signed_out');
     clearCookie(ctx, SESSION_COOKIE);
+    await services.availability.signedOut(agent.id, sessionHash, {
+      actor: { kind: 'agent', id: agent.id, label: agent.email },
+      source: { ip: ctx.ip, userAgent: ctx.get('User-Agent') },
+    });
     await services.audit.record({
       actor: { kind: 'agent', id: agent.id, label: agent.email },
       action: 'agent.signout',

@@ -10,11 +10,27 @@ export const createRoleSchema = z.strictObject({
   requireTotp: z.boolean().optional(),
 });
 
+/** Minutes, to the hundredth (0.05 = 3 seconds); null: never away by idleness. */
+const awayAfterField = z
+  .number()
+  .min(0.01)
+  .max(1440)
+  .transform((minutes) => Math.round(minutes * 100) / 100)
+  .nullable();
+
 export const updateRoleSchema = z
-  .strictObject({ description: descriptionField.optional(), requireTotp: z.boolean().optional() })
-  .refine((body) => body.description !== undefined || body.requireTotp !== undefined, {
-    message: 'name at least one field to change',
-  });
+  .strictObject({
+    description: descriptionField.optional(),
+    requireTotp: z.boolean().optional(),
+    awayAfterMinutes: awayAfterField.optional(),
+  })
+  .refine(
+    (body) =>
+      body.description !== undefined ||
+      body.requireTotp !== undefined ||
+      body.awayAfterMinutes !== undefined,
+    { message: 'name at least one field to change' },
+  );
 
 export const roleParam = roleField;
 
