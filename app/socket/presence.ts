@@ -37,18 +37,26 @@ export function agentPresenceEvents(
     options.log.error({ err: describeError(error) }, `presence ${what} failed`);
 
   void socket.join(presenceRooms(who().grants));
-  availability.connected({ id: socket.id, sessionHash }, agentId, by()).catch(failed('connect'));
+  // The socket's own status events wait for its connection to be recorded, so they follow it.
+  const recorded = availability
+    .connected({ id: socket.id, sessionHash }, agentId, by())
+    .catch(failed('connect'));
   socket.on('disconnect', () => {
-    availability.disconnected(socket.id, agentId).catch(failed('disconnect'));
+    void recorded.then(() =>
+      availability.disconnected(socket.id, agentId).catch(failed('disconnect')),
+    );
   });
 
-  on(socket, 'presence:get', 'signedIn', emptySchema, options, async () => ({
-    presence: await availability.view(agentId),
-  }));
-  on(socket, 'presence:set', 'signedIn', statusSchema, options, async (input) => ({
-    presence: await availability.choose(agentId, input.status, by()),
-  }));
+  on(socket, 'presence:get', 'signedIn', emptySchema, options, async () => {
+    await recorded;
+    return { presence: await availability.view(agentId) };
+  });
+  on(socket, 'presence:set', 'signedIn', statusSchema, options, async (input) => {
+    await recorded;
+    return { presence: await availability.choose(agentId, input.status, by()) };
+  });
   on(socket, 'presence:activity', 'signedIn', emptySchema, options, async () => {
+    await recorded;
     await availability.activity(agentId, by());
     return {};
   });

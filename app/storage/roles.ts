@@ -32,8 +32,7 @@ export function rolesRepo(store: Store) {
         require_totp: boolean;
         away_after_minutes: number | null;
       }>,
-    ) =>
-      db('roles').where({ name }).update(changes),
+    ) => db('roles').where({ name }).update(changes),
     remove: (name: string) => db('roles').where({ name, builtin: false }).delete(),
     async agentCount(name: string): Promise<number> {
       const row = await db('agents').where({ role: name }).count({ n: '*' }).first();

@@ -90,9 +90,9 @@ describe('the live board', () => {
     );
 
     const first = await board(supervisor);
-    expect(first.agents.map((agent) => [agent.agentId, agent.status, agent.activeChats])).toEqual(
-      [[cardsAgent.id, 'online', 0]],
-    );
+    expect(first.agents.map((agent) => [agent.agentId, agent.status, agent.activeChats])).toEqual([
+      [cardsAgent.id, 'online', 0],
+    ]);
     expect(first.waiting).toEqual([
       expect.objectContaining({ departmentId: cards, departmentName: 'Cards', waiting: 2 }),
     ]);
@@ -157,9 +157,7 @@ describe('the Agents panel', () => {
     await historyReaches(db, colleague.id, 1);
 
     const list = ok(await mine.emitWithAck('colleagues:list', {})).colleagues;
-    expect(list.map((entry) => [entry.agentId, entry.status])).toEqual([
-      [colleague.id, 'online'],
-    ]);
+    expect(list.map((entry) => [entry.agentId, entry.status])).toEqual([[colleague.id, 'online']]);
     const told = nextEvent(mine, 'colleagues:changed');
     ok(await theirs.emitWithAck('presence:set', { status: 'away' }));
     await told;

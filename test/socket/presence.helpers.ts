@@ -52,6 +52,8 @@ export async function consoleSocket(
   const socket = connectAgent(t.url, agent.cookie);
   sockets.push(socket);
   await connected(socket);
+  // Answered once the server has recorded the connection (and its status change, if any).
+  ok(await socket.emitWithAck('presence:get', {}));
   return socket;
 }
 

@@ -36,7 +36,7 @@ afterEach(() => {
 });
 
 describe('availability across two app processes', () => {
-  it("keeps online an agent whose socket on process 1 closed while one on process 2 stays", async () => {
+  it('keeps online an agent whose socket on process 1 closed while one on process 2 stays', async () => {
     const agent = await signedInAgent(db, one);
     const onOne = await consoleSocket(one, agent, sockets);
     const onTwo = await consoleSocket(two, agent, sockets);
