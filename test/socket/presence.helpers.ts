@@ -71,10 +71,10 @@ export async function history(db: Db, agentId: number): Promise<HistoryEntry[]> 
 }
 
 export async function statusAudit(db: Db, agentId: number) {
-  const rows = (await db('audit_events')
+  const rows: { actor_kind: string; details: string | object }[] = await db('audit_events')
     .where({ action: 'agent.status', target_id: String(agentId) })
     .orderBy('id')
-    .select('actor_kind', 'details')) as { actor_kind: string; details: string | object }[];
+    .select('actor_kind', 'details');
   return rows.map((row) => ({
     actorKind: row.actor_kind,
     details: (typeof row.details === 'string' ? JSON.parse(row.details) : row.details) as {

@@ -107,9 +107,9 @@ async function redactColumn(
 
 /** A migration runs this mid-history: columns declared for later migrations do not exist yet. */
 async function existingColumns(trx: Knex): Promise<Set<string>> {
-  const rows = (await trx('information_schema.columns')
+  const rows: { t: string; c: string }[] = await trx('information_schema.columns')
     .where({ table_schema: trx.raw('DATABASE()') })
-    .select('table_name as t', 'column_name as c')) as { t: string; c: string }[];
+    .select('table_name as t', 'column_name as c');
   return new Set(rows.map((row) => `${row.t}.${row.c}`));
 }
 
