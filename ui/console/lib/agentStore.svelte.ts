@@ -12,6 +12,7 @@ import type { ChatChannel } from '../../shared/conversation.svelte.ts';
 import { SecureFormVault } from '../../shared/secureFormVault.svelte.ts';
 import { ConsoleChat } from './consoleChat.svelte.ts';
 import { currentAgent } from './session.ts';
+import { Presence } from './presence.svelte.ts';
 
 type AgentSocket = Socket<AgentServerEvents, AgentClientEvents>;
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting';
@@ -37,6 +38,8 @@ export class AgentStore {
   readonly secureForms = new SecureFormVault((chatId, publicKey) =>
     this.#request('secureForm:request', { chatId, publicKey }),
   );
+  /** Status, activity, colleagues and the live board (issue 14). */
+  readonly presence: Presence;
   readonly #socket: AgentSocket;
   readonly #channel: ChatChannel;
   readonly #onSignedOut: (message: string) => void;
@@ -53,6 +56,7 @@ export class AgentStore {
       send: (input) => this.#request('message:send', input),
       sync: (input) => this.#request('chat:sync', input),
     };
+    this.presence = new Presence(socket);
     this.#listen();
   }
 
@@ -70,6 +74,7 @@ export class AgentStore {
     this.#socket.io.removeAllListeners();
     this.#socket.disconnect();
     this.secureForms.forgetAll();
+    this.presence.dispose();
     for (const chat of this.chats) chat.dispose();
   }
 

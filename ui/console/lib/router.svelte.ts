@@ -9,13 +9,15 @@ export type Route =
   | { view: 'admin'; page: AdminPage }
   | { view: 'change-password' }
   | { view: 'account' }
-  | { view: 'admin-sessions' };
+  | { view: 'admin-sessions' }
+  | { view: 'board' };
 
 function parse(hash: string): Route {
   if (/^#\/admin\/ip-rules\/?$/.test(hash)) return { view: 'ip-rules' };
   if (/^#\/admin\/audit\/?$/.test(hash)) return { view: 'audit' };
   if (/^#\/admin\/sessions\/?$/.test(hash)) return { view: 'admin-sessions' };
   if (/^#\/account\/?$/.test(hash)) return { view: 'account' };
+  if (/^#\/board\/?$/.test(hash)) return { view: 'board' };
   const admin =
     /^#\/admin\/(agents|departments|roles|password-policy|card-masking|backups|rate-limits|legal-holds)\/?$/.exec(
       hash,
@@ -37,6 +39,7 @@ export const href = {
   changePassword: '#/account/password',
   account: '#/account',
   adminSessions: '#/admin/sessions',
+  board: '#/board',
 };
 
 /** Hash routes, so the server only ever serves one index.html. */

@@ -1,0 +1,132 @@
+import type { Socket } from 'socket.io-client';
+import {
+  ACTIVITY_REPORT_MS,
+  type AgentAvailability,
+  type AgentStatus,
+  type BoardView,
+  type PresenceView,
+} from '../../../app/shared/presence.ts';
+import type { AgentClientEvents, AgentServerEvents } from '../../../app/shared/protocol.ts';
+import { request, type EventInput, type EventReply } from '../../shared/acks.ts';
+
+type AgentSocket = Socket<AgentServerEvents, AgentClientEvents>;
+
+const ACTIVITY_EVENTS = ['keydown', 'mousedown', 'mousemove', 'touchstart', 'focus'] as const;
+/** Several hints in a burst (a chat accepted: queue and load) make one fetch. */
+const REFETCH_DELAY_MS = 200;
+
+/**
+ * The agent's availability in the console (issue 14): their own status and the switcher, activity
+ * reports (at most one a minute; at once when the server made them away for idleness), the Agents
+ * panel and the live board. Rides on the AgentStore's socket.
+ */
+export class Presence {
+  mine: PresenceView | null = $state.raw(null);
+  colleagues: AgentAvailability[] = $state.raw([]);
+  board: BoardView | null = $state.raw(null);
+  error: string | null = $state(null);
+  readonly #socket: AgentSocket;
+  #lastReport = 0;
+  #watchingBoard = 0;
+  #watchingColleagues = 0;
+  /** Pending refetches by what they fetch; not state (nothing renders them). */
+  #timers: Record<string, number> = {};
+
+  constructor(socket: AgentSocket) {
+    this.#socket = socket;
+    socket.on('connect', () => void this.#refresh());
+    socket.on('presence:mine', (view) => {
+      this.mine = view;
+    });
+    socket.on('board:changed', () => this.#later('board', () => this.#loadBoard()));
+    socket.on('colleagues:changed', () => this.#later('colleagues', () => this.#loadColleagues()));
+    for (const event of ACTIVITY_EVENTS) window.addEventListener(event, this.#onActivity, true);
+  }
+
+  dispose(): void {
+    for (const event of ACTIVITY_EVENTS) window.removeEventListener(event, this.#onActivity, true);
+    for (const timer of Object.values(this.#timers)) window.clearTimeout(timer);
+  }
+
+  async setStatus(status: AgentStatus): Promise<void> {
+    try {
+      const reply = await this.#request('presence:set', { status });
+      this.error = reply.ok ? null : reply.error.message;
+      if (reply.ok) this.mine = reply.presence;
+    } catch {
+      this.error = 'The server did not answer in time. Please try again.';
+    }
+  }
+
+  /** The board is fetched while at least one view shows it; returns the function that stops. */
+  watchBoard(): () => void {
+    this.#watchingBoard += 1;
+    void this.#loadBoard();
+    return () => {
+      this.#watchingBoard -= 1;
+    };
+  }
+
+  watchColleagues(): () => void {
+    this.#watchingColleagues += 1;
+    void this.#loadColleagues();
+    return () => {
+      this.#watchingColleagues -= 1;
+    };
+  }
+
+  #onActivity = (): void => {
+    const idleAway = this.mine?.status === 'away' && this.mine.cause === 'idle';
+    const now = Date.now();
+    if (!this.#socket.connected || (!idleAway && now - this.#lastReport < ACTIVITY_REPORT_MS))
+      return;
+    this.#lastReport = now;
+    this.#socket.emit('presence:activity', {});
+  };
+
+  #request<E extends keyof AgentClientEvents>(
+    event: E,
+    input: EventInput<AgentClientEvents[E]>,
+  ): Promise<EventReply<AgentClientEvents[E]>> {
+    return request<AgentClientEvents, E>(this.#socket, event, input);
+  }
+
+  #later(key: string, load: () => Promise<void>): void {
+    if (key in this.#timers) return;
+    this.#timers[key] = window.setTimeout(() => {
+      delete this.#timers[key];
+      void load();
+    }, REFETCH_DELAY_MS);
+  }
+
+  async #refresh(): Promise<void> {
+    try {
+      const reply = await this.#request('presence:get', {});
+      if (reply.ok) this.mine = reply.presence;
+    } catch {
+      // Fetched again at the next reconnect; presence:mine keeps it current meanwhile.
+    }
+    await Promise.all([this.#loadBoard(), this.#loadColleagues()]);
+  }
+
+  async #loadBoard(): Promise<void> {
+    if (this.#watchingBoard === 0 || !this.#socket.connected) return;
+    try {
+      const reply = await this.#request('board:get', {});
+      this.error = reply.ok ? null : reply.error.message;
+      if (reply.ok) this.board = reply.board;
+    } catch {
+      this.error = 'The live board could not be loaded; retrying when the connection recovers.';
+    }
+  }
+
+  async #loadColleagues(): Promise<void> {
+    if (this.#watchingColleagues === 0 || !this.#socket.connected) return;
+    try {
+      const reply = await this.#request('colleagues:list', {});
+      if (reply.ok) this.colleagues = reply.colleagues;
+    } catch {
+      // Kept as it was; the next hint or reconnect fetches it again.
+    }
+  }
+}
