@@ -35,14 +35,16 @@ export function presenceRepo(store: Store) {
 
     /** The agent's row, created offline if missing, locked until the transaction ends. */
     async lock(agentId: number): Promise<PresenceRow> {
+      const locked = () =>
+        db<PresenceRow>('agent_presence').where({ agent_id: agentId }).forUpdate().first();
+      const row = await locked();
+      if (row) return row;
+      // First visit: two processes may both get here; the second insert is ignored.
       await db.raw(
         "INSERT IGNORE INTO agent_presence (agent_id, status, cause) VALUES (?, 'offline', 'connect')",
         [agentId],
       );
-      return (await db<PresenceRow>('agent_presence')
-        .where({ agent_id: agentId })
-        .forUpdate()
-        .first())!;
+      return (await locked())!;
     },
 
     setStatus: (agentId: number, status: AgentStatus, cause: StatusCause) =>

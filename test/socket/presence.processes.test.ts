@@ -57,11 +57,12 @@ describe('availability across two app processes', () => {
   });
 
   it('records one idle-away and one return when both processes sweep and hear activity', async () => {
-    await db('roles').where({ name: 'agent' }).update({ away_after_minutes: 0.02 });
     const agent = await signedInAgent(db, one);
     const onOne = await consoleSocket(one, agent, sockets);
     const onTwo = await consoleSocket(two, agent, sockets);
-    await presenceIs(onTwo, 'away');
+    const away = presenceIs(onTwo, 'away');
+    await db('roles').where({ name: 'agent' }).update({ away_after_minutes: 0.02 });
+    await away;
     await sleep(500); // more sweeps on both processes: nothing more to record
     const back = presenceIs(onOne, 'online');
     await Promise.all([

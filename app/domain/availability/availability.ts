@@ -2,6 +2,7 @@ import type { Logger } from '../../log.ts';
 import type { AgentStatus, PresenceView, StatusCause } from '../../shared/presence.ts';
 import { agentSocketsRepo, presenceRepo, type PresenceRow } from '../../storage/agentPresence.ts';
 import { presenceBoardRepo } from '../../storage/presenceBoard.ts';
+import { ER_LOCK_DEADLOCK, sqlErrno } from '../../storage/sqlErrors.ts';
 import { transaction, type Store } from '../../storage/store.ts';
 import type { AuditLog, Actor } from '../audit/auditLog.ts';
 import { describeError } from '../../log.ts';
@@ -46,6 +47,17 @@ export function presenceView(row: PresenceRow | undefined): PresenceView {
   return { status: row.status, cause: row.cause, since: row.changed_at.toISOString() };
 }
 
+/** Two processes deciding on one agent at once may deadlock; the loser tries again. */
+async function retryDeadlock<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= 3 || sqlErrno(error) !== ER_LOCK_DEADLOCK) throw error;
+    }
+  }
+}
+
 export function availabilityService(
   db: Store,
   audit: AuditLog | undefined,
@@ -83,31 +95,33 @@ export function availabilityService(
     by: StatusActor,
     still: (row: PresenceRow, trx: Store) => Promise<boolean> | boolean = () => true,
   ): Promise<StatusChange | null> {
-    const done = await transaction(db, async (trx) => {
-      const repo = presenceRepo(trx);
-      const row = await repo.lock(agentId);
-      if (!(await still(row, trx))) return null;
-      if (row.status === status) {
-        // Choosing the status one already has makes it chosen: activity no longer undoes it.
-        if (cause === 'chosen' && row.cause !== 'chosen') await repo.setCause(agentId, cause);
-        return null;
-      }
-      await repo.setStatus(agentId, status, cause);
-      await repo.recordHistory({ agent_id: agentId, status, previous: row.status, cause });
-      await audit?.record(
-        {
-          actor: by.actor,
-          action: 'agent.status',
-          outcome: 'success',
-          target: { kind: 'agent', id: agentId },
-          ip: by.source?.ip,
-          userAgent: by.source?.userAgent,
-          details: { status: [row.status, status], cause },
-        },
-        trx,
-      );
-      return { agentId, status, previous: row.status, cause };
-    });
+    const done = await retryDeadlock(() =>
+      transaction(db, async (trx) => {
+        const repo = presenceRepo(trx);
+        const row = await repo.lock(agentId);
+        if (!(await still(row, trx))) return null;
+        if (row.status === status) {
+          // Choosing the status one already has makes it chosen: activity no longer undoes it.
+          if (cause === 'chosen' && row.cause !== 'chosen') await repo.setCause(agentId, cause);
+          return null;
+        }
+        await repo.setStatus(agentId, status, cause);
+        await repo.recordHistory({ agent_id: agentId, status, previous: row.status, cause });
+        await audit?.record(
+          {
+            actor: by.actor,
+            action: 'agent.status',
+            outcome: 'success',
+            target: { kind: 'agent', id: agentId },
+            ip: by.source?.ip,
+            userAgent: by.source?.userAgent,
+            details: { status: [row.status, status], cause },
+          },
+          trx,
+        );
+        return { agentId, status, previous: row.status, cause };
+      }),
+    );
     if (done) await notify(done);
     return done;
   }
