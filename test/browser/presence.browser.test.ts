@@ -76,8 +76,8 @@ const colleague = (page: Page, agentId: number, status: string) =>
 async function switcherShows(page: Page, status: string): Promise<void> {
   await page.waitForFunction(
     (expected) =>
-      (document.querySelector('[data-testid=status-switcher]') as HTMLSelectElement | null)
-        ?.value === expected,
+      document.querySelector<HTMLSelectElement>('[data-testid=status-switcher]')?.value ===
+      expected,
     status,
   );
 }
