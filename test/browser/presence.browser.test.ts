@@ -37,9 +37,9 @@ beforeAll(async () => {
   await db('roles').whereNotIn('name', ['admin', 'agent']).delete();
   const cards = Number((await db('departments').insert({ name: 'Cards' }))[0]);
   const loans = Number((await db('departments').insert({ name: 'Loans' }))[0]);
-  // Bea's role sends her away after 2.4 idle seconds; Sue supervises Cards.
+  // Bea's role sends her away after 4.8 idle seconds; Sue supervises Cards.
   await db('roles').insert([
-    { name: 'quick', description: '', away_after_minutes: 0.04 },
+    { name: 'quick', description: '', away_after_minutes: 0.08 },
     { name: 'cards_supervisor', description: '' },
   ]);
   await db('permission_grants').insert([
