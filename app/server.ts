@@ -16,7 +16,7 @@ import { createHttpApp } from './http/app.ts';
 import { trustedProxies } from './domain/clientAddress.ts';
 import { admittingListener } from './http/peerAdmission.ts';
 import type { Services } from './services.ts';
-import type { Logger } from './log.ts';
+import { describeError, type Logger } from './log.ts';
 import { clamdClient } from './storage/clamd.ts';
 import { BURST_WINDOWS, namedRules, policyFromEnv } from './domain/rateLimits/limits.ts';
 import { rateLimits } from './domain/rateLimits/rateLimits.ts';
@@ -82,7 +82,14 @@ export function buildServices(config: Config, log: Logger, db: Db = openDb(confi
     disconnectAgentSession: (sessionHash, reason) =>
       disconnectSession(sockets, sessionHash, reason),
     passwords: hasher,
-    disconnectAgent: (agentId, reason, ended) => disconnectAgent(sockets, agentId, reason, ended),
+    disconnectAgent(agentId, reason, ended) {
+      disconnectAgent(sockets, agentId, reason, ended);
+      // Every session over (deactivated, password reset): offline now, not after the grace.
+      if (ended)
+        services.availability.sessionsEnded(agentId).catch((error: unknown) => {
+          log.error({ err: describeError(error) }, 'availability at session end failed');
+        });
+    },
     rateLimits: rateLimits({
       policy,
       counter: limitCounter(namedRules(policy), BURST_WINDOWS, redis.client, prefix),

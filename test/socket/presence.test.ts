@@ -175,6 +175,26 @@ describe('offline after the grace period', () => {
     expect(await history(db, agent.id)).toHaveLength(2);
   });
 
+  it('goes offline at once (cause signout) when an admin deactivates the agent', async () => {
+    const admin = await signedInAgent(db, t, 'admin');
+    const agent = await signedInAgent(db, t);
+    await consoleSocket(t, agent, sockets);
+    await t
+      .http()
+      .post(`/api/agents/${agent.id}/deactivate`)
+      .set('Origin', TEST_ORIGIN)
+      .set('Cookie', admin.cookie)
+      .send({})
+      .expect(200);
+    expect((await historyReaches(db, agent.id, 2)).at(-1)).toEqual({
+      status: 'offline',
+      previous: 'online',
+      cause: 'signout',
+    });
+    await sleep(1500); // the closed socket's grace passes: nothing more to record
+    expect(await history(db, agent.id)).toHaveLength(2);
+  });
+
   it('comes online again on connect after a disconnect, but not after choosing offline', async () => {
     const agent = await signedInAgent(db, t);
     const socket = await consoleSocket(t, agent, sockets);

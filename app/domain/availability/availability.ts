@@ -212,6 +212,11 @@ export function availabilityService(
       await change(agentId, 'offline', 'signout', by);
     },
 
+    /** Every session of the agent ended (deactivated, password reset): offline (cause signout). */
+    async sessionsEnded(agentId: number): Promise<void> {
+      await change(agentId, 'offline', 'signout', SYSTEM);
+    },
+
     /** One pass of the idle and offline checks (the periodic sweep runs it; tests may too). */
     sweep: () => sweeps.once(),
     start: () => sweeps.start(),
