@@ -60,7 +60,7 @@ export function withBoardHints(inner: ChatEvents, agents: Namespace): ChatEvents
     agents.to(COLLEAGUES_ROOM).emit('colleagues:changed');
   };
   return {
-    messageAdded: (chat, message) => inner.messageAdded(chat, message),
+    ...inner,
     chatChanged(chat, view) {
       inner.chatChanged(chat, view);
       hint();
