@@ -1,6 +1,8 @@
 // The wire contract between the server and the UI (console and widget).
 // The UI imports these *types* only; nothing here runs.
 
+import type { AgentChatClientEvents, AgentChatServerEvents } from './agentChat.ts';
+
 export type ChatStatus = 'queued' | 'active' | 'ended';
 export type AuthorKind = 'visitor' | 'agent' | 'system';
 
@@ -134,7 +136,7 @@ export interface VisitorClientEvents {
 }
 
 /** Events the server sends to agent sockets (namespace /agent). */
-export interface AgentServerEvents {
+export interface AgentServerEvents extends AgentChatServerEvents {
   'queue:updated': (queue: QueueEntry[]) => void;
   'message:new': (message: MessageView) => void;
   'chat:updated': (chat: ChatView) => void;
@@ -144,7 +146,7 @@ export interface AgentServerEvents {
 }
 
 /** Events an agent socket sends; every one is acknowledged. */
-export interface AgentClientEvents {
+export interface AgentClientEvents extends AgentChatClientEvents {
   'queue:list': (input: Record<string, never>, ack: AckFn<{ queue: QueueEntry[] }>) => void;
   'chat:mine': (input: Record<string, never>, ack: AckFn<{ chats: ChatView[] }>) => void;
   'chat:accept': (input: ChatRef, ack: AckFn<{ chat: ChatView }>) => void;

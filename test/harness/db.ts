@@ -7,6 +7,9 @@ import { up as seedAgentRoleGrants } from '../../app/storage/migrations/20261122
 import { up as seedAuditChainHead } from '../../app/storage/migrations/20261122130050_seed_audit_chain_head.ts';
 
 const TABLES = [
+  'agent_conversation_reads',
+  'agent_messages',
+  'agent_conversations',
   'messages',
   'files',
   'chats',

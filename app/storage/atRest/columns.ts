@@ -29,7 +29,9 @@ const TEXT_CHARS = 16_383;
 
 export const COLUMNS: Readonly<Record<string, Readonly<Record<string, ColumnKind>>>> = {
   agents: { email: checked, name: text(100), password_hash: checked, role: checked },
+  agent_conversations: { kind: checked },
   agent_groups: { name: text(100), description: text(255) },
+  agent_messages: { client_id: checked, body: text(TEXT_CHARS) },
   agent_presence: { status: checked },
   agent_sessions: { ip: checked, user_agent: text(255) },
   audit_events: {

@@ -9,6 +9,7 @@ import {
   type TestParley,
 } from '../../harness/parley.ts';
 import { enrol } from '../../signin/helpers.ts';
+import { agentChatInputPaths } from './agentChatInputs.ts';
 import type { Db } from '../../../app/storage/db.ts';
 
 // Every input path from outside that can carry text into storage, each sending card numbers
@@ -209,6 +210,11 @@ export async function runInputPaths(t: TestParley, db: Db): Promise<PathOutcomes
     .query({ format: 'json', q: text('audit-query') })
     .set('Cookie', cookie)
     .then((res) => outcome('audit-query', res.status));
+
+  await agentChatInputPaths(t, db, cookie, ack, {
+    message: text('agent-chat-message', true),
+    clientId: `id-${CARDS[0]}`,
+  });
 
   visitor.disconnect();
   agentSocket.disconnect();
