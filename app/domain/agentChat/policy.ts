@@ -5,7 +5,7 @@ import type { Grants } from '../permissions/policy.ts';
 // the opener's grant covers the colleague (one of the colleague's departments, or the colleague
 // through a group, or scope "all"). A department room: its members (agent_departments) whose
 // grant covers that department. Nobody else reads a room, the built-in admin included: agent
-// chat is the agents' own conversation, not a transcript (see app/domain/agentChat/README.md).
+// chat is the agents' own conversation, not a transcript (see README.md here).
 
 export const agentChatErrors = {
   conversationNotFound: () =>
