@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newClientId } from '../../app/shared/clientIds.ts';
 import type { AgentMessageView } from '../../app/shared/agentChat.ts';
 import type { Ack } from '../../app/shared/protocol.ts';
 import type { Db } from '../../app/storage/db.ts';
@@ -58,7 +58,7 @@ export const send = (
   who: TestAgent,
   conversationId: number,
   body: string,
-  clientId: string = randomUUID(),
+  clientId: string = newClientId(),
 ) => who.socket.emitWithAck('agentChat:send', { conversationId, clientId, body });
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newClientId } from '../../app/shared/clientIds.ts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AgentConversationView } from '../../app/shared/agentChat.ts';
 import type { Db } from '../../app/storage/db.ts';
@@ -136,7 +136,7 @@ describe('direct conversations', () => {
   it('answers a resend with the stored message: one row, one live delivery, even when resent concurrently', async () => {
     const [a, b] = [await agent(), await agent()];
     const conversation = await direct(a, b);
-    const clientId = randomUUID();
+    const clientId = newClientId();
     const first = ok(await send(a, conversation.id, 'only once', clientId));
     const [again, concurrent] = await Promise.all([
       send(a, conversation.id, 'only once', clientId),
@@ -144,7 +144,7 @@ describe('direct conversations', () => {
     ]);
     expect(ok(again).message).toEqual(first.message);
     expect(ok(concurrent).message).toEqual(first.message);
-    const racing = randomUUID();
+    const racing = newClientId();
     const raced = await Promise.all([1, 2, 3].map(() => send(b, conversation.id, 'race', racing)));
     expect(new Set(raced.map((reply) => ok(reply).message.seq)).size).toBe(1);
     await sleep(200);

@@ -37,6 +37,21 @@ export class AgentStore {
   readonly secureForms = new SecureFormVault((chatId, publicKey) =>
     this.#request('secureForm:request', { chatId, publicKey }),
   );
+  /** This socket, for a console area that keeps its own state (agent chat, issue 14). */
+  readonly area = {
+    request: <E extends keyof AgentClientEvents>(
+      event: E,
+      input: EventInput<AgentClientEvents[E]>,
+    ): Promise<EventReply<AgentClientEvents[E]>> => this.#request(event, input),
+    on: <E extends keyof AgentServerEvents>(event: E, listener: AgentServerEvents[E]): void => {
+      (this.#socket as unknown as Socket).on(event, listener as never);
+    },
+    /** Runs now if connected, and on every (re)connect. */
+    onConnect: (listener: () => void): void => {
+      this.#socket.on('connect', listener);
+      if (this.#socket.connected) listener();
+    },
+  };
   readonly #socket: AgentSocket;
   readonly #channel: ChatChannel;
   readonly #onSignedOut: (message: string) => void;
