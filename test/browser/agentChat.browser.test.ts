@@ -19,8 +19,11 @@ const browser = browserPages({ parleyOrigin: PARLEY_ORIGIN, label: 'agent-chat' 
 beforeAll(async () => {
   db = testDb();
   await truncateAll(db);
-  await createAgent(db, ANN);
-  await createAgent(db, BOB);
+  const [dept] = await db('departments').insert({ name: 'Cards' });
+  for (const person of [ANN, BOB]) {
+    const { agent } = await createAgent(db, person);
+    await db('agent_departments').insert({ agent_id: agent.id, department_id: dept });
+  }
   stack = await startBrowserStack({ parleyOrigin: PARLEY_ORIGIN, siteOrigin: SITE_ORIGIN });
 });
 
@@ -32,7 +35,7 @@ afterAll(async () => {
 
 describe('agent-to-agent chat in the console', () => {
   it(
-    'A messages B directly; B sees it live, unread, then answers live',
+    'A messages B directly; B sees it live, unread, then answers live; the department room too',
     { timeout: 60_000 },
     async () => {
       await browser.launch();
@@ -76,10 +79,20 @@ describe('agent-to-agent chat in the console', () => {
       await expectText(annChat.getByTestId('team-message').nth(1), /On it\./);
       await expectCount(annChat.getByTestId('team-message'), 2);
       await screenshot(ann, 'agent-chat-answered.png');
-      expect(await db!('agent_messages').orderBy('seq').pluck('body')).toEqual([
+      expect(await db!('agent_messages').orderBy('id').pluck('body')).toEqual([
         'Bob, can you take the mortgage chat?',
         'On it.',
       ]);
+
+      // The department room: Ann writes in it, Bob sees its unread badge, opens it and reads it.
+      await ann.getByTestId('team-conversation').filter({ hasText: '# Cards' }).click();
+      await expectText(annChat.locator('h3'), '# Cards');
+      await annChat.getByTestId('team-composer').fill('Stand-up at three.');
+      await annChat.getByTestId('team-composer').press('Enter');
+      const room = bob.getByTestId('team-conversation').filter({ hasText: '# Cards' });
+      await expectText(room.getByTestId('team-unread'), /^1 ?unread$/);
+      await room.click();
+      await expectText(bobChat.getByTestId('team-message'), /Stand-up at three\./);
       expect(browser.problems).toEqual([]);
     },
   );

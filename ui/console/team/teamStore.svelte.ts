@@ -31,6 +31,8 @@ export class TeamStore {
   activeId: number | null = $state(null);
   error: string | null = $state(null);
   readonly #store: AgentStore;
+  /** Per conversation, the seq up to which every message has been fetched. */
+  readonly #synced: Record<number, number> = {};
 
   constructor(store: AgentStore) {
     this.#store = store;
@@ -136,18 +138,24 @@ export class TeamStore {
     }
   }
 
+  /** Fetches what came after the last seq synced (live messages may have left gaps), page by page. */
   async #sync(conversationId: number): Promise<void> {
-    const known = this.messages[conversationId] ?? [];
-    const afterSeq = Math.max(0, ...known.filter((m) => m.status === 'sent').map((m) => m.seq));
     try {
-      const reply = await this.#store.area.request('agentChat:sync', { conversationId, afterSeq });
-      if (!reply.ok) {
-        this.error = reply.error.message;
-        return;
+      for (;;) {
+        const afterSeq = this.#synced[conversationId] ?? 0;
+        const area = this.#store.area;
+        const reply = await area.request('agentChat:sync', { conversationId, afterSeq });
+        if (!reply.ok) {
+          this.error = reply.error.message;
+          return;
+        }
+        for (const message of reply.messages)
+          this.#put(conversationId, { ...message, status: 'sent' });
+        this.#upsert(reply.conversation);
+        const last = reply.messages.at(-1)?.seq ?? afterSeq;
+        this.#synced[conversationId] = last;
+        if (reply.messages.length === 0 || last >= reply.conversation.lastSeq) break;
       }
-      for (const message of reply.messages)
-        this.#put(conversationId, { ...message, status: 'sent' });
-      this.#upsert(reply.conversation);
       await this.#markRead(conversationId);
     } catch {
       this.error = NO_ANSWER;
