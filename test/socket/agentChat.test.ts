@@ -1,9 +1,15 @@
 import { newClientId } from '../../app/shared/clientIds.ts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { AgentConversationView } from '../../app/shared/agentChat.ts';
+import type { AgentConversationView, AgentMessageView } from '../../app/shared/agentChat.ts';
 import type { Db } from '../../app/storage/db.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
-import { nextEvent, startTestParley, type TestParley } from '../harness/parley.ts';
+import {
+  connectAgent,
+  connected,
+  nextEvent,
+  startTestParley,
+  type TestParley,
+} from '../harness/parley.ts';
 import { agentFactory, ok, send, sleep, until, type TestAgent } from './agentChat.helpers.ts';
 
 // Agent-to-agent chat (issue 14): the same guarantees as visitor messages — durable before the ack,
@@ -246,5 +252,33 @@ describe('department rooms', () => {
     expect(
       await db('audit_events').where({ action: 'agent_chat.create' }).count({ n: '*' }),
     ).toEqual([{ n: 2 }]);
+  });
+
+  it('follows a change of departments made by an admin: the console is reconnected into its new rooms only', async () => {
+    const cards = Number((await db('departments').insert({ name: 'Cards' }))[0]);
+    const [a, b] = [await agent({ departments: [cards] }), await agent({ departments: [cards] })];
+    const admin = await agent({ role: 'admin' });
+    const room = ok(await a.socket.emitWithAck('agentChat:list', {})).conversations[0]!;
+    const cutOff = new Promise<void>((resolve) => b.socket.once('disconnect', () => resolve()));
+    await t
+      .http()
+      .patch(`/api/agents/${b.id}`)
+      .set('Cookie', admin.cookie)
+      .set('Origin', t.config.publicOrigin)
+      .send({ departments: [] })
+      .expect(200);
+    await cutOff; // privileges changed: the server ends b's sockets, the console reconnects
+    const again = { socket: connectAgent(t.url, b.cookie), received: [] as AgentMessageView[] };
+    sockets.push(again.socket);
+    again.socket.on('agentChat:message', (message) => again.received.push(message));
+    await connected(again.socket);
+    expect(
+      await again.socket.emitWithAck('agentChat:sync', { conversationId: room.id, afterSeq: 0 }),
+    ).toMatchObject({ ok: false, error: { id: 'conversation_not_found' } });
+    ok(await send(a, room.id, 'b is gone'));
+    await until(() => a.received.length === 1);
+    await sleep(200);
+    expect(again.received).toEqual([]);
+    expect(b.received).toEqual([]);
   });
 });
