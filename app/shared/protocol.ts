@@ -38,6 +38,8 @@ export interface ChatView {
   visitorEmail: string | null;
   question: string | null;
   agentName: string | null;
+  /** The department's name as visitors see it (both sides see the same words); null: none. */
+  departmentName: string | null;
   queuePosition: number | null;
   lastSeq: number;
   createdAt: string;
@@ -52,6 +54,8 @@ export interface QueueEntry {
   waitingSince: string;
   position: number;
   departmentId: number | null;
+  /** The department's own name, for agents (the queue is never sent to visitors). */
+  departmentName: string | null;
 }
 
 export interface ErrorBody {
@@ -68,6 +72,8 @@ export interface StartChatInput {
   name?: string;
   email?: string;
   question?: string;
+  /** One of the offered departments (issue 14); required when several are offered. */
+  departmentId?: number;
 }
 export interface ChatRef {
   chatId: number;
