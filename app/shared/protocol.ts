@@ -38,8 +38,7 @@ export interface ChatView {
   visitorEmail: string | null;
   question: string | null;
   agentName: string | null;
-  /** The department's name as visitors see it (both sides see the same words); null: none. */
-  departmentName: string | null;
+  departmentName: string | null; // as visitors see it, on both sides; null: no department
   queuePosition: number | null;
   lastSeq: number;
   createdAt: string;
@@ -72,8 +71,7 @@ export interface StartChatInput {
   name?: string;
   email?: string;
   question?: string;
-  /** One of the offered departments (issue 14); required when several are offered. */
-  departmentId?: number;
+  departmentId?: number; // one of the offered departments (issue 14)
 }
 export interface ChatRef {
   chatId: number;
