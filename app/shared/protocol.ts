@@ -53,8 +53,7 @@ export interface QueueEntry {
   waitingSince: string;
   position: number;
   departmentId: number | null;
-  /** The department's own name, for agents (the queue is never sent to visitors). */
-  departmentName: string | null;
+  departmentName: string | null; // the department's own name: the queue goes to agents only
 }
 
 export interface ErrorBody {
