@@ -29,7 +29,6 @@ export function chatService(
   const messages = messagesRepo(db);
   const visitors = visitorsRepo(db);
   const masking = cardMasking(db);
-  const departments = visitorDepartments(db);
 
   async function view(chat: ChatRow): Promise<ChatView> {
     if (chat.status !== 'queued') return presentChat(chat);
@@ -105,7 +104,7 @@ export function chatService(
       typed: { name?: string; email?: string; question?: string; departmentId?: number },
     ) {
       // The chat carries its department from creation (issue 14): an offered one, or null.
-      const departmentId = await departments.choose(typed.departmentId);
+      const departmentId = await visitorDepartments(db).choose(typed.departmentId);
       // Card numbers are masked before anything is stored or delivered (issue 6), as its department says.
       const masked = async (text?: string) =>
         text === undefined ? undefined : (await masking.inDepartment(departmentId, text)).text;
