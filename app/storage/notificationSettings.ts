@@ -14,9 +14,9 @@ export function notificationSettingsRepo(store: Store) {
   const db = knexOf(store);
   return {
     async ofAgent(agentId: number): Promise<NotificationSettingsRow | undefined> {
-      const row = (await db('agent_notification_settings')
+      const row = await db('agent_notification_settings')
         .where({ agent_id: agentId })
-        .first(COLUMNS)) as Record<string, unknown> | undefined;
+        .first<Record<string, unknown> | undefined>(COLUMNS);
       if (!row) return undefined;
       return Object.fromEntries(
         COLUMNS.map((column) => [column, Number(row[column]) === 1]),

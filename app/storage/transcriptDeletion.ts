@@ -18,18 +18,18 @@ export function transcriptDeletionRepo(store: Store) {
   return {
     /** Locks the chat row (no message, file or hold can change under the deletion); undefined if none. */
     async lock(chatId: number): Promise<DeletableChat | undefined> {
-      const row = (await db('chats as c')
+      const row = await db('chats as c')
         .leftJoin('visitors as v', 'v.id', 'c.visitor_id')
         .where('c.id', chatId)
         .forUpdate()
-        .first(
+        .first<Record<string, unknown> | undefined>(
           'c.id',
           'c.status',
           'c.department_id',
           'c.agent_id',
           'c.legal_hold as chat_held',
           'v.legal_hold as visitor_held',
-        )) as Record<string, unknown> | undefined;
+        );
       if (!row) return undefined;
       return {
         id: Number(row.id),

@@ -61,9 +61,9 @@ describe('personal canned messages', () => {
     expect(edited.body.cannedMessage.text).toBe('Hello {visitor.name|there}');
     await ann.as.delete(`${base}/${id}`).expect(204);
     expect((await ann.as.get(base).expect(200)).body.cannedMessages).toEqual([]);
-    expect((await auditOf(db, 'canned_message.delete')).map((e) => e.target_id)).toEqual([
-      String(id),
-    ]);
+    expect(
+      (await auditOf(db, 'canned_message.delete')).map((e: { target_id: string }) => e.target_id),
+    ).toEqual([String(id)]);
   });
 
   it('is refused without a session and for a body that is not the schema', async () => {

@@ -155,7 +155,9 @@ describe('deleting a transcript', () => {
     expect(stored()).toHaveLength(1);
 
     const entries = await auditOf(db, 'transcript.delete');
-    expect(entries.map((e) => [e.outcome, e.target_id, e.details])).toEqual([
+    expect(
+      entries.map((e: Record<string, unknown>) => [e.outcome, e.target_id, e.details]),
+    ).toEqual([
       ['failure', String(held.chatId), { reason: 'legal_hold' }],
       ['failure', String(visitorHeld.chatId), { reason: 'legal_hold' }],
     ]);

@@ -35,8 +35,7 @@ export function transcriptDeletion(
         const chat = await repo.lock(chatId);
         const resource = chat && { departmentId: chat.department_id, agentId: chat.agent_id };
         // The same answer whether there is no such chat or it is outside the grant's departments.
-        if (!chat || !who.grants.covers(DELETE, resource!))
-          return { refused: 'not_found' as const };
+        if (!chat || !who.grants.covers(DELETE, resource)) return { refused: 'not_found' as const };
         if (chat.status !== 'ended') return { refused: 'not_ended' as const, chat };
         if (chat.chat_held || chat.visitor_held) return { refused: 'legal_hold' as const, chat };
         const removed = await repo.remove(chat.id);
