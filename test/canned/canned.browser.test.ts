@@ -1,9 +1,11 @@
 // Canned messages and agent notifications in a real browser (issue 14): an agent types #greet in a
 // Cards chat, picks it from the keyboard, and the visitor receives it with the variables filled; the
 // console raises desktop notifications (permission granted, a spy on window.Notification).
+import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../app/storage/db.ts';
+import { agentRoom } from '../../app/socket/delivery.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
 import { createAgent } from '../harness/factories.ts';
 import { expectText } from '../browser/browser.ts';
@@ -21,12 +23,21 @@ const AGENT = { name: 'Ann Agent', email: 'ann@example.test', password: 'correct
 let stack: BrowserStack | undefined;
 let db: Db | undefined;
 let cards = 0;
+let annId = 0;
+const ADMIN = {
+  name: 'Ida Admin',
+  email: 'ida@example.test',
+  password: 'correct horse admin',
+  role: 'admin' as const,
+};
 const browser = browserPages({ parleyOrigin: PARLEY, label: 'canned' });
 
 beforeAll(async () => {
   db = testDb();
   await truncateAll(db);
   const { agent } = await createAgent(db, AGENT);
+  annId = agent.id;
+  await createAgent(db, ADMIN);
   cards = Number((await db('departments').insert({ name: 'Cards' }))[0]);
   const loans = Number((await db('departments').insert({ name: 'Loans' }))[0]);
   const canned = (scope: string, shortcut: string, text: string, owner: object = {}) => ({
@@ -182,7 +193,87 @@ describe('canned messages and notifications in the console', () => {
       await composerAda.fill('Are you still there?');
       await composerAda.press('Enter');
       await expect.poll(() => raised(agent)).toContain('New message from Ada');
+
+      // An offer to this agent (the routing engineer's `offer:new`) rings too.
+      stack!.t.parley.sockets.io
+        .of('/agent')
+        .to(agentRoom(annId))
+        .emit('offer:new', { chatId: 999_999, visitorName: 'Olive' });
+      await expect.poll(() => raised(agent)).toContain('A chat is offered to you');
+
+      // Turned off in the agent's settings, a message no longer raises one.
+      await agent.getByTestId('account-link').click();
+      await agent.getByTestId('notify-message-desktop').uncheck();
+      await agent.getByText('Saved.').waitFor();
+      expect(
+        (await db!('agent_notification_settings').where({ agent_id: annId }).first())
+          .message_desktop,
+      ).toBe(0);
+      await agent.evaluate(() => (window.location.hash = '#/'));
+      const before = (await raised(agent)).length;
+      await composerAda.fill('Hello?');
+      await composerAda.press('Enter');
+      await pane
+        .locator('[data-testid=message][data-author=visitor]')
+        .filter({ hasText: 'Hello?' })
+        .waitFor({ state: 'attached' }); // in the tab not shown
+      expect((await raised(agent)).length).toBe(before);
       expect(browser.problems).toEqual([]);
+    },
+  );
+
+  it(
+    'deletes a transcript from its view after confirming, and says why a held one is kept',
+    { timeout: 60_000 },
+    async () => {
+      const ended = async (held: boolean) => {
+        const visitorId = randomUUID();
+        await db!('visitors').insert({ id: visitorId });
+        const [id] = await db!('chats').insert({
+          visitor_id: visitorId,
+          visitor_name: held ? 'Held Visitor' : 'Gone Visitor',
+          status: 'ended',
+          ended_at: new Date(),
+          last_seq: 1,
+          department_id: cards,
+          legal_hold: held ? 1 : 0,
+          legal_hold_reason: held ? 'case 12' : null,
+        });
+        await db!('messages').insert({
+          chat_id: id,
+          seq: 1,
+          client_id: `m-${id}`,
+          author_kind: 'visitor',
+          body: 'to be deleted',
+        });
+        return Number(id);
+      };
+      const gone = await ended(false);
+      const held = await ended(true);
+      const admin = await browser.open('admin');
+      await signInConsole(admin, PARLEY, ADMIN);
+
+      await admin.goto(`${PARLEY}/#/transcripts/${gone}`);
+      await admin.getByTestId('message').first().waitFor();
+      await admin.getByTestId('transcript-delete').click();
+      await admin.getByTestId('transcript-delete-dialog').waitFor({ state: 'visible' });
+      await admin.getByTestId('transcript-delete-cancel').click();
+      await admin.getByTestId('transcript-delete-dialog').waitFor({ state: 'hidden' });
+      expect(await db!('chats').where({ id: gone }).first()).toBeDefined();
+      await admin.getByTestId('transcript-delete').click();
+      await admin.getByTestId('transcript-delete-confirm').click();
+      await admin.waitForURL(/#\/transcripts$/);
+      expect(await db!('chats').where({ id: gone }).first()).toBeUndefined();
+      expect(await db!('messages').where({ chat_id: gone }).first()).toBeUndefined();
+
+      await admin.goto(`${PARLEY}/#/transcripts/${held}`);
+      await admin.getByTestId('message').first().waitFor();
+      await admin.getByTestId('transcript-delete').click();
+      await admin.getByTestId('transcript-delete-confirm').click();
+      await expectText(admin.getByTestId('transcript-delete-error'), /legal hold/);
+      expect(await db!('chats').where({ id: held }).first()).toBeDefined();
+      // The refused delete answered 409, which Chromium logs; nothing else went wrong.
+      expect(browser.problems.filter((p) => !p.includes('409'))).toEqual([]);
     },
   );
 });
