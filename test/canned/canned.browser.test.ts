@@ -149,6 +149,11 @@ describe('canned messages and notifications in the console', () => {
       await expect
         .poll(() => pane.locator('[aria-selected=true]').getAttribute('data-shortcut'))
         .toBe('greet-cards');
+      // The textarea names the chosen option for screen readers.
+      const activeId = await composer.getAttribute('aria-activedescendant');
+      expect(await pane.locator(`[id="${activeId}"]`).getAttribute('data-shortcut')).toBe(
+        'greet-cards',
+      );
       await composer.press('ArrowDown');
       await composer.press('ArrowDown'); // past the last: back to the first
       await composer.press('ArrowUp'); // before the first: the last
