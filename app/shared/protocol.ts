@@ -1,6 +1,5 @@
 // The wire contract between the server and the UI (console and widget).
 // The UI imports these *types* only; nothing here runs.
-
 import type { AgentChatClientEvents, AgentChatServerEvents } from './agentChat.ts';
 
 export type ChatStatus = 'queued' | 'active' | 'ended';
@@ -40,6 +39,7 @@ export interface ChatView {
   visitorEmail: string | null;
   question: string | null;
   agentName: string | null;
+  departmentName: string | null; // as visitors see it, on both sides; null: no department
   queuePosition: number | null;
   lastSeq: number;
   createdAt: string;
@@ -54,6 +54,7 @@ export interface QueueEntry {
   waitingSince: string;
   position: number;
   departmentId: number | null;
+  departmentName: string | null; // the department's own name: the queue goes to agents only
 }
 
 export interface ErrorBody {
@@ -70,6 +71,7 @@ export interface StartChatInput {
   name?: string;
   email?: string;
   question?: string;
+  departmentId?: number; // one of the offered departments (issue 14)
 }
 export interface ChatRef {
   chatId: number;

@@ -10,6 +10,8 @@ const TABLES = [
   'agent_conversation_reads',
   'agent_messages',
   'agent_conversations',
+  'canned_messages',
+  'agent_notification_settings',
   'messages',
   'files',
   'chats',
