@@ -16,6 +16,7 @@ import { passwordStatus } from '../domain/passwordPolicy/status.ts';
 import { AGENTS_ROOM, agentRoom, sessionRoom, visitorRoom } from './delivery.ts';
 import { on, rejectUnknownEvents, type HandlerOptions } from './handle.ts';
 import { agentSecureFormEvents } from './secureForm.ts';
+import { agentChatActionEvents } from './chatActions.ts';
 import { chatRefSchema, emptySchema, sendSchema, syncSchema, typingSchema } from './schemas.ts';
 
 const RECHECK_MS = 60_000;
@@ -171,6 +172,7 @@ export function agentNamespace(ns: Namespace, visitors: Namespace, services: Ser
       chat: await chats.end(who(), input.chatId),
     }));
     agentSecureFormEvents(socket, options, who, services, visitors);
+    agentChatActionEvents(socket, options, who, services);
     rejectUnknownEvents(socket);
   });
 }

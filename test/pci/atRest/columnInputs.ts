@@ -41,6 +41,7 @@ export const COLUMN_INPUTS: Record<string, ColumnInputs> = {
   'audit_events.details': {
     written: ['dept-name', 'group-desc', 'hold-reason-chat', 'rule-note', 'audit-query'],
   },
+  'chat_participants.role': enumColumn,
   'chats.visitor_id': serverMade('the visitor id, a UUID from a signed token'),
   'chats.status': enumColumn,
   'chats.visitor_name': { written: ['prechat-name'] },
