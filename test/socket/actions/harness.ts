@@ -82,10 +82,13 @@ export function actionsWorld(t: () => TestParley, db: () => Db) {
     return { row, socket, cookie, events };
   }
 
+  const passwords = new Map<number, string>();
+
   return {
     sockets,
     role,
     connectAs,
+    passwordOf: (agent: TestAgent) => Promise.resolve(passwords.get(agent.row.id)),
     /** An agent with these grants, in these departments, online unless told otherwise. */
     async agent(
       grants: { permission: Permission; departments?: number[] }[],
@@ -95,6 +98,7 @@ export function actionsWorld(t: () => TestParley, db: () => Db) {
         role: (await role(grants)) as 'agent',
         ...(options.name ? { name: options.name } : {}),
       });
+      passwords.set(agent.id, password);
       for (const id of options.departments ?? [])
         await db()('agent_departments').insert({ agent_id: agent.id, department_id: id });
       await db()('agent_presence').insert({
