@@ -50,6 +50,13 @@ interface Pending {
 
 const MAX_BATCH = 500;
 
+/** A resend whose client id belongs to a message of another audience (a whisper and a reply). */
+export class ClientIdConflict extends Error {
+  constructor() {
+    super('client id used by another message');
+  }
+}
+
 /**
  * Group commit: messages that arrive while a batch is being written wait for the next one, and a
  * batch is one transaction — lock the chats, find resends, insert, bump each chat's counter.
@@ -110,7 +117,7 @@ export function messageWriter(store: Store) {
             pending,
             Boolean(previous.internal) === Boolean(request.internal)
               ? { row: previous, created: false, chat }
-              : new Error('client id used by another message'),
+              : new ClientIdConflict(),
           );
           continue;
         }

@@ -50,11 +50,7 @@ describe('transfer to an agent', () => {
     ok(await world.send(visitor.socket, chatId, 'My card is gone'));
 
     const bGetsNote = world.message(b.socket, (m) => m.body === NOTE);
-    const bGetsChat = nextEvent<ChatView>(
-      b.socket as never,
-      'chat:updated',
-      (c) => c.id === chatId,
-    );
+    const bGetsChat = nextEvent<ChatView>(b.socket, 'chat:updated', (c) => c.id === chatId);
     const visitorSees = world.message(visitor.socket, (m) => m.author === 'system');
     const visitorUpdated = nextEvent<ChatView>(
       visitor.socket,
@@ -196,7 +192,7 @@ describe('transfer to a department', () => {
     const visitor = await world.visitor();
     const chatId = await world.activeChat(a, visitor, cards);
 
-    const queued = nextEvent<QueueEntry[]>(e.socket as never, 'queue:updated', (q) =>
+    const queued = nextEvent<QueueEntry[]>(e.socket, 'queue:updated', (q) =>
       q.some((entry) => entry.chatId === chatId),
     );
     const visitorSees = world.message(visitor.socket, (m) => m.author === 'system');

@@ -18,11 +18,12 @@ export function chatLines(
   const notEnded: AppendRequest['check'] = (chat) =>
     !chat ? errors.chatNotFound() : chat.status === 'ended' ? errors.chatEnded() : null;
 
+  /** Appends through the writer; a resend (same client id) is answered, not delivered again. */
   async function append(request: AppendRequest) {
     const { row, created, chat } = await writer.append(request);
     const message = presentMessage(row);
     if (created) events.messageAdded(chat, message);
-    return message;
+    return { message, created };
   }
 
   return {

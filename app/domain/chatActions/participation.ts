@@ -2,6 +2,7 @@ import type { ActiveChatEntry, FollowReply, FollowedChat } from '../../shared/ch
 import type { MessageView } from '../../shared/protocol.ts';
 import { chatParticipantsRepo } from '../../storage/chatParticipants.ts';
 import { chatsRepo, type ChatRow } from '../../storage/chats.ts';
+import { ClientIdConflict } from '../../storage/messageWriter.ts';
 import type { Store } from '../../storage/store.ts';
 import type { ChatService } from '../chats/chats.ts';
 import { errors } from '../errors.ts';
@@ -113,7 +114,7 @@ export function participationRules(
       const chat = await chatsRepo(db).byId(chatId);
       if (!chat) throw errors.chatNotFound();
       try {
-        const message = await lines.append({
+        const { message, created } = await lines.append({
           chatId,
           clientId,
           author: 'agent',
@@ -123,12 +124,11 @@ export function participationRules(
           internal: true,
           check: mayWhisper(who.agent.id),
         });
-        await audited.done(who, chat, 'chat.whisper', { seq: message.seq });
+        if (created) await audited.done(who, chat, 'chat.whisper', { seq: message.seq });
         return message;
       } catch (error) {
         await audited.refused(who, chat, 'chat.whisper', error);
-        if (error instanceof Error && error.message === 'client id used by another message')
-          throw actionErrors.clientIdTaken();
+        if (error instanceof ClientIdConflict) throw actionErrors.clientIdTaken();
         throw error;
       }
     },

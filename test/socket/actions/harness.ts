@@ -78,7 +78,7 @@ export function actionsWorld(t: () => TestParley, db: () => Db) {
     sockets.push(socket);
     const events: TestAgent['events'] = [];
     socket.onAny((event: string, payload: unknown) => events.push({ event, payload }));
-    await connected(socket as never);
+    await connected(socket);
     return { row, socket, cookie, events };
   }
 
