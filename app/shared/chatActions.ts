@@ -12,6 +12,8 @@ export interface TransferInput {
 
 export interface TransferTargets {
   agents: { id: number; name: string }[];
+  /** Online agents who may join the chat (chats.join), for an invitation. */
+  joiners: { id: number; name: string }[];
   departments: { id: number; name: string; online: number }[];
 }
 
@@ -39,10 +41,22 @@ export interface FollowReply {
   messages: MessageView[];
 }
 
+/** An invitation to join a chat, sent to the invited agent's consoles as `chat:invited`. */
+export interface Invitation {
+  chat: ChatView;
+  from: string;
+}
+
+export interface InviteInput {
+  chatId: number;
+  agentId: number;
+}
+
 /** Events an agent socket sends for the chat actions; every one is acknowledged. */
 export interface ChatActionClientEvents {
   'chat:transfer': (input: TransferInput, ack: AckFn<Record<string, never>>) => void;
   'chat:transferTargets': (input: ChatRef, ack: AckFn<TransferTargets>) => void;
+  'chat:invite': (input: InviteInput, ack: AckFn<Record<string, never>>) => void;
   'chat:join': (input: ChatRef, ack: AckFn<FollowReply>) => void;
   'chat:leave': (input: ChatRef, ack: AckFn<Record<string, never>>) => void;
   'chat:monitor': (input: ChatRef, ack: AckFn<FollowReply>) => void;

@@ -2,7 +2,7 @@ import type { Socket } from 'socket.io';
 import { z } from 'zod';
 import type { Participant } from '../domain/chats/participants.ts';
 import type { Services } from '../services.ts';
-import { chatRoom } from './delivery.ts';
+import { agentRoom, chatRoom } from './delivery.ts';
 import { on, type HandlerOptions } from './handle.ts';
 import { chatRefSchema, emptySchema, sendSchema } from './schemas.ts';
 
@@ -21,6 +21,8 @@ export const transferSchema = z.strictObject({
     .transform((value) => (value === '' ? undefined : value)),
 });
 
+const inviteSchema = z.strictObject({ chatId: id, agentId: id });
+
 export function agentChatActionEvents(
   socket: Socket,
   options: HandlerOptions,
@@ -38,9 +40,24 @@ export function agentChatActionEvents(
     await actions.transfer(who(), input.chatId, input.to, input.note);
     return {};
   });
-  on(socket, 'chat:transferTargets', 'chats.transfer', chatRefSchema, options, async (input) => ({
-    ...(await actions.targets(who(), input.chatId)),
-  }));
+  // The owner's lists for the transfer and invite dialogs.
+  on(
+    socket,
+    'chat:transferTargets',
+    ['chats.transfer', 'chats.accept'],
+    chatRefSchema,
+    options,
+    async (input) => ({
+      ...(await actions.targets(who(), input.chatId)),
+    }),
+  );
+  // The owner invites; the invited agent's own chat:join is what needs chats.join.
+  on(socket, 'chat:invite', 'chats.accept', inviteSchema, options, async (input) => {
+    await actions.invite(who(), input.chatId, input.agentId, (agentId, invitation) =>
+      socket.nsp.to(agentRoom(agentId)).emit('chat:invited', invitation),
+    );
+    return {};
+  });
   on(socket, 'chat:join', 'chats.join', chatRefSchema, options, async (input) => ({
     ...(await actions.join(who(), input.chatId)),
   }));

@@ -148,7 +148,8 @@ describe('the declarations', () => {
     );
     expect(declared).toMatchObject({
       '/agent chat:transfer': 'chats.transfer',
-      '/agent chat:transferTargets': 'chats.transfer',
+      '/agent chat:transferTargets': ['chats.transfer', 'chats.accept'],
+      '/agent chat:invite': 'chats.accept',
       '/agent chat:join': 'chats.join',
       '/agent chat:leave': 'signedIn',
       '/agent chat:monitor': 'chats.monitor',

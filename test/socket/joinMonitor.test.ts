@@ -203,3 +203,44 @@ describe('monitor', () => {
     expect((await world.audit('chat.monitor', chatId)).map((e) => e.outcome)).toEqual(['denied']);
   });
 });
+
+describe('invite to join', () => {
+  it('offers the chat to an online colleague who may join it, who then joins', async () => {
+    const a = await owner();
+    const j = await world.agent([{ permission: 'chats.join', departments: [cards] }], {
+      name: 'Ivy Invited',
+    });
+    const offline = await world.agent([{ permission: 'chats.join' }], { online: false });
+    const loansOnly = await world.agent([{ permission: 'chats.join', departments: [loans] }]);
+    const stranger = await world.agent([{ permission: 'chats.accept' }]);
+    const visitor = await world.visitor();
+    const chatId = await world.activeChat(a, visitor, cards);
+
+    const targets = ok(await a.socket.emitWithAck('chat:transferTargets', { chatId }));
+    expect(targets.joiners.map((agent) => agent.id)).toContain(j.row.id);
+    expect(targets.joiners.map((agent) => agent.id)).not.toContain(loansOnly.row.id);
+
+    const invited = new Promise<{ chat: { id: number }; from: string }>((resolve) =>
+      j.socket.once('chat:invited' as never, resolve as never),
+    );
+    ok(await a.socket.emitWithAck('chat:invite', { chatId, agentId: j.row.id }));
+    expect(await invited).toMatchObject({ chat: { id: chatId }, from: 'Olive Owner' });
+    ok(await j.socket.emitWithAck('chat:join', { chatId }));
+
+    const refusal = async (socket: typeof a.socket, agentId: number) => {
+      const reply = await socket.emitWithAck('chat:invite', { chatId, agentId });
+      return reply.ok ? 'ok' : reply.error.id;
+    };
+    expect(await refusal(a.socket, offline.row.id)).toBe('transfer_target_offline');
+    expect(await refusal(a.socket, loansOnly.row.id)).toBe('invitee_not_allowed');
+    expect(await refusal(stranger.socket, j.row.id)).toBe('chat_not_found');
+    expect(loansOnly.events.filter((e) => e.event === 'chat:invited')).toEqual([]);
+    // The visitor hears of the join, never of the invitations.
+    expect(visitor.events.filter((e) => JSON.stringify(e.payload).includes('invite'))).toEqual([]);
+    expect((await world.audit('chat.invite', chatId)).map((e) => e.outcome)).toEqual([
+      'success',
+      'failure',
+      'failure',
+    ]);
+  });
+});

@@ -9,7 +9,13 @@ const recorded = new WeakSet<object>();
 
 export type Agent = Participant & { kind: 'agent' };
 export type ChatAction =
-  'chat.transfer' | 'chat.join' | 'chat.leave' | 'chat.monitor' | 'chat.unmonitor' | 'chat.whisper';
+  | 'chat.transfer'
+  | 'chat.join'
+  | 'chat.leave'
+  | 'chat.monitor'
+  | 'chat.unmonitor'
+  | 'chat.whisper'
+  | 'chat.invite';
 
 /**
  * Every chat action in the audit log: the change and its entry in one transaction, and a refusal

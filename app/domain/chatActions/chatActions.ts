@@ -4,6 +4,7 @@ import type { AuditLog } from '../audit/auditLog.ts';
 import type { ChatService } from '../chats/chats.ts';
 import type { ChatEvents } from '../chats/participants.ts';
 import { actionAudit } from './actionAudit.ts';
+import { inviteRules } from './invite.ts';
 import { chatLines } from './lines.ts';
 import { participationRules } from './participation.ts';
 import { transferRules } from './transfer.ts';
@@ -24,6 +25,7 @@ export function chatActions(deps: {
   return {
     ...transferRules(deps.db, audited, lines),
     ...participationRules(deps.db, deps.chats, audited, lines),
+    ...inviteRules(deps.db, audited, lines),
   };
 }
 

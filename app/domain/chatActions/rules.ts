@@ -32,6 +32,12 @@ export const actionErrors = {
       409,
       `${name} may not accept chats of this chat's department; choose another agent or transfer to the department.`,
     ),
+  agentCannotJoin: (name: string) =>
+    new ParleyError(
+      'invitee_not_allowed',
+      409,
+      `${name} may not join chats of this chat's department; invite someone who may.`,
+    ),
   agentOffline: (name: string) =>
     new ParleyError(
       'transfer_target_offline',

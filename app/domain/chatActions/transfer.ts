@@ -108,6 +108,8 @@ export function transferRules(db: Store, audited: ActionAudit, lines: ChatLines)
       if (chat.agent_id !== who.agent.id) throw actionErrors.notYours('transfer');
       const departments = await departmentsRepo(db).list();
       const agents: TransferTargets['agents'] = [];
+      const joiners: TransferTargets['joiners'] = [];
+      const resource = { departmentId: chat.department_id, agentId: chat.agent_id };
       for (const id of await presence.onlineAgents()) {
         if (id === who.agent.id) continue;
         const agent = await agentsRepo(db).byId(id);
@@ -115,6 +117,7 @@ export function transferRules(db: Store, audited: ActionAudit, lines: ChatLines)
         const grants = await loadGrants(db, agent);
         if (grants.covers('chats.accept', { departmentId: chat.department_id, agentId: null }))
           agents.push({ id: agent.id, name: agent.name });
+        if (grants.covers('chats.join', resource)) joiners.push({ id: agent.id, name: agent.name });
       }
       const withOnline = await Promise.all(
         departments.map(async (d) => ({
@@ -123,7 +126,7 @@ export function transferRules(db: Store, audited: ActionAudit, lines: ChatLines)
           online: (await presence.onlineIn(d.id)).filter((id) => id !== who.agent.id).length,
         })),
       );
-      return { agents, departments: withOnline };
+      return { agents, joiners, departments: withOnline };
     },
   };
 }
