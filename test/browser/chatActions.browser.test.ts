@@ -162,6 +162,24 @@ describe('chat actions in a real browser', () => {
       await screenshot(sue, 'actions-sue-monitoring.png');
       await screenshot(visitor, 'actions-visitor-never-sees.png');
 
+      // Ben invites Sue to join: she accepts the invitation and writes to the visitor, who sees her.
+      await benPane.getByTestId('invite-open').click();
+      await benPane.getByTestId('invite-target').selectOption({ label: SUE.name });
+      await benPane.getByTestId('invite-submit').click();
+      const invitation = sue.locator(`[data-testid=invitation][data-chat-id="${chatId}"]`);
+      await expectText(invitation, new RegExp(`${BEN.name} invites you to join`));
+      await invitation.getByTestId('invitation-join').click();
+      await visitor
+        .getByTestId('message')
+        .filter({ hasText: `${SUE.name} has joined the chat.` })
+        .waitFor();
+      await suePane.getByTestId('monitoring').waitFor({ state: 'detached' });
+      await suePane.getByTestId('composer').fill('Hello Ada, I am the supervisor.');
+      await suePane.getByTestId('composer').press('Enter');
+      await visitor.getByTestId('message').filter({ hasText: 'I am the supervisor' }).waitFor();
+      await benPane.getByTestId('message').filter({ hasText: 'I am the supervisor' }).waitFor();
+      expect(await widgetText(visitor)).not.toContain('fee waiver');
+
       expect(browser.problems).toEqual([]);
     },
   );

@@ -2,6 +2,7 @@ import type { Socket } from 'socket.io-client';
 import type {
   ActiveChatEntry,
   ChatActionClientEvents,
+  Invitation,
   TransferTargets,
   TransferTo,
 } from '../../../app/shared/chatActions.ts';
@@ -28,11 +29,26 @@ export interface ChatActionsHost {
 export class ChatActions {
   /** Chats in progress this agent may monitor or join; null when they may do neither. */
   active: ActiveChatEntry[] | null = $state.raw(null);
+  /** Colleagues' invitations to join their chats, newest last. */
+  invitations: Invitation[] = $state.raw([]);
   notice: string | null = $state(null);
   readonly #host: ChatActionsHost;
 
   constructor(host: ChatActionsHost) {
     this.#host = host;
+    host.socket.on('chat:invited', (invitation: Invitation) => {
+      const others = this.invitations.filter((i) => i.chat.id !== invitation.chat.id);
+      this.invitations = [...others, invitation];
+    });
+  }
+
+  async invite(chatId: number, agentId: number): Promise<string | null> {
+    try {
+      const reply = await this.#request('chat:invite', { chatId, agentId });
+      return reply.ok ? null : reply.error.message;
+    } catch {
+      return NO_ANSWER;
+    }
   }
 
   #request<E extends keyof ChatActionClientEvents>(
@@ -67,7 +83,7 @@ export class ChatActions {
     try {
       const reply = await this.#request('chat:transferTargets', { chatId });
       return reply.ok
-        ? { agents: reply.agents, departments: reply.departments }
+        ? { agents: reply.agents, joiners: reply.joiners, departments: reply.departments }
         : reply.error.message;
     } catch {
       return NO_ANSWER;
@@ -87,6 +103,7 @@ export class ChatActions {
   }
 
   async follow(chatId: number, role: 'joined' | 'monitor'): Promise<void> {
+    this.invitations = this.invitations.filter((i) => i.chat.id !== chatId);
     try {
       const reply = await this.#request(role === 'joined' ? 'chat:join' : 'chat:monitor', {
         chatId,
