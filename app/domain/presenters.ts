@@ -15,6 +15,7 @@ export function presentChat(row: ChatRow, queuePosition: number | null = null): 
     visitorEmail: row.visitor_email,
     question: row.question,
     agentName: row.agent_name,
+    departmentName: row.department_visitor_name ?? row.department_name,
     queuePosition: row.status === 'queued' ? queuePosition : null,
     lastSeq: row.last_seq,
     createdAt: row.created_at.toISOString(),
@@ -55,6 +56,7 @@ export function presentQueue(rows: ChatRow[]): QueueEntry[] {
     waitingSince: row.created_at.toISOString(),
     position: index + 1,
     departmentId: row.department_id,
+    departmentName: row.department_name,
   }));
 }
 

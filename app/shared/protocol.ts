@@ -40,6 +40,7 @@ export interface ChatView {
   visitorEmail: string | null;
   question: string | null;
   agentName: string | null;
+  departmentName: string | null; // as visitors see it, on both sides; null: no department
   queuePosition: number | null;
   lastSeq: number;
   createdAt: string;
@@ -54,6 +55,7 @@ export interface QueueEntry {
   waitingSince: string;
   position: number;
   departmentId: number | null;
+  departmentName: string | null; // the department's own name: the queue goes to agents only
 }
 
 export interface ErrorBody {
@@ -70,6 +72,7 @@ export interface StartChatInput {
   name?: string;
   email?: string;
   question?: string;
+  departmentId?: number; // one of the offered departments (issue 14)
 }
 export interface ChatRef {
   chatId: number;

@@ -53,7 +53,7 @@ export const COLUMNS: Readonly<Record<string, Readonly<Record<string, ColumnKind
     ended_by: checked,
     legal_hold_reason: text(500),
   },
-  departments: { name: text(100), description: text(255) },
+  departments: { name: text(100), description: text(255), visitor_name: text(100) },
   files: {
     uploader_kind: checked,
     uploader_visitor_id: uuid,

@@ -51,6 +51,7 @@ export const COLUMN_INPUTS: Record<string, ColumnInputs> = {
   'chats.legal_hold_reason': { written: ['hold-reason-chat'] },
   'departments.name': { written: ['dept-name'] },
   'departments.description': { written: ['dept-desc'] },
+  'departments.visitor_name': { written: ['dept-visitor-name'] },
   'files.uploader_kind': enumColumn,
   'files.uploader_visitor_id': serverMade('the visitor id, a UUID from a signed token'),
   'files.name': { written: ['file-name'] },

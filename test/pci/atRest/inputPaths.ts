@@ -101,6 +101,11 @@ export async function runInputPaths(t: TestParley, db: Db): Promise<PathOutcomes
     description: text('dept-desc', true),
   });
   outcome('dept-desc', department.status);
+  const departmentId = (department.body as { department: { id: number } }).department.id;
+  await api('put', `/api/departments/${departmentId}/offer`, 'dept-visitor-name', {
+    visitorName: text('dept-visitor-name').slice(0, 100),
+    offered: false,
+  });
   await api('post', '/api/groups', 'group-name', {
     name: text('group-name'),
     description: text('group-desc', true),
