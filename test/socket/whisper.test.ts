@@ -150,15 +150,18 @@ describe('whisper', () => {
   });
 
   it('leaves the visitor no HTTP route that reads messages', () => {
-    // What a visitor can fetch over HTTP: a token, and files of their own chat (a whisper has no
-    // file). A new visitor route that returns messages must filter internal ones: review it here.
+    // What a visitor can fetch over HTTP: a token, the departments offered, and files of their own
+    // chat (a whisper has no file). A new visitor route that returns messages must filter internal
+    // ones: review it, then add it here.
     const visitorRoutes = [...declaredRoutes]
       .filter(([, requirement]) => requirement === 'visitor' || requirement === 'public')
       .map(([key]) => key)
       .filter((key) => key.includes('/visitor'));
     expect(visitorRoutes.sort()).toEqual([
+      'GET /api/visitor/departments', // the departments offered: names, no messages
       'GET /api/visitor/files/:fileId',
       'OPTIONS /api/visitor/chats/:chatId/files',
+      'OPTIONS /api/visitor/departments',
       'OPTIONS /api/visitor/files/:fileId',
       'OPTIONS /api/visitor/token',
       'POST /api/visitor/chats/:chatId/files',
