@@ -7,6 +7,8 @@ import { up as seedAgentRoleGrants } from '../../app/storage/migrations/20261122
 import { up as seedAuditChainHead } from '../../app/storage/migrations/20261122130050_seed_audit_chain_head.ts';
 
 const TABLES = [
+  'canned_messages',
+  'agent_notification_settings',
   'chat_participants',
   'agent_presence',
   'messages',

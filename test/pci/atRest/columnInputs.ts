@@ -41,6 +41,11 @@ export const COLUMN_INPUTS: Record<string, ColumnInputs> = {
   'audit_events.details': {
     written: ['dept-name', 'group-desc', 'hold-reason-chat', 'rule-note', 'audit-query'],
   },
+  'canned_messages.scope': enumColumn,
+  'canned_messages.scope_key': serverMade("'agent:<id>', 'department:<id>' or 'global'"),
+  'canned_messages.shortcut': { refused: ['canned-shortcut'] },
+  'canned_messages.title': { written: ['canned-title', 'canned-title-personal'] },
+  'canned_messages.body': { written: ['canned-text', 'canned-text-edited'] },
   'chat_participants.role': enumColumn,
   'chats.visitor_id': serverMade('the visitor id, a UUID from a signed token'),
   'chats.status': enumColumn,

@@ -14,6 +14,7 @@ import { ChatActions } from './chatActions.svelte.ts';
 import { ConsoleChat } from './consoleChat.svelte.ts';
 import { LAYOUT_KEY, readLayout, type ChatLayout } from './layout.ts';
 import { currentAgent } from './session.ts';
+import { notifier } from './notifications.svelte.ts';
 
 type AgentSocket = Socket<AgentServerEvents, AgentClientEvents>;
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting';
@@ -55,6 +56,7 @@ export class AgentStore {
       send: (input) => this.#request('message:send', input),
       sync: (input) => this.#request('chat:sync', input),
     };
+    notifier.attach(socket, this); // before #listen: it compares queues
     const host = {
       socket,
       find: (id: number) => this.find(id),
