@@ -7,6 +7,8 @@ import { agentSessions } from './domain/agentSessions.ts';
 import { refuseSignInFrom } from './domain/ipRules/enforce.ts';
 import { signinServices } from './domain/signin/index.ts';
 import { chatService } from './domain/chats/chats.ts';
+import { chatActions } from './domain/chatActions/chatActions.ts';
+import { messageWriter } from './storage/messageWriter.ts';
 import { fileService } from './domain/files/files.ts';
 import { ipRulesService } from './domain/ipRules/ipRules.ts';
 import { passwordHasher } from './domain/passwords.ts';
@@ -53,7 +55,9 @@ export function buildServices(config: Config, log: Logger, db: Db = openDb(confi
     idleMinutes: env.PARLEY_SESSION_IDLE_MINUTES,
     absoluteHours: env.PARLEY_SESSION_ABSOLUTE_HOURS,
   });
-  const chats = chatService(db, socketDelivery(sockets.visitors, sockets.agents), undefined, audit);
+  const delivery = socketDelivery(sockets.visitors, sockets.agents);
+  const writer = messageWriter(db); // one group commit for messages, notes and whispers
+  const chats = chatService(db, delivery, writer, audit);
   const redis = connectRedis(config, log);
   const policy = policyFromEnv(env);
   const prefix = env.PARLEY_REDIS_KEY_PREFIX;
@@ -71,6 +75,7 @@ export function buildServices(config: Config, log: Logger, db: Db = openDb(confi
     }),
     visitorTokens: visitorTokens(config.secretKey, env.PARLEY_VISITOR_TOKEN_DAYS),
     chats,
+    chatActions: chatActions({ db, chats, events: delivery, writer, audit }),
     files: fileService({ config, db, audit, chats }),
     audit,
     ipRules: ipRulesService(db, audit),

@@ -33,6 +33,7 @@ export function presentMessage(row: MessageRow): MessageView {
     authorName: row.author_kind === 'system' ? null : row.author_name,
     body: row.body,
     createdAt: row.created_at.toISOString(),
+    ...(row.internal ? { internal: true as const } : {}),
     ...(row.file_id != null && row.file_name != null
       ? {
           file: {

@@ -15,6 +15,7 @@ export interface MessageView {
   createdAt: string;
   /** Set when the message shares a file (absent once the file was deleted by retention). */
   file?: FileView;
+  internal?: true; // a whisper or transfer note: only agents ever receive it (issue 14)
 }
 
 /** A file shared in a chat. Only files clamd answered OK for are stored, so `scan` is always clean. */

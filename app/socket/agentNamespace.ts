@@ -17,6 +17,7 @@ import { AGENTS_ROOM, agentRoom, sessionRoom, visitorRoom } from './delivery.ts'
 import { on, rejectUnknownEvents, type HandlerOptions } from './handle.ts';
 import { agentSecureFormEvents } from './secureForm.ts';
 import { agentChatEvents } from './agentChat.ts';
+import { agentChatActionEvents } from './chatActions.ts';
 import { chatRefSchema, emptySchema, sendSchema, syncSchema, typingSchema } from './schemas.ts';
 
 const RECHECK_MS = 60_000;
@@ -173,6 +174,7 @@ export function agentNamespace(ns: Namespace, visitors: Namespace, services: Ser
     }));
     agentSecureFormEvents(socket, options, who, services, visitors);
     agentChatEvents(socket, options, who, services, ns);
+    agentChatActionEvents(socket, options, who, services);
     rejectUnknownEvents(socket);
   });
 }

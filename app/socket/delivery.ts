@@ -7,19 +7,33 @@ export const visitorRoom = (visitorId: string) => `visitor:${visitorId}`;
 export const agentRoom = (agentId: number) => `agent:${agentId}`;
 export const sessionRoom = (sessionHash: Buffer) => `session:${sessionHash.toString('hex')}`;
 export const AGENTS_ROOM = 'agents';
+/** The agents in a chat: its owner, agents who joined, monitors (issue 14). */
+export const chatRoom = (chatId: number) => `chat:${chatId}`;
+
+/** The agent side of a chat: its room, and its owner's sockets in case one has not joined it yet. */
+export const agentsOfChat = (chat: Participants): string[] =>
+  chat.agent_id === null ? [chatRoom(chat.id)] : [chatRoom(chat.id), agentRoom(chat.agent_id)];
 
 /** Delivers the chat domain's events to the sockets of the chat's participants. */
 export function socketDelivery(visitors: Namespace, agents: Namespace): ChatEvents {
-  const toParticipants = (chat: Participants, emit: (room: string, ns: Namespace) => void) => {
-    emit(visitorRoom(chat.visitor_id), visitors);
-    if (chat.agent_id !== null) emit(agentRoom(chat.agent_id), agents);
-  };
   return {
     messageAdded(chat, message) {
-      toParticipants(chat, (room, ns) => ns.to(room).emit('message:new', message));
+      // An internal message (a whisper, a transfer note) never goes to the visitor.
+      if (!message.internal) visitors.to(visitorRoom(chat.visitor_id)).emit('message:new', message);
+      agents.to(agentsOfChat(chat)).emit('message:new', message);
     },
     chatChanged(chat, view) {
-      toParticipants(chat, (room, ns) => ns.to(room).emit('chat:updated', view));
+      visitors.to(visitorRoom(chat.visitor_id)).emit('chat:updated', view);
+      if (chat.status === 'active' && chat.agent_id !== null)
+        agents.in(agentRoom(chat.agent_id)).socketsJoin(chatRoom(chat.id));
+      agents.to(agentsOfChat(chat)).emit('chat:updated', view);
+      if (chat.status === 'ended') agents.in(chatRoom(chat.id)).socketsLeave(chatRoom(chat.id));
+    },
+    followChat(chatId, agentId) {
+      agents.in(agentRoom(agentId)).socketsJoin(chatRoom(chatId));
+    },
+    unfollowChat(chatId, agentId) {
+      agents.in(agentRoom(agentId)).socketsLeave(chatRoom(chatId));
     },
     queueChanged(queue, views) {
       // Each agent sees the part of the queue their grants let them accept.

@@ -83,6 +83,31 @@ export function chatsRepo(store: Store) {
         .update({ status: 'ended', ended_by: by, ended_at: db.fn.now(3) });
       return changed === 1;
     },
+    /** Chats in progress with an agent, oldest first (the monitors' "Active chats" list). */
+    active: (): Promise<ChatRow[]> =>
+      base().where('chats.status', 'active').orderBy('chats.id').limit(500),
+    /** Locks the chat row for this transaction (joins and transfers serialise with the writer). */
+    lock: (id: number): Promise<{ status: ChatStatus; agent_id: number | null } | undefined> =>
+      db('chats').where({ id }).forUpdate().first('status', 'agent_id'),
+    /** Hands an active chat from one agent to another; false when it changed meanwhile. */
+    async transfer(id: number, fromAgentId: number, toAgentId: number): Promise<boolean> {
+      const changed = await db('chats')
+        .where({ id, status: 'active', agent_id: fromAgentId })
+        .update({ agent_id: toAgentId });
+      return changed === 1;
+    },
+    /** Puts an active chat back in the queue of a department; false when it changed meanwhile. */
+    async requeue(id: number, fromAgentId: number, departmentId: number): Promise<boolean> {
+      const changed = await db('chats')
+        .where({ id, status: 'active', agent_id: fromAgentId })
+        .update({
+          status: 'queued',
+          agent_id: null,
+          department_id: departmentId,
+          accepted_at: null,
+        });
+      return changed === 1;
+    },
     /** Ended chats, newest first, for the transcripts list. */
     transcripts(options: { before: number | null; limit: number; scope: ScopeFilter }) {
       const query: Knex.QueryBuilder = db('chats')

@@ -12,6 +12,8 @@ const TABLES = [
   'agent_conversations',
   'canned_messages',
   'agent_notification_settings',
+  'chat_participants',
+  'agent_presence',
   'messages',
   'files',
   'chats',

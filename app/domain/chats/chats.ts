@@ -1,5 +1,6 @@
 import type { ChatView } from '../../shared/protocol.ts';
 import type { AgentRow } from '../../storage/agents.ts';
+import { chatParticipantsRepo } from '../../storage/chatParticipants.ts';
 import { chatsRepo, type ChatRow } from '../../storage/chats.ts';
 import { transaction, type Store } from '../../storage/store.ts';
 import { messagesRepo } from '../../storage/messages.ts';
@@ -29,6 +30,7 @@ export function chatService(
   const messages = messagesRepo(db);
   const visitors = visitorsRepo(db);
   const masking = cardMasking(db);
+  const participants = chatParticipantsRepo(db);
 
   async function view(chat: ChatRow): Promise<ChatView> {
     if (chat.status !== 'queued') return presentChat(chat);
@@ -61,6 +63,9 @@ export function chatService(
       // A waiting chat is visible to whoever may accept it; others' chats to whoever may monitor them.
       if (chat.status === 'queued' && who.grants.covers('chats.accept', resource)) return chat;
       if (chat.status !== 'queued' && who.grants.covers('chats.monitor', resource)) return chat;
+      // An agent who joined or monitors it (issue 14), whatever their grants say now.
+      if (chat.status !== 'queued' && (await participants.roleOf(chat.id, who.agent.id)))
+        return chat;
     }
     throw errors.chatNotFound();
   }
@@ -95,6 +100,7 @@ export function chatService(
   return {
     authorize,
     view,
+    publishQueue,
     /** The waiting chats this agent may accept; positions stay those of the whole queue. */
     queue: async (who: Participant & { kind: 'agent' }) =>
       presentQueue(await chats.queued()).filter((entry) => mayAcceptFrom(who.grants, entry)),
@@ -150,7 +156,7 @@ export function chatService(
 
     async sync(who: Participant, chatId: number, afterSeq: number) {
       const chat = await authorize(who, chatId);
-      const rows = await messages.since(chat.id, afterSeq, SYNC_PAGE);
+      const rows = await messages.since(chat.id, afterSeq, SYNC_PAGE, who.kind);
       return { chat: await view(chat), messages: rows.map(presentMessage) };
     },
 

@@ -52,6 +52,7 @@ export const COLUMNS: Readonly<Record<string, Readonly<Record<string, ColumnKind
     outcome: checked,
     details: checkedJson,
   },
+  chat_participants: { role: checked },
   chats: {
     visitor_id: uuid,
     status: checked,

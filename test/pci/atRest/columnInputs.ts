@@ -49,6 +49,7 @@ export const COLUMN_INPUTS: Record<string, ColumnInputs> = {
   'canned_messages.shortcut': { refused: ['canned-shortcut'] },
   'canned_messages.title': { written: ['canned-title', 'canned-title-personal'] },
   'canned_messages.body': { written: ['canned-text', 'canned-text-edited'] },
+  'chat_participants.role': enumColumn,
   'chats.visitor_id': serverMade('the visitor id, a UUID from a signed token'),
   'chats.status': enumColumn,
   'chats.visitor_name': { written: ['prechat-name'] },

@@ -10,15 +10,15 @@ import type {
 import { request, type EventInput, type EventReply } from '../../shared/acks.ts';
 import type { ChatChannel } from '../../shared/conversation.svelte.ts';
 import { SecureFormVault } from '../../shared/secureFormVault.svelte.ts';
+import { ChatActions } from './chatActions.svelte.ts';
 import { ConsoleChat } from './consoleChat.svelte.ts';
+import { LAYOUT_KEY, readLayout, type ChatLayout } from './layout.ts';
 import { currentAgent } from './session.ts';
 import { notifier } from './notifications.svelte.ts';
 
 type AgentSocket = Socket<AgentServerEvents, AgentClientEvents>;
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting';
-export type ChatLayout = 'tabs' | 'side';
-
-const LAYOUT_KEY = 'parley.consoleLayout';
+export type { ChatLayout };
 const REFUSED_RETRY_MS = 5000;
 const NO_ANSWER = 'The server did not answer in time. Please try again.';
 
@@ -53,6 +53,8 @@ export class AgentStore {
       if (this.#socket.connected) listener();
     },
   };
+  /** Transfer, join, monitor, whisper (issue 14). */
+  readonly actions: ChatActions;
   readonly #socket: AgentSocket;
   readonly #channel: ChatChannel;
   readonly #onSignedOut: (message: string) => void;
@@ -70,6 +72,16 @@ export class AgentStore {
       sync: (input) => this.#request('chat:sync', input),
     };
     notifier.attach(socket, this); // before #listen: it compares queues
+    const host = {
+      socket,
+      find: (id: number) => this.find(id),
+      activate: (id: number) => this.activate(id),
+    };
+    this.actions = new ChatActions({
+      ...host,
+      adopt: (view) => this.#adopt(view),
+      close: (id) => this.close(id),
+    });
     this.#listen();
   }
 
@@ -234,6 +246,7 @@ export class AgentStore {
       this.notice = NO_ANSWER;
     }
     for (const chat of this.chats) chat.conversation.flush(this.#channel);
+    await this.actions.catchUp();
     await Promise.all(this.chats.map((chat) => this.#sync(chat)));
   }
 
@@ -279,13 +292,5 @@ export class AgentStore {
     } catch {
       // Picked up by chat:mine on the next reconnect.
     }
-  }
-}
-
-function readLayout(): ChatLayout {
-  try {
-    return localStorage.getItem(LAYOUT_KEY) === 'side' ? 'side' : 'tabs';
-  } catch {
-    return 'tabs';
   }
 }
