@@ -23,7 +23,8 @@ import { limitCounter } from './storage/rateLimiters.ts';
 import { connectRedis } from './storage/redis.ts';
 import { refusalStore } from './storage/refusalCounts.ts';
 import { openDb, type Db } from './storage/db.ts';
-import { socketDelivery } from './socket/delivery.ts';
+import { routingDelivery, socketDelivery } from './socket/delivery.ts';
+import { routingService } from './domain/routing/routing.ts';
 import {
   attachSocketHandlers,
   createSocketServer,
@@ -53,7 +54,15 @@ export function buildServices(config: Config, log: Logger, db: Db = openDb(confi
     idleMinutes: env.PARLEY_SESSION_IDLE_MINUTES,
     absoluteHours: env.PARLEY_SESSION_ABSOLUTE_HOURS,
   });
-  const chats = chatService(db, socketDelivery(sockets.visitors, sockets.agents), undefined, audit);
+  const routing = routingService(db, routingDelivery(sockets.agents), audit, log);
+  const chats = chatService(
+    db,
+    socketDelivery(sockets.visitors, sockets.agents),
+    undefined,
+    audit,
+    routing,
+  );
+  routing.onQueueChange(chats.publishQueue);
   const redis = connectRedis(config, log);
   const policy = policyFromEnv(env);
   const prefix = env.PARLEY_REDIS_KEY_PREFIX;
@@ -71,6 +80,7 @@ export function buildServices(config: Config, log: Logger, db: Db = openDb(confi
     }),
     visitorTokens: visitorTokens(config.secretKey, env.PARLEY_VISITOR_TOKEN_DAYS),
     chats,
+    routing,
     files: fileService({ config, db, audit, chats }),
     audit,
     ipRules: ipRulesService(db, audit),
@@ -143,6 +153,7 @@ export async function startParley(config: Config, log: Logger, db?: Db): Promise
   log.info({ httpsPort, httpPort, publicUrl: env.PARLEY_PUBLIC_URL }, 'parley listening');
   const stopSweeps = services.files.sweepPeriodically(log); // temp files a crash left (issue 5)
   const stopRefusalFlush = services.rateLimits.flushPeriodically(); // refusal counts (issue 12)
+  const stopRoutingSweep = services.routing.sweepPeriodically(); // offers that ran out (issue 14)
 
   return {
     services,
@@ -152,6 +163,7 @@ export async function startParley(config: Config, log: Logger, db?: Db): Promise
     async close() {
       stopSweeps();
       stopRefusalFlush();
+      stopRoutingSweep();
       tcp.close();
       await sockets.io.close(); // also closes the HTTPS server
       https.closeAllConnections();

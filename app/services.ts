@@ -3,6 +3,7 @@ import type { AgentSessions } from './domain/agentSessions.ts';
 import type { Signin } from './domain/signin/index.ts';
 import type { TotpService } from './domain/totp/totp.ts';
 import type { ChatService } from './domain/chats/chats.ts';
+import type { RoutingService } from './domain/routing/routing.ts';
 import type { VisitorTokens } from './domain/visitorTokens.ts';
 import type { Logger } from './log.ts';
 import type { AuditLog } from './domain/audit/auditLog.ts';
@@ -26,6 +27,8 @@ export interface Services {
   totp: TotpService;
   visitorTokens: VisitorTokens;
   chats: ChatService;
+  /** Offers waiting chats to agents by each department's rule (issue 14). */
+  routing: RoutingService;
   /** File transfers in chat, scanned by clamd (issue 5). */
   files: FileService;
   clamd: ClamdClient;

@@ -1,5 +1,6 @@
 // The wire contract between the server and the UI (console and widget).
 // The UI imports these *types* only; nothing here runs.
+import type { OfferClosedView, OfferView, RefuseInput } from './routing.ts';
 
 export type ChatStatus = 'queued' | 'active' | 'ended';
 export type AuthorKind = 'visitor' | 'agent' | 'system';
@@ -39,6 +40,8 @@ export interface ChatView {
   question: string | null;
   agentName: string | null;
   queuePosition: number | null;
+  /** While queued: seconds the visitor may still wait, at the rate chats were taken recently (issue 14). */
+  estimatedWaitSeconds?: number | null;
   lastSeq: number;
   createdAt: string;
   acceptedAt: string | null;
@@ -135,7 +138,10 @@ export interface VisitorClientEvents {
 
 /** Events the server sends to agent sockets (namespace /agent). */
 export interface AgentServerEvents {
-  'queue:updated': (queue: QueueEntry[]) => void;
+  /** One department's waiting chats (`slice.departmentId`; null: no department), issue 14. */
+  'queue:updated': (queue: QueueEntry[], slice?: { departmentId: number | null }) => void;
+  'chat:offered': (offer: OfferView) => void;
+  'chat:offerClosed': (closed: OfferClosedView) => void;
   'message:new': (message: MessageView) => void;
   'chat:updated': (chat: ChatView) => void;
   typing: (event: TypingEvent) => void;
@@ -148,6 +154,8 @@ export interface AgentClientEvents {
   'queue:list': (input: Record<string, never>, ack: AckFn<{ queue: QueueEntry[] }>) => void;
   'chat:mine': (input: Record<string, never>, ack: AckFn<{ chats: ChatView[] }>) => void;
   'chat:accept': (input: ChatRef, ack: AckFn<{ chat: ChatView }>) => void;
+  'chat:refuse': (input: RefuseInput, ack: AckFn<Record<string, never>>) => void;
+  'offer:list': (input: Record<string, never>, ack: AckFn<{ offers: OfferView[] }>) => void;
   'chat:sync': (input: SyncInput, ack: AckFn<{ chat: ChatView; messages: MessageView[] }>) => void;
   'message:send': (input: SendInput, ack: AckFn<{ message: MessageView }>) => void;
   typing: (input: TypingInput, ack?: AckFn<Record<string, never>>) => void;

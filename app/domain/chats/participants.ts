@@ -12,7 +12,12 @@ import type { Grants } from '../permissions/policy.ts';
 export interface ChatEvents {
   messageAdded(chat: Participants, message: MessageView): void;
   chatChanged(chat: ChatRow, view: ChatView): void;
-  queueChanged(queue: QueueEntry[], views: { chat: ChatRow; view: ChatView }[]): void;
+  /** One department's waiting chats changed (null: those with no department). */
+  queueChanged(
+    queue: QueueEntry[],
+    views: { chat: ChatRow; view: ChatView }[],
+    departmentId: number | null,
+  ): void;
 }
 
 /** Enough of a chat to deliver to the people in it. */

@@ -43,6 +43,7 @@ export const COLUMNS: Readonly<Record<string, Readonly<Record<string, ColumnKind
     outcome: checked,
     details: checkedJson,
   },
+  chat_offers: { outcome: checked, reason: text(500) },
   chats: {
     visitor_id: uuid,
     status: checked,
@@ -53,6 +54,7 @@ export const COLUMNS: Readonly<Record<string, Readonly<Record<string, ColumnKind
     legal_hold_reason: text(500),
   },
   departments: { name: text(100), description: text(255) },
+  routing_rules: { mode: checked },
   files: {
     uploader_kind: checked,
     uploader_visitor_id: uuid,

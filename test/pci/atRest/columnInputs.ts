@@ -41,6 +41,8 @@ export const COLUMN_INPUTS: Record<string, ColumnInputs> = {
   'audit_events.details': {
     written: ['dept-name', 'group-desc', 'hold-reason-chat', 'rule-note', 'audit-query'],
   },
+  'chat_offers.outcome': enumColumn,
+  'chat_offers.reason': { written: ['offer-refusal'] },
   'chats.visitor_id': serverMade('the visitor id, a UUID from a signed token'),
   'chats.status': enumColumn,
   'chats.visitor_name': { written: ['prechat-name'] },
@@ -48,6 +50,7 @@ export const COLUMN_INPUTS: Record<string, ColumnInputs> = {
   'chats.question': { written: ['prechat-question'] },
   'chats.ended_by': enumColumn,
   'chats.legal_hold_reason': { written: ['hold-reason-chat'] },
+  'routing_rules.mode': enumColumn,
   'departments.name': { written: ['dept-name'] },
   'departments.description': { written: ['dept-desc'] },
   'files.uploader_kind': enumColumn,

@@ -1,0 +1,53 @@
+// Routing on the wire (issue 14): offers to agents, and the rules admins edit. Types only.
+
+export type RoutingModeView = 'manual' | 'round_robin' | 'least_busy';
+
+/** `chat:offered`: a chat offered to this agent; accept with `chat:accept`, or `chat:refuse`. */
+export interface OfferView {
+  offerId: number;
+  chatId: number;
+  departmentId: number | null;
+  visitorName: string | null;
+  question: string | null;
+  waitingSince: string;
+  offeredAt: string;
+  expiresAt: string;
+  timeoutSeconds: number;
+}
+
+/** `chat:offerClosed`: an offer to this agent ended (accepted, refused, timed out or withdrawn). */
+export interface OfferClosedView {
+  offerId: number;
+  chatId: number;
+  outcome: 'accepted' | 'refused' | 'timed_out' | 'withdrawn';
+}
+
+export interface RefuseInput {
+  chatId: number;
+  reason: string;
+}
+
+/** A department's routing rule; `departmentId` null is the rule for chats with no department. */
+export interface RoutingRuleView {
+  departmentId: number | null;
+  /** Whether the department has a rule of its own (otherwise it follows the global one). */
+  own: boolean;
+  mode: RoutingModeView;
+  offerTimeoutSeconds: number;
+  maxRefusals: number;
+  defaultCapacity: number | null;
+}
+
+export interface RoutingRuleInput {
+  mode: RoutingModeView;
+  offerTimeoutSeconds: number;
+  maxRefusals: number;
+  defaultCapacity: number | null;
+}
+
+/** GET /api/routing-rules */
+export interface RoutingRulesResponse {
+  rules: RoutingRuleView[];
+  /** Per-agent capacity overrides (they win over the department's and global defaults). */
+  capacities: { agentId: number; maxChats: number }[];
+}
