@@ -25,6 +25,7 @@ import { refusalStore } from './storage/refusalCounts.ts';
 import { openDb, type Db } from './storage/db.ts';
 import { routingDelivery, socketDelivery } from './socket/delivery.ts';
 import { routingService } from './domain/routing/routing.ts';
+import { routingRules } from './domain/routing/rules.ts';
 import {
   attachSocketHandlers,
   createSocketServer,
@@ -81,6 +82,7 @@ export function buildServices(config: Config, log: Logger, db: Db = openDb(confi
     visitorTokens: visitorTokens(config.secretKey, env.PARLEY_VISITOR_TOKEN_DAYS),
     chats,
     routing,
+    routingRules: routingRules(db, audit, () => void routing.route()),
     files: fileService({ config, db, audit, chats }),
     audit,
     ipRules: ipRulesService(db, audit),

@@ -18,6 +18,7 @@ import { healthRoutes } from './routes/health/health.routes.ts';
 import { legalHoldRoutes } from './routes/legalHolds/legalHolds.routes.ts';
 import { ipRuleRoutes } from './routes/ipRules/ipRules.routes.ts';
 import { rateLimitRoutes } from './routes/rateLimits/rateLimits.routes.ts';
+import { routingRuleRoutes } from './routes/routingRules/routingRules.routes.ts';
 import { transcriptRoutes } from './routes/transcripts/transcripts.routes.ts';
 import { visitorRoutes } from './routes/visitors/visitors.routes.ts';
 import { sessionRoutes } from './routes/sessions/sessions.routes.ts';
@@ -49,6 +50,7 @@ export function createHttpApp(services: Services): Koa<ParleyState> {
   legalHoldRoutes(routes, services);
   backupRoutes(routes, services);
   rateLimitRoutes(routes, services);
+  routingRuleRoutes(routes, services);
 
   app.use(errorHandler(services.log));
   app.use(clientAddressMiddleware(trustedProxies(services.config.env.PARLEY_TRUSTED_PROXIES)));

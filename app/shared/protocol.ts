@@ -55,6 +55,8 @@ export interface QueueEntry {
   waitingSince: string;
   position: number;
   departmentId: number | null;
+  /** `offered`: routing offers it to an agent now; `flagged`: refused or unanswered too often, back to pick by hand. */
+  routing?: 'offered' | 'flagged';
 }
 
 export interface ErrorBody {

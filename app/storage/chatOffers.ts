@@ -98,6 +98,25 @@ export function chatOffersRepo(store: Store) {
       }
       return map;
     },
+    /** Per chat: whether an offer is open, and how many were refused or timed out. */
+    async states(chatIds: number[]): Promise<Map<number, { open: boolean; declines: number }>> {
+      const map = new Map<number, { open: boolean; declines: number }>();
+      if (chatIds.length === 0) return map;
+      const rows: { chat_id: number; open: number; declines: number }[] = await db('chat_offers')
+        .whereIn('chat_id', chatIds)
+        .groupBy('chat_id')
+        .select(
+          'chat_id',
+          db.raw('SUM(outcome IS NULL) AS open'),
+          db.raw("SUM(outcome IN ('refused','timed_out')) AS declines"),
+        );
+      for (const row of rows)
+        map.set(Number(row.chat_id), {
+          open: Number(row.open) > 0,
+          declines: Number(row.declines),
+        });
+      return map;
+    },
     forChat: async (chatId: number): Promise<ChatOfferRow[]> =>
       ((await db('chat_offers').where({ chat_id: chatId }).orderBy('id')) as ChatOfferRow[]).map(
         normalize,

@@ -1,4 +1,4 @@
-import type { ChatView } from '../../shared/protocol.ts';
+import type { ChatView, QueueEntry } from '../../shared/protocol.ts';
 import type { AgentRow } from '../../storage/agents.ts';
 import { chatsRepo, type ChatRow } from '../../storage/chats.ts';
 import { transaction, type Store } from '../../storage/store.ts';
@@ -33,6 +33,7 @@ export function chatService(
 
   const estimate = (departmentId: number | null, positions: number[]) =>
     routing ? routing.estimate(departmentId, positions) : positions.map(() => null);
+  const decorate = (entries: QueueEntry[]) => (routing ? routing.decorate(entries) : entries);
 
   /** A chat as its people see it; while queued, its place among its department's waiting chats. */
   async function view(chat: ChatRow): Promise<ChatView> {
@@ -51,7 +52,7 @@ export function chatService(
       queue.map((_, index) => index + 1),
     );
     events.queueChanged(
-      presentQueue(queue),
+      await decorate(presentQueue(queue)),
       queue.map((chat, index) => ({ chat, view: presentChat(chat, index + 1, waits[index]) })),
       departmentId,
     );
@@ -111,7 +112,7 @@ export function chatService(
     publishQueue,
     /** The waiting chats this agent may accept; positions stay those of the whole queue. */
     queue: async (who: Participant & { kind: 'agent' }) =>
-      presentQueue(await chats.queued()).filter((entry) => mayAcceptFrom(who.grants, entry)),
+      decorate(presentQueue(await chats.queued()).filter((e) => mayAcceptFrom(who.grants, e))),
 
     async start(visitorId: string, typed: { name?: string; email?: string; question?: string }) {
       // Card numbers are masked before anything is stored or delivered (issue 6).

@@ -1,5 +1,6 @@
 import type { Logger } from '../../log.ts';
 import { maskCardNumbers } from '../../shared/cardNumbers.ts';
+import type { QueueEntry } from '../../shared/protocol.ts';
 import type { OfferClosedView, OfferView } from '../../shared/routing.ts';
 import { chatOffersRepo, type ChatOfferRow } from '../../storage/chatOffers.ts';
 import { chatsRepo, type ChatRow } from '../../storage/chats.ts';
@@ -10,7 +11,7 @@ import { transaction, type Store } from '../../storage/store.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import type { Participant } from '../chats/participants.ts';
 import { errors } from '../errors.ts';
-import { decide, type Decision } from './decide.ts';
+import { decide, ruleFor, type Decision } from './decide.ts';
 import { estimatedWait } from './pick.ts';
 
 // Routing (issue 14): offers waiting chats to online agents by each department's rule. Every decision
@@ -182,6 +183,19 @@ export function routingService(db: Store, events: RoutingEvents, audit: AuditLog
       });
       for (const row of withdrawn) events.offerClosed(agentId, closedView(row, 'withdrawn'));
       await route();
+    },
+    /** Marks the queue's chats under offer, and those routing gave up on (flagged for the admins). */
+    async decorate(entries: QueueEntry[]): Promise<QueueEntry[]> {
+      const states = await chatOffersRepo(db).states(entries.map((entry) => entry.chatId));
+      if (states.size === 0) return entries;
+      const rules = new Map((await routingRulesRepo(db).all()).map((r) => [r.department_key, r]));
+      return entries.map((entry) => {
+        const state = states.get(entry.chatId);
+        if (!state) return entry;
+        if (state.open) return { ...entry, routing: 'offered' };
+        const limit = ruleFor(rules, entry.departmentId).max_refusals;
+        return state.declines >= limit ? { ...entry, routing: 'flagged' } : entry;
+      });
     },
     /** This agent's open offers, as `chat:offered` carried them. */
     async offersFor(agentId: number): Promise<OfferView[]> {
