@@ -212,8 +212,14 @@ describe('offers that are not taken', () => {
     expect(offers[0]!.reason).toBe('card 4111 11•• •••• 1111 busy'); // masked before storage
     const queue = ok(await c.socket.emitWithAck('queue:list', {})).queue as QueueEntry[];
     expect(queue).toMatchObject([{ chatId, routing: 'flagged' }]);
-    const audited = await db('audit_events').where({ action: 'chat.refuse' }).orderBy('id');
-    expect(audited.map((row: { actor_id: string }) => Number(row.actor_id))).toEqual([a.id, b.id]);
+    const audited: { actor_id: string; outcome: string }[] = await db('audit_events')
+      .where({ action: 'chat.refuse' })
+      .orderBy('id');
+    expect(audited.map((row) => [Number(row.actor_id), row.outcome])).toEqual([
+      [b.id, 'failure'], // b tried to refuse a chat not offered to them
+      [a.id, 'success'],
+      [b.id, 'success'],
+    ]);
     // Picked by hand from the manual queue.
     ok(await c.socket.emitWithAck('chat:accept', { chatId }));
   }, 30_000);
