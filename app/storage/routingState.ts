@@ -36,14 +36,18 @@ const ids = (raw: unknown): number[] => {
 export function routingStateRepo(store: Store) {
   const db = knexOf(store);
   return {
-    /** Waiting chats of these departments (null: no department), oldest first, none under offer. */
-    async waiting(departmentIds: number[], noDepartment: boolean, limit: number) {
-      if (departmentIds.length === 0 && !noDepartment) return [];
+    /**
+     * One department's waiting chats (null: no department), oldest first: none under offer, none
+     * refused or left unanswered `maxDeclines` times (those wait in the manual queue).
+     */
+    async waiting(departmentId: number | null, maxDeclines: number, limit: number) {
+      const declines =
+        "(SELECT COUNT(*) FROM chat_offers d WHERE d.chat_id = c.id AND d.outcome IN ('refused','timed_out'))";
       const rows: WaitingChatRow[] = await db('chats as c')
         .where('c.status', 'queued')
-        .where((q) => {
-          if (departmentIds.length > 0) void q.whereIn('c.department_id', departmentIds);
-          if (noDepartment) void q.orWhereNull('c.department_id');
+        .modify((q) => {
+          if (departmentId === null) void q.whereNull('c.department_id');
+          else void q.where('c.department_id', departmentId);
         })
         .whereNotExists(
           db('chat_offers as o')
@@ -51,6 +55,7 @@ export function routingStateRepo(store: Store) {
             .whereNull('o.outcome')
             .select(db.raw('1')),
         )
+        .whereRaw(`${declines} < ?`, [maxDeclines])
         .orderBy('c.created_at')
         .orderBy('c.id')
         .limit(limit)
@@ -60,9 +65,7 @@ export function routingStateRepo(store: Store) {
           'c.created_at',
           'c.visitor_name',
           'c.question',
-          db.raw(
-            "(SELECT COUNT(*) FROM chat_offers d WHERE d.chat_id = c.id AND d.outcome IN ('refused','timed_out')) AS declines",
-          ),
+          db.raw(`${declines} AS declines`),
         );
       return rows.map((row) => ({
         ...row,

@@ -1,13 +1,11 @@
 import { chatOffersRepo, type ChatOfferRow, type StaleOfferRow } from '../../storage/chatOffers.ts';
 import { GLOBAL_KEY, routingRulesRepo, type RoutingRuleRow } from '../../storage/routingRules.ts';
-import { routingStateRepo } from '../../storage/routingState.ts';
+import { routingStateRepo, type WaitingChatRow } from '../../storage/routingState.ts';
 import type { Store } from '../../storage/store.ts';
 import { acceptCovers, capacityOf, pickAgent, type Candidate } from './pick.ts';
 
 // One routing decision, inside the transaction that holds the routing lock: close stale offers, then
 // offer the longest-waiting chats to agents below capacity. Nothing here runs outside that lock.
-
-const WAITING_PAGE = 500;
 
 export interface MadeOffer {
   offer: ChatOfferRow;
@@ -43,38 +41,50 @@ async function closeStale(tx: Store, decision: Decision): Promise<void> {
 export async function decide(tx: Store): Promise<Decision> {
   const decision: Decision = { offers: [], closed: [], departments: new Set() };
   await closeStale(tx, decision);
+  for (const row of decision.closed) decision.departments.add(row.chat_department_id);
   const rulesRepo = routingRulesRepo(tx);
   const state = routingStateRepo(tx);
   const rules = new Map((await rulesRepo.all()).map((rule) => [rule.department_key, rule]));
   const global = rules.get(GLOBAL_KEY)!;
-  const auto = (departmentId: number | null) => ruleFor(rules, departmentId).mode !== 'manual';
-  const autoDepartments = (await state.departmentIds()).filter(auto);
-  const waiting = await state.waiting(autoDepartments, auto(null), WAITING_PAGE);
-  for (const row of decision.closed) decision.departments.add(row.chat_department_id);
-  if (waiting.length === 0) return decision;
-
   const online = await state.candidates();
+  if (online.length === 0) return decision;
   const grants = await state.acceptGrants(
     online.map((c) => c.agent_id),
     [...new Set(online.map((c) => c.role))],
   );
   const overrides = await rulesRepo.capacities();
-  const declined = await chatOffersRepo(tx).declined(waiting.map((chat) => chat.id));
   const candidates: Candidate[] = online.map((row) => ({
     agentId: row.agent_id,
     role: row.role,
     load: row.active_chats + row.open_offers,
     lastOfferAt: row.last_offer_at ? new Date(row.last_offer_at).getTime() : 0,
   }));
+  const capacity = (c: Candidate, rule: RoutingRuleRow) =>
+    capacityOf(c.agentId, overrides, rule.default_capacity, global.default_capacity);
+
+  // Per automatic department, as many of its oldest waiting chats as its agents have free places
+  // (a department nobody can take from never holds back another); then oldest first across all.
+  const waiting: WaitingChatRow[] = [];
+  for (const departmentId of [null, ...(await state.departmentIds())]) {
+    const rule = ruleFor(rules, departmentId);
+    if (rule.mode === 'manual') continue;
+    const free = candidates
+      .filter((c) => acceptCovers(grants, c, departmentId))
+      .reduce((sum, c) => sum + Math.max(0, capacity(c, rule) - c.load), 0);
+    if (free > 0)
+      waiting.push(...(await state.waiting(departmentId, rule.max_refusals, free + 10)));
+  }
+  waiting.sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || a.id - b.id);
+  const declined = await chatOffersRepo(tx).declined(waiting.map((chat) => chat.id));
 
   for (const chat of waiting) {
     const rule = ruleFor(rules, chat.department_id);
-    if (rule.mode === 'manual' || chat.declines >= rule.max_refusals) continue; // flagged: manual queue
+    if (rule.mode === 'manual') continue;
     const tried = declined.get(chat.id);
     const eligible = candidates.filter(
       (c) =>
         !tried?.has(c.agentId) &&
-        c.load < capacityOf(c.agentId, overrides, rule.default_capacity, global.default_capacity) &&
+        c.load < capacity(c, rule) &&
         acceptCovers(grants, c, chat.department_id),
     );
     if (eligible.length === 0) continue;
