@@ -8,10 +8,11 @@ import { startServer } from './child.ts';
 import { parleyTarget } from './clients.ts';
 import { summarize, table, type Summary } from './stats.ts';
 
-const AGENTS = 200;
-const WAITING = 2000;
+const setting = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const AGENTS = setting('BENCH_ROUTING_AGENTS', 200);
+const WAITING = setting('BENCH_ROUTING_WAITING', 2000);
 /** Measured chats: fewer than the agents' free places (200 × 5), so every one is offered. */
-const CHATS = 600;
+const CHATS = setting('BENCH_ROUTING_CHATS', 400);
 /** Chats started at once (visitors arriving together). */
 const CONCURRENCY = 4;
 const GOAL_P99_MS = 20;
@@ -54,6 +55,7 @@ export async function routingBench(): Promise<RoutingBenchResult> {
   let offeredTwice = 0;
   const onOffer = (offer: OfferView) => {
     const now = performance.now();
+    if (process.env.BENCH_ROUTING_DEBUG) process.stderr.write(`offer ${JSON.stringify(offer)}\n`);
     if (seen.has(offer.chatId)) offeredTwice += 1;
     seen.add(offer.chatId);
     const began = offer.visitorName ? startedAt.get(offer.visitorName) : undefined;

@@ -145,8 +145,8 @@ export function chatService(
         });
       }
       const started = await reload(id);
-      await publishQueue(started.department_id);
       void routing?.route(); // the offer follows on the agent's socket
+      await publishQueue(started.department_id);
       return view(started);
     },
 
