@@ -1,6 +1,6 @@
 // The wire contract between the server and the UI (console and widget).
 // The UI imports these *types* only; nothing here runs.
-import type { OfferClosedView, OfferView, RefuseInput } from './routing.ts';
+import type { RoutingClientEvents, RoutingServerEvents } from './routing.ts';
 
 export type ChatStatus = 'queued' | 'active' | 'ended';
 export type AuthorKind = 'visitor' | 'agent' | 'system';
@@ -40,8 +40,7 @@ export interface ChatView {
   question: string | null;
   agentName: string | null;
   queuePosition: number | null;
-  /** While queued: seconds the visitor may still wait, at the rate chats were taken recently (issue 14). */
-  estimatedWaitSeconds?: number | null;
+  estimatedWaitSeconds?: number | null; // while queued, at the recent rate of taken chats (issue 14)
   lastSeq: number;
   createdAt: string;
   acceptedAt: string | null;
@@ -55,8 +54,7 @@ export interface QueueEntry {
   waitingSince: string;
   position: number;
   departmentId: number | null;
-  /** `offered`: routing offers it to an agent now; `flagged`: refused or unanswered too often, back to pick by hand. */
-  routing?: 'offered' | 'flagged';
+  routing?: 'offered' | 'flagged'; // flagged: refused/unanswered too often, pick by hand
 }
 
 export interface ErrorBody {
@@ -139,11 +137,8 @@ export interface VisitorClientEvents {
 }
 
 /** Events the server sends to agent sockets (namespace /agent). */
-export interface AgentServerEvents {
-  /** One department's waiting chats (`slice.departmentId`; null: no department), issue 14. */
+export interface AgentServerEvents extends RoutingServerEvents {
   'queue:updated': (queue: QueueEntry[], slice?: { departmentId: number | null }) => void;
-  'chat:offered': (offer: OfferView) => void;
-  'chat:offerClosed': (closed: OfferClosedView) => void;
   'message:new': (message: MessageView) => void;
   'chat:updated': (chat: ChatView) => void;
   typing: (event: TypingEvent) => void;
@@ -152,12 +147,10 @@ export interface AgentServerEvents {
 }
 
 /** Events an agent socket sends; every one is acknowledged. */
-export interface AgentClientEvents {
+export interface AgentClientEvents extends RoutingClientEvents {
   'queue:list': (input: Record<string, never>, ack: AckFn<{ queue: QueueEntry[] }>) => void;
   'chat:mine': (input: Record<string, never>, ack: AckFn<{ chats: ChatView[] }>) => void;
   'chat:accept': (input: ChatRef, ack: AckFn<{ chat: ChatView }>) => void;
-  'chat:refuse': (input: RefuseInput, ack: AckFn<Record<string, never>>) => void;
-  'offer:list': (input: Record<string, never>, ack: AckFn<{ offers: OfferView[] }>) => void;
   'chat:sync': (input: SyncInput, ack: AckFn<{ chat: ChatView; messages: MessageView[] }>) => void;
   'message:send': (input: SendInput, ack: AckFn<{ message: MessageView }>) => void;
   typing: (input: TypingInput, ack?: AckFn<Record<string, never>>) => void;

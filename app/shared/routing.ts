@@ -51,3 +51,21 @@ export interface RoutingRulesResponse {
   /** Per-agent capacity overrides (they win over the department's and global defaults). */
   capacities: { agentId: number; maxChats: number }[];
 }
+
+/** Routing's events to agent sockets (part of AgentServerEvents). */
+export interface RoutingServerEvents {
+  'chat:offered': (offer: OfferView) => void;
+  'chat:offerClosed': (closed: OfferClosedView) => void;
+}
+
+/** The same shape as protocol.ts's AckFn (which imports this file, so it cannot be imported here). */
+type AckFn<T> = (
+  reply:
+    ({ ok: true } & T) | { ok: false; error: { id: string; message: string; retryAfter?: number } },
+) => void;
+
+/** Routing's events from agent sockets (part of AgentClientEvents); accepting is `chat:accept`. */
+export interface RoutingClientEvents {
+  'chat:refuse': (input: RefuseInput, ack: AckFn<Record<string, never>>) => void;
+  'offer:list': (input: Record<string, never>, ack: AckFn<{ offers: OfferView[] }>) => void;
+}

@@ -52,18 +52,14 @@ export function chatOffersRepo(store: Store) {
     },
     /** Open offers that ran out, or whose chat is no longer waiting. */
     async stale(): Promise<StaleOfferRow[]> {
-      const rows = (await db('chat_offers as o')
+      const rows: StaleOfferRow[] = await db('chat_offers as o')
         .join('chats as c', 'c.id', 'o.chat_id')
         .whereNull('o.outcome')
         .where(
           (q) =>
             void q.where('o.expires_at', '<=', db.raw('NOW(3)')).orWhereNot('c.status', 'queued'),
         )
-        .select(
-          'o.*',
-          'c.status as chat_status',
-          'c.department_id as chat_department_id',
-        )) as StaleOfferRow[];
+        .select('o.*', 'c.status as chat_status', 'c.department_id as chat_department_id');
       return rows.map((row) => ({
         ...normalize(row),
         chat_status: row.chat_status,

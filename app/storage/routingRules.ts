@@ -17,6 +17,11 @@ export interface RoutingRuleRow {
 
 export const GLOBAL_KEY = 0;
 
+interface CapacityRow {
+  agent_id: number;
+  max_chats: number;
+}
+
 const normalize = (row: RoutingRuleRow): RoutingRuleRow => ({
   ...row,
   department_key: Number(row.department_key),
@@ -68,7 +73,7 @@ export function routingRulesRepo(store: Store) {
       db('routing_rules').where({ department_key: key }).update({ last_agent_id: agentId }),
     /** Per-agent capacity overrides. */
     async capacities(): Promise<Map<number, number>> {
-      const rows: { agent_id: number; max_chats: number }[] = await db('agent_capacity').select();
+      const rows = await db<CapacityRow>('agent_capacity').select('agent_id', 'max_chats');
       return new Map(rows.map((row) => [Number(row.agent_id), Number(row.max_chats)]));
     },
     async setCapacity(agentId: number, maxChats: number | null): Promise<void> {

@@ -1,5 +1,4 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { QueueEntry } from '../../app/shared/protocol.ts';
 import type { Db } from '../../app/storage/db.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
 import { startTestParley, type TestParley } from '../harness/parley.ts';
@@ -210,7 +209,7 @@ describe('offers that are not taken', () => {
       { agent_id: b.id, outcome: 'refused', reason: 'in a meeting' },
     ]);
     expect(offers[0]!.reason).toBe('card 4111 11•• •••• 1111 busy'); // masked before storage
-    const queue = ok(await c.socket.emitWithAck('queue:list', {})).queue as QueueEntry[];
+    const queue = ok(await c.socket.emitWithAck('queue:list', {})).queue;
     expect(queue).toMatchObject([{ chatId, routing: 'flagged' }]);
     const audited: { actor_id: string; outcome: string }[] = await db('audit_events')
       .where({ action: 'chat.refuse' })
@@ -235,7 +234,7 @@ describe('offers that are not taken', () => {
     await until(() => a.closed.length === 1, 5000, 'offer withdrawn');
     expect(a.closed[0]).toMatchObject({ chatId, outcome: 'withdrawn' });
     // Nobody else online: the chat waits in the queue, offered to no one.
-    const queue = ok(await b.socket.emitWithAck('queue:list', {})).queue as QueueEntry[];
+    const queue = ok(await b.socket.emitWithAck('queue:list', {})).queue;
     expect(queue).toEqual([expect.objectContaining({ chatId, position: 1 })]);
     expect(queue[0]!.routing).toBeUndefined();
     // b comes online: the chat is offered to b.

@@ -7,10 +7,12 @@ import type {
   MessageView,
   QueueEntry,
 } from '../../../app/shared/protocol.ts';
+import type { OfferView } from '../../../app/shared/routing.ts';
 import { request, type EventInput, type EventReply } from '../../shared/acks.ts';
 import type { ChatChannel } from '../../shared/conversation.svelte.ts';
 import { SecureFormVault } from '../../shared/secureFormVault.svelte.ts';
 import { ConsoleChat } from './consoleChat.svelte.ts';
+import { mergeQueueSlice } from './queueSlices.ts';
 import { currentAgent } from './session.ts';
 
 type AgentSocket = Socket<AgentServerEvents, AgentClientEvents>;
@@ -29,6 +31,8 @@ export class AgentStore {
   readonly agent: AgentView;
   connection: ConnectionState = $state('connecting');
   queue: QueueEntry[] = $state.raw([]);
+  /** Chats routing offers this agent now (issue 14), oldest first. */
+  offers: OfferView[] = $state.raw([]);
   chats: ConsoleChat[] = $state.raw([]);
   activeChatId: number | null = $state(null);
   layout: ChatLayout = $state(readLayout());
@@ -108,6 +112,21 @@ export class AgentStore {
     }
   }
 
+  /** Declines an offered chat; routing offers it to the next agent. */
+  async refuse(offer: OfferView, reason: string): Promise<void> {
+    try {
+      const reply = await this.#request('chat:refuse', { chatId: offer.chatId, reason });
+      if (reply.ok) this.#dropOffer(offer.offerId);
+      else this.notice = reply.error.message;
+    } catch {
+      this.notice = NO_ANSWER;
+    }
+  }
+
+  #dropOffer(offerId: number): void {
+    this.offers = this.offers.filter((offer) => offer.offerId !== offerId);
+  }
+
   send(chatId: number, body: string): void {
     const chat = this.find(chatId);
     if (!chat) return;
@@ -175,9 +194,11 @@ export class AgentStore {
       if (!socket.active) void this.#checkSession();
     });
     socket.on('session:ended', (reason) => this.#onSignedOut(reason.message));
-    socket.on('queue:updated', (queue) => {
-      this.queue = queue;
+    socket.on('queue:updated', (queue, slice) => {
+      this.queue = mergeQueueSlice(this.queue, queue, slice);
     });
+    socket.on('chat:offered', (offer) => (this.offers = [...this.offers, offer]));
+    socket.on('chat:offerClosed', (closed) => this.#dropOffer(closed.offerId));
     socket.on('message:new', (message) => this.#onMessage(message));
     socket.on('chat:updated', (chat) => {
       this.find(chat.id)?.conversation.update(chat);
@@ -206,11 +227,13 @@ export class AgentStore {
   /** On every (re)connect: refresh the queue and our chats, re-send the outbox, fetch what we missed. */
   async #catchUp(): Promise<void> {
     try {
-      const [queue, mine] = await Promise.all([
+      const [queue, mine, offers] = await Promise.all([
         this.#request('queue:list', {}),
         this.#request('chat:mine', {}),
+        this.#request('offer:list', {}),
       ]);
       if (queue.ok) this.queue = queue.queue;
+      if (offers.ok) this.offers = offers.offers;
       if (mine.ok) for (const chat of mine.chats) this.#adopt(chat);
       else this.notice = mine.error.message;
     } catch {
