@@ -267,6 +267,25 @@ export const errors = {
   /** The chat holds as many files (or bytes) as PARLEY_FILE_CHAT_MAX_FILES / _BYTES allow. */
   fileQuotaExceeded: (detail: string) =>
     new ParleyError('file_quota_exceeded', 409, `This chat's file quota is used up: ${detail}.`),
+  // Canned messages and transcript deletion (issue 14)
+  shortcutTaken: (shortcut: string) =>
+    new ParleyError(
+      'shortcut_taken',
+      409,
+      `The shortcut #${shortcut} is already used by another canned message in this scope; choose another.`,
+    ),
+  transcriptOnHold: () =>
+    new ParleyError(
+      'legal_hold',
+      409,
+      'This transcript is under a legal hold (on the chat or its visitor) and cannot be deleted; lift the hold first.',
+    ),
+  chatNotEnded: () =>
+    new ParleyError(
+      'chat_not_ended',
+      409,
+      'Only an ended chat’s transcript can be deleted; end the chat first.',
+    ),
   internal: () =>
     new ParleyError(
       'internal',

@@ -19,6 +19,7 @@ export function presentChat(
     visitorEmail: row.visitor_email,
     question: row.question,
     agentName: row.agent_name,
+    departmentName: row.department_visitor_name ?? row.department_name,
     queuePosition: row.status === 'queued' ? queuePosition : null,
     estimatedWaitSeconds: row.status === 'queued' ? estimatedWaitSeconds : null,
     lastSeq: row.last_seq,
@@ -64,6 +65,7 @@ export function presentQueue(rows: ChatRow[]): QueueEntry[] {
       waitingSince: row.created_at.toISOString(),
       position,
       departmentId: row.department_id,
+      departmentName: row.department_name,
     };
   });
 }

@@ -1,7 +1,5 @@
-// The wire contract between the server and the UI (console and widget).
-// The UI imports these *types* only; nothing here runs.
+// The wire contract between the server and the UI (console, widget): types only, nothing runs here.
 import type { RoutingClientEvents, RoutingServerEvents } from './routing.ts';
-
 export type ChatStatus = 'queued' | 'active' | 'ended';
 export type AuthorKind = 'visitor' | 'agent' | 'system';
 
@@ -39,6 +37,7 @@ export interface ChatView {
   visitorEmail: string | null;
   question: string | null;
   agentName: string | null;
+  departmentName: string | null; // as visitors see it, on both sides; null: no department
   queuePosition: number | null;
   estimatedWaitSeconds?: number | null; // while queued, at the recent rate of taken chats (issue 14)
   lastSeq: number;
@@ -55,6 +54,7 @@ export interface QueueEntry {
   position: number;
   departmentId: number | null;
   routing?: 'offered' | 'flagged'; // flagged: refused/unanswered too often, pick by hand
+  departmentName: string | null; // the department's own name: the queue goes to agents only
 }
 
 export interface ErrorBody {
@@ -71,6 +71,7 @@ export interface StartChatInput {
   name?: string;
   email?: string;
   question?: string;
+  departmentId?: number; // one of the offered departments (issue 14)
 }
 export interface ChatRef {
   chatId: number;

@@ -19,13 +19,25 @@ export interface ChatRow {
   accepted_at: Date | null;
   ended_at: Date | null;
   agent_name: string | null;
+  /** The department's own name (agents see it) and the one visitors see; null without one. */
+  department_name: string | null;
+  department_visitor_name: string | null;
 }
 
-const columns = ['chats.*', 'agents.name as agent_name'];
+const columns = [
+  'chats.*',
+  'agents.name as agent_name',
+  'departments.name as department_name',
+  'departments.visitor_name as department_visitor_name',
+];
 
 export function chatsRepo(store: Store) {
   const db = knexOf(store);
-  const base = () => db('chats').leftJoin('agents', 'agents.id', 'chats.agent_id').select(columns);
+  const base = () =>
+    db('chats')
+      .leftJoin('agents', 'agents.id', 'chats.agent_id')
+      .leftJoin('departments', 'departments.id', 'chats.department_id')
+      .select(columns);
   return {
     byId: (id: number): Promise<ChatRow | undefined> => base().where('chats.id', id).first(),
     /** The chat's department (null: none, or no such chat), without the join. */
@@ -53,7 +65,12 @@ export function chatsRepo(store: Store) {
         .orderBy('chats.created_at')
         .orderBy('chats.id')
         .limit(500),
-    async insert(row: Pick<ChatRow, 'visitor_id' | 'visitor_name' | 'visitor_email' | 'question'>) {
+    async insert(
+      row: Pick<
+        ChatRow,
+        'visitor_id' | 'department_id' | 'visitor_name' | 'visitor_email' | 'question'
+      >,
+    ) {
       const [id] = await db('chats').insert(row);
       return Number(id);
     },
@@ -75,6 +92,7 @@ export function chatsRepo(store: Store) {
     transcripts(options: { before: number | null; limit: number; scope: ScopeFilter }) {
       const query: Knex.QueryBuilder = db('chats')
         .leftJoin('agents', 'agents.id', 'chats.agent_id')
+        .leftJoin('departments', 'departments.id', 'chats.department_id')
         .where('chats.status', 'ended')
         .select(columns)
         .select(

@@ -12,6 +12,8 @@ const TABLES = [
   'routing_rules',
   'agent_capacity',
   'agent_presence',
+  'canned_messages',
+  'agent_notification_settings',
   'messages',
   'files',
   'chats',

@@ -13,6 +13,7 @@ import type { AuditLog } from '../audit/auditLog.ts';
 import { errors } from '../errors.ts';
 import { maskCardNumbers } from '../../shared/cardNumbers.ts';
 import { cardMasking } from '../masking/policy.ts';
+import { visitorDepartments } from '../departments/offered.ts';
 import { presentChat, presentMessage, presentQueue } from '../presenters.ts';
 import { mayAcceptFrom, mayWrite, type ChatEvents, type Participant } from './participants.ts';
 import type { RoutingService } from '../routing/routing.ts';
@@ -49,7 +50,7 @@ export function chatService(
     const queue = await chats.queued(departmentId);
     const waits = await estimate(
       departmentId,
-      queue.map((_, index) => index + 1),
+      queue.map((_, i) => i + 1),
     );
     events.queueChanged(
       await decorate(presentQueue(queue)),
@@ -110,14 +111,19 @@ export function chatService(
     authorize,
     view,
     publishQueue,
-    /** The waiting chats this agent may accept; positions stay those of the whole queue. */
+    /** The waiting chats this agent may accept; a position counts within its department. */
     queue: async (who: Participant & { kind: 'agent' }) =>
       decorate(presentQueue(await chats.queued()).filter((e) => mayAcceptFrom(who.grants, e))),
 
-    async start(visitorId: string, typed: { name?: string; email?: string; question?: string }) {
-      // Card numbers are masked before anything is stored or delivered (issue 6).
+    async start(
+      visitorId: string,
+      typed: { name?: string; email?: string; question?: string; departmentId?: number },
+    ) {
+      // The chat carries its department from creation (issue 14): an offered one, or null.
+      const departmentId = await visitorDepartments(db).choose(typed.departmentId);
+      // Card numbers are masked before anything is stored or delivered (issue 6), as its department says.
       const masked = async (text?: string) =>
-        text === undefined ? undefined : (await masking.inDepartment(null, text)).text;
+        text === undefined ? undefined : (await masking.inDepartment(departmentId, text)).text;
       const form = {
         name: await masked(typed.name),
         email: await masked(typed.email),
@@ -129,6 +135,7 @@ export function chatService(
       await visitors.updateContact(visitorId, form.name ?? null, form.email ?? null);
       const id = await chats.insert({
         visitor_id: visitorId,
+        department_id: departmentId,
         visitor_name: form.name ?? null,
         visitor_email: form.email ?? null,
         question: form.question ?? null,

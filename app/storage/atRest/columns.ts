@@ -32,6 +32,13 @@ export const COLUMNS: Readonly<Record<string, Readonly<Record<string, ColumnKind
   agent_groups: { name: text(100), description: text(255) },
   agent_presence: { status: checked },
   agent_sessions: { ip: checked, user_agent: text(255) },
+  canned_messages: {
+    scope: checked,
+    scope_key: checked,
+    shortcut: checked,
+    title: text(100),
+    body: text(4000),
+  },
   audit_events: {
     actor_kind: checked,
     actor_label: checked,
@@ -53,7 +60,7 @@ export const COLUMNS: Readonly<Record<string, Readonly<Record<string, ColumnKind
     ended_by: checked,
     legal_hold_reason: text(500),
   },
-  departments: { name: text(100), description: text(255) },
+  departments: { name: text(100), description: text(255), visitor_name: text(100) },
   routing_rules: { mode: checked },
   files: {
     uploader_kind: checked,

@@ -112,13 +112,10 @@ export async function redactStoredText(store: Store): Promise<RedactedColumn[]> 
   // Roles first: a role name's references follow it by ON UPDATE CASCADE.
   const tables = Object.keys(COLUMNS).sort((a, b) => Number(b === 'roles') - Number(a === 'roles'));
   // Only what exists now: the migration runs before later migrations add tables and columns.
-  const existing = new Set(
-    (
-      (await trx('information_schema.columns')
-        .where('table_schema', trx.raw('DATABASE()'))
-        .select('table_name as t', 'column_name as c')) as { t: string; c: string }[]
-    ).map((row) => `${row.t}.${row.c}`),
-  );
+  const present: { t: string; c: string }[] = await trx('information_schema.columns')
+    .where('table_schema', trx.raw('DATABASE()'))
+    .select('table_name as t', 'column_name as c');
+  const existing = new Set(present.map((row) => `${row.t}.${row.c}`));
   for (const table of tables) {
     if (table === 'audit_events') continue;
     for (const [column, kind] of Object.entries(COLUMNS[table]!)) {

@@ -14,6 +14,7 @@ import { SecureFormVault } from '../../shared/secureFormVault.svelte.ts';
 import { ConsoleChat } from './consoleChat.svelte.ts';
 import { mergeQueueSlice } from './queueSlices.ts';
 import { currentAgent } from './session.ts';
+import { notifier } from './notifications.svelte.ts';
 
 type AgentSocket = Socket<AgentServerEvents, AgentClientEvents>;
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting';
@@ -57,6 +58,7 @@ export class AgentStore {
       send: (input) => this.#request('message:send', input),
       sync: (input) => this.#request('chat:sync', input),
     };
+    notifier.attach(socket, this); // before #listen: it compares queues
     this.#listen();
   }
 

@@ -17,7 +17,7 @@ function parse(hash: string): Route {
   if (/^#\/admin\/sessions\/?$/.test(hash)) return { view: 'admin-sessions' };
   if (/^#\/account\/?$/.test(hash)) return { view: 'account' };
   const admin =
-    /^#\/admin\/(agents|departments|roles|password-policy|card-masking|backups|rate-limits|legal-holds)\/?$/.exec(
+    /^#\/admin\/(agents|departments|roles|password-policy|card-masking|backups|rate-limits|legal-holds|canned-messages)\/?$/.exec(
       hash,
     );
   if (admin) return { view: 'admin', page: admin[1] as AdminPage };
