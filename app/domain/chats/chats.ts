@@ -32,8 +32,8 @@ export function chatService(
   const visitors = visitorsRepo(db);
   const masking = cardMasking(db);
 
-  const estimate = (departmentId: number | null, positions: number[]) =>
-    routing ? routing.estimate(departmentId, positions) : positions.map(() => null);
+  const estimate = (departmentId: number | null, places: number[]) =>
+    routing ? routing.estimate(departmentId, places) : places.map(() => null);
   const decorate = (entries: QueueEntry[]) => (routing ? routing.decorate(entries) : entries);
 
   /** A chat as its people see it; while queued, its place among its department's waiting chats. */
@@ -48,10 +48,8 @@ export function chatService(
   /** One department's queue, to the agents who may accept from it and to its waiting visitors. */
   async function publishQueue(departmentId: number | null): Promise<void> {
     const queue = await chats.queued(departmentId);
-    const waits = await estimate(
-      departmentId,
-      queue.map((_, i) => i + 1),
-    );
+    const places = queue.map((_, index) => index + 1);
+    const waits = await estimate(departmentId, places);
     events.queueChanged(
       await decorate(presentQueue(queue)),
       queue.map((chat, index) => ({ chat, view: presentChat(chat, index + 1, waits[index]) })),

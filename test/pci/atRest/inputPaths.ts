@@ -10,6 +10,7 @@ import {
 } from '../../harness/parley.ts';
 import { enrol } from '../../signin/helpers.ts';
 import type { Db } from '../../../app/storage/db.ts';
+import { refuseOfferPath } from './routingPath.ts';
 
 // Every input path from outside that can carry text into storage, each sending card numbers
 // (issue 12): socket events, HTTP bodies, query strings that get recorded, headers. Each path is
@@ -240,6 +241,7 @@ export async function runInputPaths(t: TestParley, db: Db): Promise<PathOutcomes
     .set('Cookie', cookie)
     .then((res) => outcome('audit-query', res.status));
 
+  await refuseOfferPath(t, db, { id: admin.id, socket: agentSocket }, ack, text('offer-refusal'));
   visitor.disconnect();
   agentSocket.disconnect();
   return out;
