@@ -1,10 +1,13 @@
 // Routing bench (issue 14): p99 from a visitor's `chat:start` to the offer reaching an agent's
 // socket, with 200 online agents and 2,000 chats waiting. The server runs in its own process
 // (routingServer.ts); `node test/bench/routing.ts` runs this part alone.
+import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { OfferView } from '../../app/shared/routing.ts';
 import { connectAgent, connectVisitor, connected, type AgentSocket } from '../harness/parley.ts';
+import { repoRoot } from '../harness/config.ts';
 import { startServer } from './child.ts';
+import { writeJson } from './report.ts';
 import { parleyTarget } from './clients.ts';
 import { summarize, table, type Summary } from './stats.ts';
 
@@ -56,7 +59,10 @@ export async function routingBench(): Promise<RoutingBenchResult> {
   const onOffer = (offer: OfferView) => {
     const now = performance.now();
     if (process.env.BENCH_ROUTING_DEBUG) process.stderr.write(`offer ${JSON.stringify(offer)}\n`);
-    if (seen.has(offer.chatId)) offeredTwice += 1;
+    if (seen.has(offer.chatId)) {
+      offeredTwice += 1; // accepted at once, a chat is never offered again
+      return;
+    }
     seen.add(offer.chatId);
     const began = offer.visitorName ? startedAt.get(offer.visitorName) : undefined;
     if (began !== undefined) latency.push(now - began);
@@ -68,11 +74,20 @@ export async function routingBench(): Promise<RoutingBenchResult> {
       agents[i] = socket;
       sockets.push(socket);
       await connected(socket);
-      socket.on('chat:offered', onOffer);
+      socket.on('chat:offered', (offer) => {
+        onOffer(offer);
+        // The agent takes it (after the measurement point), as a console would on a click.
+        socket.emitWithAck('chat:accept', { chatId: offer.chatId }).catch(() => undefined);
+      });
+    });
+    // Tokens first: the measured loop is the socket path only.
+    const tokens: string[] = [];
+    await eachLimited(CHATS, 8, async (i) => {
+      tokens[i] = await target.visitorToken();
     });
     process.stderr.write(`bench: routing ${CHATS} chats, ${CONCURRENCY} at a time\n`);
     await eachLimited(CHATS, CONCURRENCY, async (i) => {
-      const visitor = connectVisitor(target.url, await target.visitorToken(), transport);
+      const visitor = connectVisitor(target.url, tokens[i]!, transport);
       sockets.push(visitor);
       await connected(visitor);
       const name = `Routed ${i}`;
@@ -124,6 +139,11 @@ export function renderRoutingBench(result: RoutingBenchResult): string {
 // Run alone: `node test/bench/routing.ts`.
 if (import.meta.url === `file://${process.argv[1]}`) {
   const result = await routingBench();
-  process.stdout.write(`${renderRoutingBench(result)}\n${JSON.stringify(result)}\n`);
+  const path = writeJson(`${repoRoot}test-results`, 'bench-routing.json', {
+    when: new Date().toISOString(),
+    machine: { cpus: cpus().length, node: process.version, loadavg: loadavg() },
+    routing: result,
+  });
+  process.stdout.write(`${renderRoutingBench(result)}\nfigures in ${path}\n`);
   process.exit(0);
 }
