@@ -29,7 +29,7 @@ export async function refuseOfferPath(
   const offer = await offered;
   ack(
     'offer-refusal',
-    (await agent.socket.emitWithAck('chat:refuse', { chatId: offer.chatId, reason })) as Reply,
+    await agent.socket.emitWithAck('chat:refuse', { chatId: offer.chatId, reason }),
   );
   await setRule(db, null, 'manual');
   visitor.disconnect();
