@@ -2,7 +2,7 @@
 
 export type RoutingModeView = 'manual' | 'round_robin' | 'least_busy';
 
-/** `chat:offered`: a chat offered to this agent; accept with `chat:accept`, or `chat:refuse`. */
+/** `offer:new`: a chat offered to this agent; accept with `chat:accept`, or `chat:refuse`. */
 export interface OfferView {
   offerId: number;
   chatId: number;
@@ -15,7 +15,7 @@ export interface OfferView {
   timeoutSeconds: number;
 }
 
-/** `chat:offerClosed`: an offer to this agent ended (accepted, refused, timed out or withdrawn). */
+/** `offer:closed`: an offer to this agent ended (accepted, refused, timed out or withdrawn). */
 export interface OfferClosedView {
   offerId: number;
   chatId: number;
@@ -54,8 +54,8 @@ export interface RoutingRulesResponse {
 
 /** Routing's events to agent sockets (part of AgentServerEvents). */
 export interface RoutingServerEvents {
-  'chat:offered': (offer: OfferView) => void;
-  'chat:offerClosed': (closed: OfferClosedView) => void;
+  'offer:new': (offer: OfferView) => void;
+  'offer:closed': (closed: OfferClosedView) => void;
 }
 
 /** The same shape as protocol.ts's AckFn (which imports this file, so it cannot be imported here). */

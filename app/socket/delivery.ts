@@ -46,8 +46,8 @@ export function socketDelivery(visitors: Namespace, agents: Namespace): ChatEven
 /** Offers reach the offered agent's consoles through their agent room. */
 export function routingDelivery(agents: Namespace): RoutingEvents {
   return {
-    offered: (agentId, offer) => void agents.to(agentRoom(agentId)).emit('chat:offered', offer),
+    offered: (agentId, offer) => void agents.to(agentRoom(agentId)).emit('offer:new', offer),
     offerClosed: (agentId, closed) =>
-      void agents.to(agentRoom(agentId)).emit('chat:offerClosed', closed),
+      void agents.to(agentRoom(agentId)).emit('offer:closed', closed),
   };
 }

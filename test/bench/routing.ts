@@ -26,7 +26,7 @@ export interface RoutingBenchResult {
   waiting: number;
   chats: number;
   concurrency: number;
-  /** chat:start emitted → chat:offered received by the agent (ms). */
+  /** chat:start emitted → offer:new received by the agent (ms). */
   offer: Summary;
   goalP99Ms: number;
   offeredTwice: number;
@@ -74,7 +74,7 @@ export async function routingBench(): Promise<RoutingBenchResult> {
       agents[i] = socket;
       sockets.push(socket);
       await connected(socket);
-      socket.on('chat:offered', (offer) => {
+      socket.on('offer:new', (offer) => {
         onOffer(offer);
         // The agent takes it (after the measurement point), as a console would on a click.
         socket.emitWithAck('chat:accept', { chatId: offer.chatId }).catch(() => undefined);
@@ -123,7 +123,7 @@ export function renderRoutingBench(result: RoutingBenchResult): string {
       ['figure', 'offers', 'p50 ms', 'p99 ms', 'max ms', 'goal p99', 'offered twice'],
       [
         [
-          'chat:start → chat:offered',
+          'chat:start → offer:new',
           `${offer.count}/${result.chats}`,
           offer.p50,
           offer.p99,

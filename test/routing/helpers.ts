@@ -80,11 +80,11 @@ export async function routedAgent(
     onOffer: (listener) => listeners.push(listener),
   };
   for (const socket of consoles) {
-    socket.on('chat:offered', (offer) => {
+    socket.on('offer:new', (offer) => {
       routed.offers.push(offer);
       for (const listener of listeners) listener(offer);
     });
-    socket.on('chat:offerClosed', (closed) => routed.closed.push(closed));
+    socket.on('offer:closed', (closed) => routed.closed.push(closed));
   }
   if (online) await setPresence(db, agent.id, 'online');
   return routed;

@@ -197,7 +197,7 @@ export function routingService(db: Store, events: RoutingEvents, audit: AuditLog
         return state.declines >= limit ? { ...entry, routing: 'flagged' } : entry;
       });
     },
-    /** This agent's open offers, as `chat:offered` carried them. */
+    /** This agent's open offers, as `offer:new` carried them. */
     async offersFor(agentId: number): Promise<OfferView[]> {
       const open = await chatOffersRepo(db).openForAgent(agentId);
       const views: OfferView[] = [];

@@ -22,7 +22,7 @@ export async function refuseOfferPath(
 ): Promise<void> {
   await setPresence(db, agent.id, 'online');
   await setRule(db, null, 'round_robin', { capacity: 10 });
-  const offered = nextEvent<OfferView>(agent.socket, 'chat:offered');
+  const offered = nextEvent<OfferView>(agent.socket, 'offer:new');
   const visitor = connectVisitor(t.url, await visitorToken(t));
   await connected(visitor);
   await visitor.emitWithAck('chat:start', {});

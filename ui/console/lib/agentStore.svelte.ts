@@ -199,8 +199,8 @@ export class AgentStore {
     socket.on('queue:updated', (queue, slice) => {
       this.queue = mergeQueueSlice(this.queue, queue, slice);
     });
-    socket.on('chat:offered', (offer) => (this.offers = [...this.offers, offer]));
-    socket.on('chat:offerClosed', (closed) => this.#dropOffer(closed.offerId));
+    socket.on('offer:new', (offer) => (this.offers = [...this.offers, offer]));
+    socket.on('offer:closed', (closed) => this.#dropOffer(closed.offerId));
     socket.on('message:new', (message) => this.#onMessage(message));
     socket.on('chat:updated', (chat) => {
       this.find(chat.id)?.conversation.update(chat);
