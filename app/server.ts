@@ -25,7 +25,9 @@ import { limitCounter } from './storage/rateLimiters.ts';
 import { connectRedis } from './storage/redis.ts';
 import { refusalStore } from './storage/refusalCounts.ts';
 import { openDb, type Db } from './storage/db.ts';
-import { socketDelivery } from './socket/delivery.ts';
+import { routingDelivery, socketDelivery } from './socket/delivery.ts';
+import { routingService } from './domain/routing/routing.ts';
+import { routingRules } from './domain/routing/rules.ts';
 import {
   attachSocketHandlers,
   createSocketServer,
@@ -57,7 +59,9 @@ export function buildServices(config: Config, log: Logger, db: Db = openDb(confi
   });
   const delivery = socketDelivery(sockets.visitors, sockets.agents);
   const writer = messageWriter(db); // one group commit for messages, notes and whispers
-  const chats = chatService(db, delivery, writer, audit);
+  const routing = routingService(db, routingDelivery(sockets.agents), audit, log);
+  const chats = chatService(db, delivery, writer, audit, routing);
+  routing.onQueueChange(chats.publishQueue);
   const redis = connectRedis(config, log);
   const policy = policyFromEnv(env);
   const prefix = env.PARLEY_REDIS_KEY_PREFIX;
@@ -75,7 +79,9 @@ export function buildServices(config: Config, log: Logger, db: Db = openDb(confi
     }),
     visitorTokens: visitorTokens(config.secretKey, env.PARLEY_VISITOR_TOKEN_DAYS),
     chats,
-    chatActions: chatActions({ db, chats, events: delivery, writer, audit }),
+    chatActions: chatActions({ db, chats, events: delivery, writer, audit, route: routing.route }),
+    routing,
+    routingRules: routingRules(db, audit, () => void routing.route()),
     files: fileService({ config, db, audit, chats }),
     audit,
     ipRules: ipRulesService(db, audit),
@@ -148,6 +154,7 @@ export async function startParley(config: Config, log: Logger, db?: Db): Promise
   log.info({ httpsPort, httpPort, publicUrl: env.PARLEY_PUBLIC_URL }, 'parley listening');
   const stopSweeps = services.files.sweepPeriodically(log); // temp files a crash left (issue 5)
   const stopRefusalFlush = services.rateLimits.flushPeriodically(); // refusal counts (issue 12)
+  const stopRoutingSweep = services.routing.sweepPeriodically(); // offers that ran out (issue 14)
 
   return {
     services,
@@ -157,6 +164,7 @@ export async function startParley(config: Config, log: Logger, db?: Db): Promise
     async close() {
       stopSweeps();
       stopRefusalFlush();
+      stopRoutingSweep();
       tcp.close();
       await sockets.io.close(); // also closes the HTTPS server
       https.closeAllConnections();

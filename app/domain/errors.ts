@@ -127,6 +127,18 @@ export const errors = {
       404,
       'This secure form is no longer open; ask the agent to send a new one.',
     ),
+  chatOfferedToOther: () =>
+    new ParleyError(
+      'chat_offered',
+      409,
+      'This chat is being offered to another agent; it comes back to the queue if they do not take it.',
+    ),
+  offerNotFound: () =>
+    new ParleyError(
+      'offer_not_found',
+      404,
+      'This chat is not offered to you (the offer may have timed out or been withdrawn).',
+    ),
   chatNotQueued: () =>
     new ParleyError(
       'chat_not_queued',

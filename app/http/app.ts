@@ -20,6 +20,7 @@ import { notificationSettingsRoutes } from './routes/notificationSettings/notifi
 import { legalHoldRoutes } from './routes/legalHolds/legalHolds.routes.ts';
 import { ipRuleRoutes } from './routes/ipRules/ipRules.routes.ts';
 import { rateLimitRoutes } from './routes/rateLimits/rateLimits.routes.ts';
+import { routingRuleRoutes } from './routes/routingRules/routingRules.routes.ts';
 import { transcriptDeletionRoutes } from './routes/transcripts/transcriptDeletion.routes.ts';
 import { transcriptRoutes } from './routes/transcripts/transcripts.routes.ts';
 import { visitorRoutes } from './routes/visitors/visitors.routes.ts';
@@ -52,6 +53,7 @@ export function createHttpApp(services: Services): Koa<ParleyState> {
   legalHoldRoutes(routes, services);
   backupRoutes(routes, services);
   rateLimitRoutes(routes, services);
+  routingRuleRoutes(routes, services);
   cannedMessageRoutes(routes, services); // issue 14
   notificationSettingsRoutes(routes, services);
   transcriptDeletionRoutes(routes, services);

@@ -1,7 +1,7 @@
-// The wire contract between the server and the UI (console and widget).
-// The UI imports these *types* only; nothing here runs.
+// The wire contract between the server and the UI (console, widget): types only, nothing runs here.
 import type { AgentChatClientEvents, AgentChatServerEvents } from './agentChat.ts';
-
+import type { RoutingClientEvents, RoutingServerEvents } from './routing.ts';
+export type * from './operations.ts';
 export type ChatStatus = 'queued' | 'active' | 'ended';
 export type AuthorKind = 'visitor' | 'agent' | 'system';
 
@@ -42,6 +42,7 @@ export interface ChatView {
   agentName: string | null;
   departmentName: string | null; // as visitors see it, on both sides; null: no department
   queuePosition: number | null;
+  estimatedWaitSeconds?: number | null; // while queued, at the recent rate of taken chats (issue 14)
   lastSeq: number;
   createdAt: string;
   acceptedAt: string | null;
@@ -55,6 +56,7 @@ export interface QueueEntry {
   waitingSince: string;
   position: number;
   departmentId: number | null;
+  routing?: 'offered' | 'flagged'; // flagged: refused/unanswered too often, pick by hand
   departmentName: string | null; // the department's own name: the queue goes to agents only
 }
 
@@ -139,8 +141,8 @@ export interface VisitorClientEvents {
 }
 
 /** Events the server sends to agent sockets (namespace /agent). */
-export interface AgentServerEvents extends AgentChatServerEvents {
-  'queue:updated': (queue: QueueEntry[]) => void;
+export interface AgentServerEvents extends AgentChatServerEvents, RoutingServerEvents {
+  'queue:updated': (queue: QueueEntry[], slice?: { departmentId: number | null }) => void;
   'message:new': (message: MessageView) => void;
   'chat:updated': (chat: ChatView) => void;
   typing: (event: TypingEvent) => void;
@@ -149,7 +151,7 @@ export interface AgentServerEvents extends AgentChatServerEvents {
 }
 
 /** Events an agent socket sends; every one is acknowledged. */
-export interface AgentClientEvents extends AgentChatClientEvents {
+export interface AgentClientEvents extends AgentChatClientEvents, RoutingClientEvents {
   'queue:list': (input: Record<string, never>, ack: AckFn<{ queue: QueueEntry[] }>) => void;
   'chat:mine': (input: Record<string, never>, ack: AckFn<{ chats: ChatView[] }>) => void;
   'chat:accept': (input: ChatRef, ack: AckFn<{ chat: ChatView }>) => void;
@@ -242,60 +244,3 @@ export interface ErrorResponse {
 }
 
 /** The last restore drill (the drill writes it to drill-status.json). */
-export interface BackupDrillView {
-  at: string;
-  backup: string | null;
-  ok: boolean;
-  tables?: number;
-  rows?: number;
-  files?: number;
-  error?: string;
-}
-
-/** GET /api/backups/status, `make backup-status` and Admin › Backups (app/domain/backupStatus.ts). */
-export interface BackupStatusView {
-  lastBackup: { name: string; at: string; bytes: number } | null;
-  backups: number;
-  lastDrill: BackupDrillView | null;
-  offsite: {
-    at: string;
-    backup: string;
-    targets: { target: string; ok: boolean; attempts: number; error?: string }[];
-  } | null;
-  /** One line per problem worth an alert: a failed drill, a target that stayed down. */
-  alerts: string[];
-}
-
-/** A visitor limit's rule (issue 12): `points` per `seconds`, and `burst` more per `burstSeconds`. */
-export interface RateRuleView {
-  points: number;
-  seconds: number;
-  burst: number;
-  burstSeconds: number;
-}
-export interface RateLimitView {
-  id: string;
-  label: string;
-  perAddress: RateRuleView;
-  perVisitor: RateRuleView;
-  /** Refusals in the period, by what was counted. */
-  refused: { address: number; visitor: number };
-}
-/** One hour's refusals, by `<limit>.<dimension>` (e.g. `message.visitor`). */
-export interface RefusalHourView {
-  at: string;
-  refused: Record<string, number>;
-}
-/** GET /api/rate-limits and Admin › Visitor limits. */
-export interface RateLimitsResponse {
-  /** `shared`: counted in Redis for every app process; `process`: in this process's memory only. */
-  counting: 'shared' | 'process';
-  redis: 'up' | 'down' | 'not_configured';
-  from: string;
-  to: string;
-  limits: RateLimitView[];
-  /** Newest first; hours without a refusal are left out. */
-  hours: RefusalHourView[];
-  /** The networks refused most (IPv4 /24, IPv6 /48), most first. */
-  topNetworks: { network: string; refused: number }[];
-}

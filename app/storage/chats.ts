@@ -54,9 +54,14 @@ export function chatsRepo(store: Store) {
         .orderBy('chats.id'),
     forAgent: (agentId: number, status: ChatStatus): Promise<ChatRow[]> =>
       base().where({ 'chats.agent_id': agentId, 'chats.status': status }).orderBy('chats.id'),
-    queued: (): Promise<ChatRow[]> =>
+    /** Waiting chats, oldest first: all, or one department's (null: those with none). */
+    queued: (departmentId?: number | null): Promise<ChatRow[]> =>
       base()
         .where('chats.status', 'queued')
+        .modify((q) => {
+          if (departmentId === null) void q.whereNull('chats.department_id');
+          else if (departmentId !== undefined) void q.where('chats.department_id', departmentId);
+        })
         .orderBy('chats.created_at')
         .orderBy('chats.id')
         .limit(500),

@@ -19,9 +19,11 @@ export function chatActions(deps: {
   events: ChatEvents;
   writer: MessageWriter;
   audit: AuditLog;
+  /** Re-routes waiting chats (a chat transferred to a department is offered at once). */
+  route?: () => Promise<void>;
 }) {
   const audited = actionAudit(deps.db, deps.audit);
-  const lines = chatLines(deps.db, deps.chats, deps.writer, deps.events);
+  const lines = chatLines(deps.db, deps.chats, deps.writer, deps.events, deps.route);
   return {
     ...transferRules(deps.db, audited, lines),
     ...participationRules(deps.db, deps.chats, audited, lines),

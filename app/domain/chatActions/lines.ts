@@ -14,6 +14,7 @@ export function chatLines(
   chats: ChatService,
   writer: MessageWriter,
   events: ChatEvents,
+  route: () => Promise<void> = () => Promise.resolve(),
 ) {
   const notEnded: AppendRequest['check'] = (chat) =>
     !chat ? errors.chatNotFound() : chat.status === 'ended' ? errors.chatEnded() : null;
@@ -29,7 +30,11 @@ export function chatLines(
   return {
     events,
     authorize: (who: Agent, chatId: number) => chats.authorize(who, chatId),
-    publishQueue: () => chats.publishQueue(),
+    /** A chat went back to a department's queue: that queue changes, and routing may offer it. */
+    async requeued(departmentId: number) {
+      await chats.publishQueue(departmentId);
+      await route();
+    },
     append,
     /** A line only agents see, written by this agent (a transfer note). */
     internal: (who: Agent, chatId: number, body: string) =>

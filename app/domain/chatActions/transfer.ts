@@ -75,7 +75,7 @@ export function transferRules(db: Store, audited: ActionAudit, lines: ChatLines)
     );
     await lines.changed(chat.id);
     for (const agentId of [who.agent.id, ...joined]) lines.events.unfollowChat(chat.id, agentId);
-    await lines.publishQueue();
+    await lines.requeued(department.id);
   }
 
   return {

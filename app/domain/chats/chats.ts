@@ -1,8 +1,8 @@
-import type { ChatView } from '../../shared/protocol.ts';
+import type { ChatView, QueueEntry } from '../../shared/protocol.ts';
 import type { AgentRow } from '../../storage/agents.ts';
 import { chatParticipantsRepo } from '../../storage/chatParticipants.ts';
 import { chatsRepo, type ChatRow } from '../../storage/chats.ts';
-import { transaction, type Store } from '../../storage/store.ts';
+import type { Store } from '../../storage/store.ts';
 import { messagesRepo } from '../../storage/messages.ts';
 import {
   messageWriter,
@@ -16,7 +16,9 @@ import { maskCardNumbers } from '../../shared/cardNumbers.ts';
 import { cardMasking } from '../masking/policy.ts';
 import { visitorDepartments } from '../departments/offered.ts';
 import { presentChat, presentMessage, presentQueue } from '../presenters.ts';
+import { auditedChange } from './chatAudit.ts';
 import { mayAcceptFrom, mayWrite, type ChatEvents, type Participant } from './participants.ts';
+import type { RoutingService } from '../routing/routing.ts';
 
 const SYNC_PAGE = 500;
 
@@ -25,6 +27,7 @@ export function chatService(
   events: ChatEvents,
   writer: MessageWriter = messageWriter(db),
   audit?: AuditLog,
+  routing?: RoutingService,
 ) {
   const chats = chatsRepo(db);
   const messages = messagesRepo(db);
@@ -32,17 +35,28 @@ export function chatService(
   const masking = cardMasking(db);
   const participants = chatParticipantsRepo(db);
 
+  const estimate = (departmentId: number | null, places: number[]) =>
+    routing ? routing.estimate(departmentId, places) : places.map(() => null);
+  const decorate = (entries: QueueEntry[]) => (routing ? routing.decorate(entries) : entries);
+
+  /** A chat as its people see it; while queued, its place among its department's waiting chats. */
   async function view(chat: ChatRow): Promise<ChatView> {
     if (chat.status !== 'queued') return presentChat(chat);
-    const queue = await chats.queued();
-    return presentChat(chat, queue.findIndex((row) => row.id === chat.id) + 1 || null);
+    const queue = await chats.queued(chat.department_id);
+    const position = queue.findIndex((row) => row.id === chat.id) + 1 || null;
+    const [wait] = position ? await estimate(chat.department_id, [position]) : [null];
+    return presentChat(chat, position, wait);
   }
 
-  async function publishQueue(): Promise<void> {
-    const queue = await chats.queued();
+  /** One department's queue, to the agents who may accept from it and to its waiting visitors. */
+  async function publishQueue(departmentId: number | null): Promise<void> {
+    const queue = await chats.queued(departmentId);
+    const places = queue.map((_, index) => index + 1);
+    const waits = await estimate(departmentId, places);
     events.queueChanged(
-      presentQueue(queue),
-      queue.map((chat, index) => ({ chat, view: presentChat(chat, index + 1) })),
+      await decorate(presentQueue(queue)),
+      queue.map((chat, index) => ({ chat, view: presentChat(chat, index + 1, waits[index]) })),
+      departmentId,
     );
   }
 
@@ -70,40 +84,15 @@ export function chatService(
     throw errors.chatNotFound();
   }
 
-  /** An agent's change to a chat, recorded in the audit log in the same transaction (or as a failure). */
-  async function audited(
-    who: Participant,
-    chat: ChatRow,
-    action: 'chat.accept' | 'chat.end',
-    change: (repo: ReturnType<typeof chatsRepo>) => Promise<boolean>,
-    details: { changed: Record<string, unknown>; failure: string },
-  ): Promise<boolean> {
-    if (!audit || who.kind !== 'agent') return change(chats);
-    const entry = {
-      actor: { kind: 'agent' as const, id: who.agent.id, label: who.agent.email },
-      action,
-      target: { kind: 'chat', id: chat.id },
-      departmentId: chat.department_id,
-      ip: who.source?.ip,
-      userAgent: who.source?.userAgent,
-    };
-    const done = await transaction(db, async (trx) => {
-      if (!(await change(chatsRepo(trx)))) return false;
-      await audit.record({ ...entry, outcome: 'success', details: details.changed }, trx);
-      return true;
-    });
-    if (!done)
-      await audit.record({ ...entry, outcome: 'failure', details: { reason: details.failure } });
-    return done;
-  }
+  const audited = auditedChange(db, chats, audit);
 
   return {
     authorize,
     view,
     publishQueue,
-    /** The waiting chats this agent may accept; positions stay those of the whole queue. */
+    /** The waiting chats this agent may accept; a position counts within its department. */
     queue: async (who: Participant & { kind: 'agent' }) =>
-      presentQueue(await chats.queued()).filter((entry) => mayAcceptFrom(who.grants, entry)),
+      decorate(presentQueue(await chats.queued()).filter((e) => mayAcceptFrom(who.grants, e))),
 
     async start(
       visitorId: string,
@@ -141,8 +130,10 @@ export function chatService(
           check: mayWrite({ kind: 'visitor', visitorId }),
         });
       }
-      await publishQueue();
-      return view(await reload(id));
+      const started = await reload(id);
+      void routing?.route(); // the offer follows on the agent's socket
+      await publishQueue(started.department_id);
+      return view(started);
     },
 
     async listForVisitor(visitorId: string) {
@@ -244,18 +235,26 @@ export function chatService(
 
     async accept(who: Participant & { kind: 'agent' }, chatId: number) {
       const chat = await authorize(who, chatId);
+      let offer: Awaited<ReturnType<RoutingService['claim']>> = null;
       const done = await audited(
         who,
         chat,
         'chat.accept',
-        async (repo) => chat.status === 'queued' && repo.accept(chat.id, who.agent.id),
+        async (repo, tx) => {
+          // Under the routing lock: a chat offered to someone else is theirs until the offer ends.
+          if (routing) offer = await routing.claim(tx, chat.id, who.agent.id);
+          const taken = chat.status === 'queued' && (await repo.accept(chat.id, who.agent.id));
+          if (!taken && offer) throw errors.chatNotQueued(); // rolls back closing the offer
+          return taken;
+        },
         { changed: { status: ['queued', 'active'] }, failure: 'not_queued' },
       );
       if (!done) throw errors.chatNotQueued();
+      routing?.accepted(offer);
       const accepted = await reload(chat.id);
       const acceptedView = await view(accepted);
       events.chatChanged(accepted, acceptedView);
-      await publishQueue();
+      await publishQueue(accepted.department_id);
       return acceptedView;
     },
 
@@ -272,7 +271,8 @@ export function chatService(
       const ended = await reload(chat.id);
       const endedView = presentChat(ended);
       events.chatChanged(ended, endedView);
-      if (chat.status === 'queued') await publishQueue();
+      if (chat.status === 'queued') await publishQueue(chat.department_id);
+      void routing?.route(); // capacity freed, or an offer of this chat to withdraw
       return endedView;
     },
   };

@@ -12,11 +12,16 @@ import type { Grants } from '../permissions/policy.ts';
 export interface ChatEvents {
   messageAdded(chat: Participants, message: MessageView): void;
   chatChanged(chat: ChatRow, view: ChatView): void;
-  queueChanged(queue: QueueEntry[], views: { chat: ChatRow; view: ChatView }[]): void;
   /** From now on this agent's consoles receive the chat live (owner, joined or monitoring). */
   followChat(chatId: number, agentId: number): void;
   /** This agent's consoles stop receiving the chat (left, stopped monitoring, transferred it). */
   unfollowChat(chatId: number, agentId: number): void;
+  /** One department's waiting chats changed (null: those with no department). */
+  queueChanged(
+    queue: QueueEntry[],
+    views: { chat: ChatRow; view: ChatView }[],
+    departmentId: number | null,
+  ): void;
 }
 
 /** Enough of a chat to deliver to the people in it. */

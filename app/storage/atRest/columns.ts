@@ -53,6 +53,7 @@ export const COLUMNS: Readonly<Record<string, Readonly<Record<string, ColumnKind
     details: checkedJson,
   },
   chat_participants: { role: checked },
+  chat_offers: { outcome: checked, reason: text(500) },
   chats: {
     visitor_id: uuid,
     status: checked,
@@ -63,6 +64,7 @@ export const COLUMNS: Readonly<Record<string, Readonly<Record<string, ColumnKind
     legal_hold_reason: text(500),
   },
   departments: { name: text(100), description: text(255), visitor_name: text(100) },
+  routing_rules: { mode: checked },
   files: {
     uploader_kind: checked,
     uploader_visitor_id: uuid,

@@ -44,6 +44,8 @@ export const COLUMN_INPUTS: Record<string, ColumnInputs> = {
   'audit_events.details': {
     written: ['dept-name', 'group-desc', 'hold-reason-chat', 'rule-note', 'audit-query'],
   },
+  'chat_offers.outcome': enumColumn,
+  'chat_offers.reason': { written: ['offer-refusal'] },
   'canned_messages.scope': enumColumn,
   'canned_messages.scope_key': serverMade("'agent:<id>', 'department:<id>' or 'global'"),
   'canned_messages.shortcut': { refused: ['canned-shortcut'] },
@@ -57,6 +59,7 @@ export const COLUMN_INPUTS: Record<string, ColumnInputs> = {
   'chats.question': { written: ['prechat-question'] },
   'chats.ended_by': enumColumn,
   'chats.legal_hold_reason': { written: ['hold-reason-chat'] },
+  'routing_rules.mode': enumColumn,
   'departments.name': { written: ['dept-name'] },
   'departments.description': { written: ['dept-desc'] },
   'departments.visitor_name': { written: ['dept-visitor-name'] },

@@ -11,6 +11,7 @@ import {
 import { enrol } from '../../signin/helpers.ts';
 import { agentChatInputPaths } from './agentChatInputs.ts';
 import type { Db } from '../../../app/storage/db.ts';
+import { refuseOfferPath } from './routingPath.ts';
 
 // Every input path from outside that can carry text into storage, each sending card numbers
 // (issue 12): socket events, HTTP bodies, query strings that get recorded, headers. Each path is
@@ -246,6 +247,7 @@ export async function runInputPaths(t: TestParley, db: Db): Promise<PathOutcomes
     clientId: `id-${CARDS[0]}`,
   });
 
+  await refuseOfferPath(t, db, { id: admin.id, socket: agentSocket }, ack, text('offer-refusal'));
   visitor.disconnect();
   agentSocket.disconnect();
   return out;

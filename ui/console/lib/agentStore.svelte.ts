@@ -7,14 +7,16 @@ import type {
   MessageView,
   QueueEntry,
 } from '../../../app/shared/protocol.ts';
-import { request, type EventInput, type EventReply } from '../../shared/acks.ts';
+import type { OfferView } from '../../../app/shared/routing.ts';
 import type { ChatChannel } from '../../shared/conversation.svelte.ts';
 import { SecureFormVault } from '../../shared/secureFormVault.svelte.ts';
 import { ChatActions } from './chatActions.svelte.ts';
 import { ConsoleChat } from './consoleChat.svelte.ts';
 import { LAYOUT_KEY, readLayout, type ChatLayout } from './layout.ts';
+import { mergeQueueSlice } from './queueSlices.ts';
 import { currentAgent } from './session.ts';
 import { notifier } from './notifications.svelte.ts';
+import { socketArea, type SocketArea } from './socketArea.ts';
 
 type AgentSocket = Socket<AgentServerEvents, AgentClientEvents>;
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting';
@@ -30,29 +32,18 @@ export class AgentStore {
   readonly agent: AgentView;
   connection: ConnectionState = $state('connecting');
   queue: QueueEntry[] = $state.raw([]);
+  /** Chats routing offers this agent now (issue 14), oldest first. */
+  offers: OfferView[] = $state.raw([]);
   chats: ConsoleChat[] = $state.raw([]);
   activeChatId: number | null = $state(null);
   layout: ChatLayout = $state(readLayout());
   notice: string | null = $state(null);
   /** Secure-form keys and values, per chat, in this page's memory only (issue 6). */
   readonly secureForms = new SecureFormVault((chatId, publicKey) =>
-    this.#request('secureForm:request', { chatId, publicKey }),
+    this.area.request('secureForm:request', { chatId, publicKey }),
   );
   /** This socket, for a console area that keeps its own state (agent chat, issue 14). */
-  readonly area = {
-    request: <E extends keyof AgentClientEvents>(
-      event: E,
-      input: EventInput<AgentClientEvents[E]>,
-    ): Promise<EventReply<AgentClientEvents[E]>> => this.#request(event, input),
-    on: <E extends keyof AgentServerEvents>(event: E, listener: AgentServerEvents[E]): void => {
-      (this.#socket as unknown as Socket).on(event, listener as never);
-    },
-    /** Runs now if connected, and on every (re)connect. */
-    onConnect: (listener: () => void): void => {
-      this.#socket.on('connect', listener);
-      if (this.#socket.connected) listener();
-    },
-  };
+  readonly area: SocketArea;
   /** Transfer, join, monitor, whisper (issue 14). */
   readonly actions: ChatActions;
   readonly #socket: AgentSocket;
@@ -66,10 +57,11 @@ export class AgentStore {
     // Same origin as the console; the session cookie authenticates. Polling stays as a fallback.
     this.#socket = io('/agent', { autoConnect: false, withCredentials: true });
     const socket = this.#socket;
+    this.area = socketArea(socket);
     this.#channel = {
       isConnected: () => socket.connected,
-      send: (input) => this.#request('message:send', input),
-      sync: (input) => this.#request('chat:sync', input),
+      send: (input) => this.area.request('message:send', input),
+      sync: (input) => this.area.request('chat:sync', input),
     };
     notifier.attach(socket, this); // before #listen: it compares queues
     const host = {
@@ -124,7 +116,7 @@ export class AgentStore {
 
   async accept(chatId: number): Promise<void> {
     try {
-      const reply = await this.#request('chat:accept', { chatId });
+      const reply = await this.area.request('chat:accept', { chatId });
       if (!reply.ok) {
         this.notice = reply.error.message;
         return;
@@ -132,6 +124,17 @@ export class AgentStore {
       const chat = this.#adopt(reply.chat);
       this.activate(chat.id);
       await this.#sync(chat);
+    } catch {
+      this.notice = NO_ANSWER;
+    }
+  }
+
+  /** Declines an offered chat; routing offers it to the next agent. */
+  async refuse(offer: OfferView, reason: string): Promise<void> {
+    try {
+      const reply = await this.area.request('chat:refuse', { chatId: offer.chatId, reason });
+      if (reply.ok) this.#dropOffer(offer);
+      else this.notice = reply.error.message;
     } catch {
       this.notice = NO_ANSWER;
     }
@@ -154,7 +157,7 @@ export class AgentStore {
     if (!chat) return;
     chat.typing.stop();
     try {
-      const reply = await this.#request('chat:end', { chatId });
+      const reply = await this.area.request('chat:end', { chatId });
       chat.error = reply.ok ? null : reply.error.message;
       if (reply.ok) chat.conversation.update(reply.chat);
       if (reply.ok) this.secureForms.forget(chatId);
@@ -176,13 +179,8 @@ export class AgentStore {
     }
   }
 
-  #request<E extends keyof AgentClientEvents>(
-    event: E,
-    input: EventInput<AgentClientEvents[E]>,
-  ): Promise<EventReply<AgentClientEvents[E]>> {
-    return request<AgentClientEvents, E>(this.#socket, event, input);
-  }
-
+  #dropOffer = ({ offerId }: { offerId: number }) =>
+    (this.offers = this.offers.filter((offer) => offer.offerId !== offerId));
   #emitTyping = (chatId: number, typing: boolean): void => {
     if (this.#socket.connected) this.#socket.emit('typing', { chatId, typing });
   };
@@ -204,9 +202,11 @@ export class AgentStore {
       if (!socket.active) void this.#checkSession();
     });
     socket.on('session:ended', (reason) => this.#onSignedOut(reason.message));
-    socket.on('queue:updated', (queue) => {
-      this.queue = queue;
+    socket.on('queue:updated', (queue, slice) => {
+      this.queue = mergeQueueSlice(this.queue, queue, slice);
     });
+    socket.on('offer:new', (offer) => (this.offers = [...this.offers, offer]));
+    socket.on('offer:closed', (closed) => this.#dropOffer(closed));
     socket.on('message:new', (message) => this.#onMessage(message));
     socket.on('chat:updated', (chat) => {
       this.find(chat.id)?.conversation.update(chat);
@@ -235,11 +235,13 @@ export class AgentStore {
   /** On every (re)connect: refresh the queue and our chats, re-send the outbox, fetch what we missed. */
   async #catchUp(): Promise<void> {
     try {
-      const [queue, mine] = await Promise.all([
-        this.#request('queue:list', {}),
-        this.#request('chat:mine', {}),
+      const [queue, mine, offers] = await Promise.all([
+        this.area.request('queue:list', {}),
+        this.area.request('chat:mine', {}),
+        this.area.request('offer:list', {}),
       ]);
       if (queue.ok) this.queue = queue.queue;
+      if (offers.ok) this.offers = offers.offers;
       if (mine.ok) for (const chat of mine.chats) this.#adopt(chat);
       else this.notice = mine.error.message;
     } catch {
@@ -284,7 +286,7 @@ export class AgentStore {
 
   async #adoptById(chatId: number): Promise<void> {
     try {
-      const reply = await this.#request('chat:sync', { chatId, afterSeq: 0 });
+      const reply = await this.area.request('chat:sync', { chatId, afterSeq: 0 });
       if (!reply.ok || reply.chat.status === 'ended') return;
       const chat = this.#adopt(reply.chat);
       chat.conversation.receive(reply.messages);
