@@ -8,6 +8,8 @@ import { agentSessions } from './domain/agentSessions.ts';
 import { refuseSignInFrom } from './domain/ipRules/enforce.ts';
 import { signinServices } from './domain/signin/index.ts';
 import { chatService } from './domain/chats/chats.ts';
+import { chatActions } from './domain/chatActions/chatActions.ts';
+import { messageWriter } from './storage/messageWriter.ts';
 import { fileService } from './domain/files/files.ts';
 import { ipRulesService } from './domain/ipRules/ipRules.ts';
 import { passwordHasher } from './domain/passwords.ts';
@@ -24,7 +26,9 @@ import { limitCounter } from './storage/rateLimiters.ts';
 import { connectRedis } from './storage/redis.ts';
 import { refusalStore } from './storage/refusalCounts.ts';
 import { openDb, type Db } from './storage/db.ts';
-import { socketDelivery } from './socket/delivery.ts';
+import { routingDelivery, socketDelivery } from './socket/delivery.ts';
+import { routingService } from './domain/routing/routing.ts';
+import { routingRules } from './domain/routing/rules.ts';
 import { presenceDelivery, withBoardHints } from './socket/presenceDelivery.ts';
 import { availabilityService } from './domain/availability/availability.ts';
 import {
@@ -57,7 +61,10 @@ export function buildServices(config: Config, log: Logger, db: Db = openDb(confi
     absoluteHours: env.PARLEY_SESSION_ABSOLUTE_HOURS,
   });
   const delivery = withBoardHints(socketDelivery(sockets.visitors, sockets.agents), sockets.agents);
-  const chats = chatService(db, delivery, undefined, audit);
+  const writer = messageWriter(db); // one group commit for messages, notes and whispers
+  const routing = routingService(db, routingDelivery(sockets.agents), audit, log);
+  const chats = chatService(db, delivery, writer, audit, routing);
+  routing.onQueueChange(chats.publishQueue);
   const redis = connectRedis(config, log);
   const policy = policyFromEnv(env);
   const prefix = env.PARLEY_REDIS_KEY_PREFIX;
@@ -75,6 +82,9 @@ export function buildServices(config: Config, log: Logger, db: Db = openDb(confi
     }),
     visitorTokens: visitorTokens(config.secretKey, env.PARLEY_VISITOR_TOKEN_DAYS),
     chats,
+    chatActions: chatActions({ db, chats, events: delivery, writer, audit, route: routing.route }),
+    routing,
+    routingRules: routingRules(db, audit, () => void routing.route()),
     files: fileService({ config, db, audit, chats }),
     audit,
     ipRules: ipRulesService(db, audit),
@@ -160,6 +170,7 @@ export async function startParley(config: Config, log: Logger, db?: Db): Promise
   log.info({ httpsPort, httpPort, publicUrl: env.PARLEY_PUBLIC_URL }, 'parley listening');
   const stopSweeps = services.files.sweepPeriodically(log); // temp files a crash left (issue 5)
   const stopRefusalFlush = services.rateLimits.flushPeriodically(); // refusal counts (issue 12)
+  const stopRoutingSweep = services.routing.sweepPeriodically(); // offers that ran out (issue 14)
   services.availability.start(); // idle-away and offline after the grace period (issue 14)
 
   return {
@@ -170,6 +181,7 @@ export async function startParley(config: Config, log: Logger, db?: Db): Promise
     async close() {
       stopSweeps();
       stopRefusalFlush();
+      stopRoutingSweep();
       await services.availability.stop();
       tcp.close();
       await sockets.io.close(); // also closes the HTTPS server

@@ -3,6 +3,9 @@ import type { AgentSessions } from './domain/agentSessions.ts';
 import type { Signin } from './domain/signin/index.ts';
 import type { TotpService } from './domain/totp/totp.ts';
 import type { ChatService } from './domain/chats/chats.ts';
+import type { ChatActions } from './domain/chatActions/chatActions.ts';
+import type { RoutingService } from './domain/routing/routing.ts';
+import type { RoutingRules } from './domain/routing/rules.ts';
 import type { VisitorTokens } from './domain/visitorTokens.ts';
 import type { Logger } from './log.ts';
 import type { AuditLog } from './domain/audit/auditLog.ts';
@@ -27,6 +30,12 @@ export interface Services {
   totp: TotpService;
   visitorTokens: VisitorTokens;
   chats: ChatService;
+  /** Transfer, join, monitor, whisper (issue 14). */
+  chatActions: ChatActions;
+  /** Offers waiting chats to agents by each department's rule (issue 14). */
+  routing: RoutingService;
+  /** Admin › Routing: the rules and capacities routing follows. */
+  routingRules: RoutingRules;
   /** File transfers in chat, scanned by clamd (issue 5). */
   files: FileService;
   clamd: ClamdClient;

@@ -127,6 +127,18 @@ export const errors = {
       404,
       'This secure form is no longer open; ask the agent to send a new one.',
     ),
+  chatOfferedToOther: () =>
+    new ParleyError(
+      'chat_offered',
+      409,
+      'This chat is being offered to another agent; it comes back to the queue if they do not take it.',
+    ),
+  offerNotFound: () =>
+    new ParleyError(
+      'offer_not_found',
+      404,
+      'This chat is not offered to you (the offer may have timed out or been withdrawn).',
+    ),
   chatNotQueued: () =>
     new ParleyError(
       'chat_not_queued',
@@ -255,6 +267,25 @@ export const errors = {
   /** The chat holds as many files (or bytes) as PARLEY_FILE_CHAT_MAX_FILES / _BYTES allow. */
   fileQuotaExceeded: (detail: string) =>
     new ParleyError('file_quota_exceeded', 409, `This chat's file quota is used up: ${detail}.`),
+  // Canned messages and transcript deletion (issue 14)
+  shortcutTaken: (shortcut: string) =>
+    new ParleyError(
+      'shortcut_taken',
+      409,
+      `The shortcut #${shortcut} is already used by another canned message in this scope; choose another.`,
+    ),
+  transcriptOnHold: () =>
+    new ParleyError(
+      'legal_hold',
+      409,
+      'This transcript is under a legal hold (on the chat or its visitor) and cannot be deleted; lift the hold first.',
+    ),
+  chatNotEnded: () =>
+    new ParleyError(
+      'chat_not_ended',
+      409,
+      'Only an ended chat’s transcript can be deleted; end the chat first.',
+    ),
   internal: () =>
     new ParleyError(
       'internal',

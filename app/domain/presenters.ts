@@ -7,7 +7,11 @@ import type { MessageRow } from '../storage/messages.ts';
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 
-export function presentChat(row: ChatRow, queuePosition: number | null = null): ChatView {
+export function presentChat(
+  row: ChatRow,
+  queuePosition: number | null = null,
+  estimatedWaitSeconds: number | null = null,
+): ChatView {
   return {
     id: row.id,
     status: row.status,
@@ -15,7 +19,9 @@ export function presentChat(row: ChatRow, queuePosition: number | null = null): 
     visitorEmail: row.visitor_email,
     question: row.question,
     agentName: row.agent_name,
+    departmentName: row.department_visitor_name ?? row.department_name,
     queuePosition: row.status === 'queued' ? queuePosition : null,
+    estimatedWaitSeconds: row.status === 'queued' ? estimatedWaitSeconds : null,
     lastSeq: row.last_seq,
     createdAt: row.created_at.toISOString(),
     acceptedAt: iso(row.accepted_at),
@@ -32,6 +38,7 @@ export function presentMessage(row: MessageRow): MessageView {
     authorName: row.author_kind === 'system' ? null : row.author_name,
     body: row.body,
     createdAt: row.created_at.toISOString(),
+    ...(row.internal ? { internal: true as const } : {}),
     ...(row.file_id != null && row.file_name != null
       ? {
           file: {
@@ -46,15 +53,22 @@ export function presentMessage(row: MessageRow): MessageView {
   };
 }
 
+/** Waiting chats, oldest first; a position counts among the chats of the same department (issue 14). */
 export function presentQueue(rows: ChatRow[]): QueueEntry[] {
-  return rows.map((row, index) => ({
-    chatId: row.id,
-    visitorName: row.visitor_name,
-    question: row.question,
-    waitingSince: row.created_at.toISOString(),
-    position: index + 1,
-    departmentId: row.department_id,
-  }));
+  const seen = new Map<number | null, number>();
+  return rows.map((row) => {
+    const position = (seen.get(row.department_id) ?? 0) + 1;
+    seen.set(row.department_id, position);
+    return {
+      chatId: row.id,
+      visitorName: row.visitor_name,
+      question: row.question,
+      waitingSince: row.created_at.toISOString(),
+      position,
+      departmentId: row.department_id,
+      departmentName: row.department_name,
+    };
+  });
 }
 
 export function presentTranscriptSummary(

@@ -11,13 +11,17 @@ import { accountRoutes } from './routes/agents/accounts.ts';
 import { agentSessionRoutes } from './routes/agentSession/agentSession.routes.ts';
 import { auditRoutes } from './routes/audit/audit.routes.ts';
 import { backupRoutes } from './routes/backups/backups.routes.ts';
+import { cannedMessageRoutes } from './routes/cannedMessages/cannedMessages.routes.ts';
 import { cardMaskingRoutes } from './routes/cardMasking/cardMasking.routes.ts';
 import { declare } from './route.ts';
 import { fileRoutes } from './routes/files/files.routes.ts';
 import { healthRoutes } from './routes/health/health.routes.ts';
+import { notificationSettingsRoutes } from './routes/notificationSettings/notificationSettings.routes.ts';
 import { legalHoldRoutes } from './routes/legalHolds/legalHolds.routes.ts';
 import { ipRuleRoutes } from './routes/ipRules/ipRules.routes.ts';
 import { rateLimitRoutes } from './routes/rateLimits/rateLimits.routes.ts';
+import { routingRuleRoutes } from './routes/routingRules/routingRules.routes.ts';
+import { transcriptDeletionRoutes } from './routes/transcripts/transcriptDeletion.routes.ts';
 import { transcriptRoutes } from './routes/transcripts/transcripts.routes.ts';
 import { visitorRoutes } from './routes/visitors/visitors.routes.ts';
 import { sessionRoutes } from './routes/sessions/sessions.routes.ts';
@@ -49,6 +53,10 @@ export function createHttpApp(services: Services): Koa<ParleyState> {
   legalHoldRoutes(routes, services);
   backupRoutes(routes, services);
   rateLimitRoutes(routes, services);
+  routingRuleRoutes(routes, services);
+  cannedMessageRoutes(routes, services); // issue 14
+  notificationSettingsRoutes(routes, services);
+  transcriptDeletionRoutes(routes, services);
 
   app.use(errorHandler(services.log));
   app.use(clientAddressMiddleware(trustedProxies(services.config.env.PARLEY_TRUSTED_PROXIES)));

@@ -1,7 +1,8 @@
-// The wire contract between the server and the UI (console and widget).
-// The UI imports these *types* only; nothing here runs.
+// The wire contract between the server and the UI (console, widget): types only, nothing runs here.
+import type { AgentChatClientEvents, AgentChatServerEvents } from './agentChat.ts';
+import type { RoutingClientEvents, RoutingServerEvents } from './routing.ts';
+export type * from './operations.ts';
 import type { PresenceClientEvents, PresenceServerEvents } from './presence.ts';
-
 export type ChatStatus = 'queued' | 'active' | 'ended';
 export type AuthorKind = 'visitor' | 'agent' | 'system';
 
@@ -15,6 +16,7 @@ export interface MessageView {
   createdAt: string;
   /** Set when the message shares a file (absent once the file was deleted by retention). */
   file?: FileView;
+  internal?: true; // a whisper or transfer note: only agents ever receive it (issue 14)
 }
 
 /** A file shared in a chat. Only files clamd answered OK for are stored, so `scan` is always clean. */
@@ -39,7 +41,9 @@ export interface ChatView {
   visitorEmail: string | null;
   question: string | null;
   agentName: string | null;
+  departmentName: string | null; // as visitors see it, on both sides; null: no department
   queuePosition: number | null;
+  estimatedWaitSeconds?: number | null; // while queued, at the recent rate of taken chats (issue 14)
   lastSeq: number;
   createdAt: string;
   acceptedAt: string | null;
@@ -53,6 +57,8 @@ export interface QueueEntry {
   waitingSince: string;
   position: number;
   departmentId: number | null;
+  routing?: 'offered' | 'flagged'; // flagged: refused/unanswered too often, pick by hand
+  departmentName: string | null; // the department's own name: the queue goes to agents only
 }
 
 export interface ErrorBody {
@@ -69,6 +75,7 @@ export interface StartChatInput {
   name?: string;
   email?: string;
   question?: string;
+  departmentId?: number; // one of the offered departments (issue 14)
 }
 export interface ChatRef {
   chatId: number;
@@ -135,8 +142,9 @@ export interface VisitorClientEvents {
 }
 
 /** Events the server sends to agent sockets (namespace /agent). */
-export interface AgentServerEvents extends PresenceServerEvents {
-  'queue:updated': (queue: QueueEntry[]) => void;
+export interface AgentServerEvents
+  extends AgentChatServerEvents, RoutingServerEvents, PresenceServerEvents {
+  'queue:updated': (queue: QueueEntry[], slice?: { departmentId: number | null }) => void;
   'message:new': (message: MessageView) => void;
   'chat:updated': (chat: ChatView) => void;
   typing: (event: TypingEvent) => void;
@@ -145,7 +153,8 @@ export interface AgentServerEvents extends PresenceServerEvents {
 }
 
 /** Events an agent socket sends; every one is acknowledged. */
-export interface AgentClientEvents extends PresenceClientEvents {
+export interface AgentClientEvents
+  extends AgentChatClientEvents, RoutingClientEvents, PresenceClientEvents {
   'queue:list': (input: Record<string, never>, ack: AckFn<{ queue: QueueEntry[] }>) => void;
   'chat:mine': (input: Record<string, never>, ack: AckFn<{ chats: ChatView[] }>) => void;
   'chat:accept': (input: ChatRef, ack: AckFn<{ chat: ChatView }>) => void;
@@ -238,60 +247,3 @@ export interface ErrorResponse {
 }
 
 /** The last restore drill (the drill writes it to drill-status.json). */
-export interface BackupDrillView {
-  at: string;
-  backup: string | null;
-  ok: boolean;
-  tables?: number;
-  rows?: number;
-  files?: number;
-  error?: string;
-}
-
-/** GET /api/backups/status, `make backup-status` and Admin › Backups (app/domain/backupStatus.ts). */
-export interface BackupStatusView {
-  lastBackup: { name: string; at: string; bytes: number } | null;
-  backups: number;
-  lastDrill: BackupDrillView | null;
-  offsite: {
-    at: string;
-    backup: string;
-    targets: { target: string; ok: boolean; attempts: number; error?: string }[];
-  } | null;
-  /** One line per problem worth an alert: a failed drill, a target that stayed down. */
-  alerts: string[];
-}
-
-/** A visitor limit's rule (issue 12): `points` per `seconds`, and `burst` more per `burstSeconds`. */
-export interface RateRuleView {
-  points: number;
-  seconds: number;
-  burst: number;
-  burstSeconds: number;
-}
-export interface RateLimitView {
-  id: string;
-  label: string;
-  perAddress: RateRuleView;
-  perVisitor: RateRuleView;
-  /** Refusals in the period, by what was counted. */
-  refused: { address: number; visitor: number };
-}
-/** One hour's refusals, by `<limit>.<dimension>` (e.g. `message.visitor`). */
-export interface RefusalHourView {
-  at: string;
-  refused: Record<string, number>;
-}
-/** GET /api/rate-limits and Admin › Visitor limits. */
-export interface RateLimitsResponse {
-  /** `shared`: counted in Redis for every app process; `process`: in this process's memory only. */
-  counting: 'shared' | 'process';
-  redis: 'up' | 'down' | 'not_configured';
-  from: string;
-  to: string;
-  limits: RateLimitView[];
-  /** Newest first; hours without a refusal are left out. */
-  hours: RefusalHourView[];
-  /** The networks refused most (IPv4 /24, IPv6 /48), most first. */
-  topNetworks: { network: string; refused: number }[];
-}

@@ -13,9 +13,12 @@ import type { AgentRow } from '../storage/agents.ts';
 import { describeError } from '../log.ts';
 import { loadGrants, meets, type Grants } from '../domain/permissions/policy.ts';
 import { passwordStatus } from '../domain/passwordPolicy/status.ts';
-import { AGENTS_ROOM, agentRoom, sessionRoom, visitorRoom } from './delivery.ts';
+import { agentRoom, queueRooms, sessionRoom, visitorRoom } from './delivery.ts';
 import { on, rejectUnknownEvents, type HandlerOptions } from './handle.ts';
 import { agentSecureFormEvents } from './secureForm.ts';
+import { agentChatEvents } from './agentChat.ts';
+import { agentChatActionEvents } from './chatActions.ts';
+import { agentRoutingEvents } from './routing.ts';
 import { agentPresenceEvents } from './presence.ts';
 import { chatRefSchema, emptySchema, sendSchema, syncSchema, typingSchema } from './schemas.ts';
 
@@ -89,8 +92,8 @@ export function agentNamespace(ns: Namespace, visitors: Namespace, services: Ser
       await socket.join([
         agentRoom(signedIn.agent.id),
         sessionRoom(signedIn.sessionHash),
-        // Only agents who may accept chats watch the queue.
-        ...(grants.holds('chats.accept') ? [AGENTS_ROOM] : []),
+        // Only agents who may accept chats watch the queue: the departments their grant covers.
+        ...queueRooms(grants),
       ]);
       next();
     };
@@ -172,6 +175,9 @@ export function agentNamespace(ns: Namespace, visitors: Namespace, services: Ser
       chat: await chats.end(who(), input.chatId),
     }));
     agentSecureFormEvents(socket, options, who, services, visitors);
+    agentChatEvents(socket, options, who, services, ns);
+    agentChatActionEvents(socket, options, who, services);
+    agentRoutingEvents(socket, options, who, services);
     agentPresenceEvents(socket, options, who, services, data.use.sessionHash);
     rejectUnknownEvents(socket);
   });

@@ -65,8 +65,8 @@ export function withBoardHints(inner: ChatEvents, agents: Namespace): ChatEvents
       inner.chatChanged(chat, view);
       hint();
     },
-    queueChanged(queue, views) {
-      inner.queueChanged(queue, views);
+    queueChanged(...args) {
+      inner.queueChanged(...args);
       hint();
     },
   };

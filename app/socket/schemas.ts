@@ -21,6 +21,7 @@ export const startChatSchema = z.strictObject({
   name: optionalText(100),
   email: optionalText(254).pipe(z.email('must be an email address').optional()),
   question: optionalText(1000),
+  departmentId: z.number().int().positive().optional(),
 });
 
 export function sendSchema(maxChars: number) {

@@ -3,7 +3,7 @@ import { errors } from '../domain/errors.ts';
 import { meets } from '../domain/permissions/policy.ts';
 import type { Services } from '../services.ts';
 import type { Participant } from '../domain/chats/participants.ts';
-import { agentRoom, visitorRoom } from './delivery.ts';
+import { agentsOfChat, visitorRoom } from './delivery.ts';
 import { on, rejectUnknownEvents, type HandlerOptions } from './handle.ts';
 import { visitorSecureFormEvents } from './secureForm.ts';
 import { limitVisitorEvents } from './visitorLimits.ts';
@@ -71,7 +71,7 @@ export function visitorNamespace(ns: Namespace, agents: Namespace, services: Ser
       const chat = await chats.authorize(who, input.chatId);
       if (chat.status === 'active' && chat.agent_id !== null) {
         agents
-          .to(agentRoom(chat.agent_id))
+          .to(agentsOfChat(chat))
           .emit('typing', { chatId: chat.id, author: 'visitor', typing: input.typing });
       }
       return {};

@@ -5,7 +5,17 @@ export interface DepartmentRow {
   id: number;
   name: string;
   description: string;
+  /** What the pre-chat form calls it; null shows `name`. */
+  visitor_name: string | null;
+  /** Whether the pre-chat form offers it (MariaDB answers 0 or 1). */
+  offered: number | boolean;
   created_at: Date;
+}
+
+/** A department as the pre-chat form offers it. */
+export interface OfferedDepartmentRow {
+  id: number;
+  visitor_name: string;
 }
 
 export type DepartmentWithCount = DepartmentRow & { agent_count: number };
@@ -30,6 +40,14 @@ export function departmentsRepo(store: Store) {
       return Number(id);
     },
     update: (id: number, changes: Partial<Pick<DepartmentRow, 'name' | 'description'>>) =>
+      db('departments').where({ id }).update(changes),
+    /** The departments offered to visitors, by the name they see. */
+    offered: (): Promise<OfferedDepartmentRow[]> =>
+      db('departments')
+        .where({ offered: true })
+        .select('id', db.raw('COALESCE(visitor_name, name) AS visitor_name'))
+        .orderByRaw('COALESCE(visitor_name, name), id'),
+    setOffer: (id: number, changes: { visitor_name: string | null; offered: boolean }) =>
       db('departments').where({ id }).update(changes),
     remove: (id: number) => db('departments').where({ id }).delete(),
     async memberIds(id: number): Promise<number[]> {

@@ -1,4 +1,5 @@
 import type { AuthorKind } from '../shared/protocol.ts';
+import { chatParticipantsRepo, type ParticipantRole } from './chatParticipants.ts';
 import { AUTHOR_NAME, FILE_COLUMNS, type MessageRow } from './messages.ts';
 import { knexOf } from './db.ts';
 import type { Store } from './store.ts';
@@ -11,6 +12,11 @@ export interface LockedChat {
   agent_id: number | null;
   status: 'queued' | 'active' | 'ended';
   last_seq: number;
+  /**
+   * The agents who currently joined or monitor it, read under the same lock — filled only for
+   * chats where an agent other than the owner writes in this batch (others never need it).
+   */
+  participants: { agentId: number; role: ParticipantRole }[];
 }
 
 export interface AppendRequest {
@@ -24,6 +30,8 @@ export interface AppendRequest {
   file?: { id: number; name: string; size: number; type: string };
   /** The body keeps card numbers as typed: its department's admin switched masking off (issue 6). */
   keepCardNumbers?: boolean;
+  /** Only agents see it: a whisper or a transfer note (issue 14). */
+  internal?: boolean;
   /** Returns the error to answer with when this writer may not write to the chat as it now is. */
   check(chat: LockedChat | undefined): Error | null;
 }
@@ -41,6 +49,13 @@ interface Pending {
 }
 
 const MAX_BATCH = 500;
+
+/** A resend whose client id belongs to a message of another audience (a whisper and a reply). */
+export class ClientIdConflict extends Error {
+  constructor() {
+    super('client id used by another message');
+  }
+}
 
 /**
  * Group commit: messages that arrive while a batch is being written wait for the next one, and a
@@ -63,8 +78,21 @@ export function messageWriter(store: Store) {
             .whereIn('id', chatIds)
             .select('id', 'visitor_id', 'visitor_name', 'agent_id', 'status', 'last_seq')
             .forUpdate()) as LockedChat[]
-        ).map((chat) => [chat.id, { ...chat }]),
+        ).map((chat) => [chat.id, { ...chat, participants: [] }]),
       );
+      // One more read per batch, and only when an agent writes in a chat they do not own.
+      const joinedChats = batch
+        .map((p) => p.request)
+        .filter(
+          (r) => r.authorAgentId !== null && chats.get(r.chatId)?.agent_id !== r.authorAgentId,
+        )
+        .map((r) => r.chatId);
+      for (const row of await chatParticipantsRepo(trx).currentIn([...new Set(joinedChats)])) {
+        if (row.role === 'owner') continue;
+        chats
+          .get(Number(row.chat_id))
+          ?.participants.push({ agentId: Number(row.agent_id), role: row.role });
+      }
       const stored = new Map<string, MessageRow>();
       const key = (chatId: number, clientId: string) => `${chatId}\u0000${clientId}`;
       const existing: MessageRow[] = await trx<MessageRow>('messages')
@@ -84,7 +112,13 @@ export function messageWriter(store: Store) {
         const chat = chats.get(request.chatId);
         const previous = stored.get(key(request.chatId, request.clientId));
         if (chat && previous) {
-          outcome.set(pending, { row: previous, created: false, chat });
+          // A resend answers with the stored message, never with another audience's (whispers).
+          outcome.set(
+            pending,
+            Boolean(previous.internal) === Boolean(request.internal)
+              ? { row: previous, created: false, chat }
+              : new ClientIdConflict(),
+          );
           continue;
         }
         const refused = request.check(chat);
@@ -104,6 +138,7 @@ export function messageWriter(store: Store) {
           created_at: now,
           author_name: request.author === 'visitor' ? chat.visitor_name : request.authorName,
           file_id: request.file?.id ?? null,
+          internal: request.internal === true,
           file_name: request.file?.name ?? null,
           file_size: request.file?.size ?? null,
           file_type: request.file?.type ?? null,

@@ -13,6 +13,8 @@ export interface MessageRow {
   created_at: Date;
   author_name: string | null;
   file_id: number | null;
+  /** A whisper or transfer note: only agents see it (issue 14). MariaDB returns 0/1. */
+  internal: boolean | number;
   /** From the join with files (FILE_COLUMNS); null when no file or it was deleted. */
   file_name?: string | null;
   file_size?: number | null;
@@ -43,11 +45,20 @@ export function messagesRepo(store: Store) {
 
   return {
     byClientId,
-    since: (chatId: number, afterSeq: number, limit: number): Promise<MessageRow[]> =>
-      base()
+    /** A page of a chat's messages; a visitor's never holds internal ones (whispers, notes). */
+    since(
+      chatId: number,
+      afterSeq: number,
+      limit: number,
+      audience: 'agent' | 'visitor',
+    ): Promise<MessageRow[]> {
+      const query = base()
         .where('messages.chat_id', chatId)
         .andWhere('messages.seq', '>', afterSeq)
         .orderBy('messages.seq')
-        .limit(limit),
+        .limit(limit);
+      if (audience === 'visitor') void query.andWhere('messages.internal', false);
+      return query;
+    },
   };
 }

@@ -11,6 +11,7 @@ import { migrationsDir, type Db } from '../../app/storage/db.ts';
 import { fileStore, readMasterKey } from '../../app/storage/fileStore.ts';
 import type { Config } from '../../config/load.ts';
 import { runDrill } from '../archive/drill.ts';
+import { runAgentChatRetention } from '../retention/agentChatRetention.ts';
 import { runDataRetention } from '../retention/dataRetention.ts';
 import { backgroundReplication } from './backgroundReplication.ts';
 import { runBackup } from './backupJob.ts';
@@ -173,13 +174,17 @@ async function dataRetentionRun(
       await store?.remove(key);
     },
   );
+  const agentMessages = await runAgentChatRetention(db, {
+    days: env.PARLEY_RETENTION_DAYS,
+    batch: env.PARLEY_RETENTION_BATCH,
+  });
   await audit.record({
     actor: worker,
     action: 'retention.run',
     outcome: 'success',
-    details: { ...counts },
+    details: { ...counts, agentMessages },
   });
-  return { ...counts };
+  return { ...counts, agentMessages };
 }
 
 /** Runs a job unless its previous run is still going, and logs the outcome. */

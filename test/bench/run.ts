@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { repoRoot } from '../harness/config.ts';
 import { startServer, stopAllServers, type Ready } from './child.ts';
 import { fileBench, renderFileBench } from './files.ts';
+import { renderRoutingBench, routingBench } from './routing.ts';
 import { bareTarget, connectFleet, parleyTarget, type Fleet, type Target } from './clients.ts';
 import { runPhase, type PhaseSpec } from './load.ts';
 import { mariadbPid, probe, usage, type Probe, type Sample } from './probe.ts';
@@ -114,6 +115,8 @@ async function main(): Promise<number> {
   process.stdout.write(`${render([parley, bare], phaseRatios, PHASES)}\n`);
   const files = await fileBench(); // issue 5: file uploads vs clamdscan alone, and memory
   process.stdout.write(`\n${renderFileBench(files)}\n`);
+  const routing = await routingBench(); // issue 14: chat:start → offer, 200 agents, 2,000 waiting
+  process.stdout.write(`\n${renderRoutingBench(routing)}\n`);
   const path = writeJson(`${repoRoot}test-results`, 'bench.json', {
     when: new Date().toISOString(),
     durationS,
@@ -123,6 +126,7 @@ async function main(): Promise<number> {
     bare,
     ratios: phaseRatios,
     files,
+    routing,
   });
   process.stdout.write(`\nwhole run ${durationS} s; figures in ${path}\n`);
   const broken = [...parley.phases, ...bare.phases].some(

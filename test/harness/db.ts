@@ -5,11 +5,21 @@ import { TEST_DB, testConfig } from './config.ts';
 import { up as seedBuiltinRoles } from '../../app/storage/migrations/20261122090100_seed_builtin_roles.ts';
 import { up as seedAgentRoleGrants } from '../../app/storage/migrations/20261122091000_seed_agent_role_grants.ts';
 import { up as seedAuditChainHead } from '../../app/storage/migrations/20261122130050_seed_audit_chain_head.ts';
+import { up as seedRoutingGlobalRule } from '../../app/storage/migrations/20261207170300_seed_routing_global_rule.ts';
 
 const TABLES = [
   'agent_status_history',
   'agent_sockets',
+  'agent_conversation_reads',
+  'agent_messages',
+  'agent_conversations',
+  'chat_offers',
+  'routing_rules',
+  'agent_capacity',
   'agent_presence',
+  'canned_messages',
+  'agent_notification_settings',
+  'chat_participants',
   'messages',
   'files',
   'chats',
@@ -102,4 +112,5 @@ export async function truncateAll(db: Db): Promise<void> {
   await seedBuiltinRoles(db);
   await seedAgentRoleGrants(db);
   await seedAuditChainHead(db);
+  await seedRoutingGlobalRule(db);
 }

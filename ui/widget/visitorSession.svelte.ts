@@ -43,7 +43,8 @@ export class VisitorSession {
     pending: (chatId) => this.#request('secureForm:pending', { chatId }),
     submit: (submission) => this.#request('secureForm:submit', submission),
   });
-  readonly #origin: string;
+  /** The Parley server this widget was loaded from. */
+  readonly origin: string;
   readonly #channel: ChatChannel;
   #socket: VisitorSocket | null = null;
   #token: string | null = null;
@@ -52,7 +53,7 @@ export class VisitorSession {
   #refusals = 0;
 
   constructor(origin: string) {
-    this.#origin = origin;
+    this.origin = origin;
     this.typing = new TypingSignal((typing) => {
       const chatId = this.conversation?.chat.id;
       if (chatId !== undefined && this.#socket?.connected) {
@@ -102,6 +103,7 @@ export class VisitorSession {
       name: masked(typed.name),
       email: masked(typed.email),
       question: masked(typed.question),
+      departmentId: typed.departmentId,
     };
     this.busy = true;
     this.error = null;
@@ -129,7 +131,7 @@ export class VisitorSession {
 
   /** Where and with which token this visitor uploads and downloads files (issue 5). */
   fileAccess(): { origin: string; token: string } | null {
-    return this.#token ? { origin: this.#origin, token: this.#token } : null;
+    return this.#token ? { origin: this.origin, token: this.#token } : null;
   }
 
   send(body: string): void {
@@ -191,10 +193,10 @@ export class VisitorSession {
   async #connect(): Promise<void> {
     if (this.#socket?.connected) return;
     this.connection = 'connecting';
-    this.#token = await issueToken(this.#origin);
+    this.#token = await issueToken(this.origin);
     if (!this.#socket) {
       // No `transports: ['websocket']`: enterprise proxies often block websockets; polling must work.
-      this.#socket = io(`${this.#origin}/visitor`, {
+      this.#socket = io(`${this.origin}/visitor`, {
         autoConnect: false,
         withCredentials: false,
         auth: (callback) => callback({ token: this.#token }),
@@ -228,7 +230,7 @@ export class VisitorSession {
   async #refreshAndReconnect(socket: VisitorSocket): Promise<void> {
     this.#refreshing = true;
     try {
-      this.#token = await issueToken(this.#origin);
+      this.#token = await issueToken(this.origin);
       socket.connect();
     } catch {
       this.connection = 'offline';

@@ -1,7 +1,8 @@
-import type { ChatView } from '../../shared/protocol.ts';
+import type { ChatView, QueueEntry } from '../../shared/protocol.ts';
 import type { AgentRow } from '../../storage/agents.ts';
+import { chatParticipantsRepo } from '../../storage/chatParticipants.ts';
 import { chatsRepo, type ChatRow } from '../../storage/chats.ts';
-import { transaction, type Store } from '../../storage/store.ts';
+import type { Store } from '../../storage/store.ts';
 import { messagesRepo } from '../../storage/messages.ts';
 import {
   messageWriter,
@@ -13,8 +14,11 @@ import type { AuditLog } from '../audit/auditLog.ts';
 import { errors } from '../errors.ts';
 import { maskCardNumbers } from '../../shared/cardNumbers.ts';
 import { cardMasking } from '../masking/policy.ts';
+import { visitorDepartments } from '../departments/offered.ts';
 import { presentChat, presentMessage, presentQueue } from '../presenters.ts';
+import { auditedChange } from './chatAudit.ts';
 import { mayAcceptFrom, mayWrite, type ChatEvents, type Participant } from './participants.ts';
+import type { RoutingService } from '../routing/routing.ts';
 
 const SYNC_PAGE = 500;
 
@@ -23,23 +27,36 @@ export function chatService(
   events: ChatEvents,
   writer: MessageWriter = messageWriter(db),
   audit?: AuditLog,
+  routing?: RoutingService,
 ) {
   const chats = chatsRepo(db);
   const messages = messagesRepo(db);
   const visitors = visitorsRepo(db);
   const masking = cardMasking(db);
+  const participants = chatParticipantsRepo(db);
 
+  const estimate = (departmentId: number | null, places: number[]) =>
+    routing ? routing.estimate(departmentId, places) : places.map(() => null);
+  const decorate = (entries: QueueEntry[]) => (routing ? routing.decorate(entries) : entries);
+
+  /** A chat as its people see it; while queued, its place among its department's waiting chats. */
   async function view(chat: ChatRow): Promise<ChatView> {
     if (chat.status !== 'queued') return presentChat(chat);
-    const queue = await chats.queued();
-    return presentChat(chat, queue.findIndex((row) => row.id === chat.id) + 1 || null);
+    const queue = await chats.queued(chat.department_id);
+    const position = queue.findIndex((row) => row.id === chat.id) + 1 || null;
+    const [wait] = position ? await estimate(chat.department_id, [position]) : [null];
+    return presentChat(chat, position, wait);
   }
 
-  async function publishQueue(): Promise<void> {
-    const queue = await chats.queued();
+  /** One department's queue, to the agents who may accept from it and to its waiting visitors. */
+  async function publishQueue(departmentId: number | null): Promise<void> {
+    const queue = await chats.queued(departmentId);
+    const places = queue.map((_, index) => index + 1);
+    const waits = await estimate(departmentId, places);
     events.queueChanged(
-      presentQueue(queue),
-      queue.map((chat, index) => ({ chat, view: presentChat(chat, index + 1) })),
+      await decorate(presentQueue(queue)),
+      queue.map((chat, index) => ({ chat, view: presentChat(chat, index + 1, waits[index]) })),
+      departmentId,
     );
   }
 
@@ -60,48 +77,32 @@ export function chatService(
       // A waiting chat is visible to whoever may accept it; others' chats to whoever may monitor them.
       if (chat.status === 'queued' && who.grants.covers('chats.accept', resource)) return chat;
       if (chat.status !== 'queued' && who.grants.covers('chats.monitor', resource)) return chat;
+      // An agent who joined or monitors it (issue 14), whatever their grants say now.
+      if (chat.status !== 'queued' && (await participants.roleOf(chat.id, who.agent.id)))
+        return chat;
     }
     throw errors.chatNotFound();
   }
 
-  /** An agent's change to a chat, recorded in the audit log in the same transaction (or as a failure). */
-  async function audited(
-    who: Participant,
-    chat: ChatRow,
-    action: 'chat.accept' | 'chat.end',
-    change: (repo: ReturnType<typeof chatsRepo>) => Promise<boolean>,
-    details: { changed: Record<string, unknown>; failure: string },
-  ): Promise<boolean> {
-    if (!audit || who.kind !== 'agent') return change(chats);
-    const entry = {
-      actor: { kind: 'agent' as const, id: who.agent.id, label: who.agent.email },
-      action,
-      target: { kind: 'chat', id: chat.id },
-      departmentId: chat.department_id,
-      ip: who.source?.ip,
-      userAgent: who.source?.userAgent,
-    };
-    const done = await transaction(db, async (trx) => {
-      if (!(await change(chatsRepo(trx)))) return false;
-      await audit.record({ ...entry, outcome: 'success', details: details.changed }, trx);
-      return true;
-    });
-    if (!done)
-      await audit.record({ ...entry, outcome: 'failure', details: { reason: details.failure } });
-    return done;
-  }
+  const audited = auditedChange(db, chats, audit);
 
   return {
     authorize,
     view,
-    /** The waiting chats this agent may accept; positions stay those of the whole queue. */
+    publishQueue,
+    /** The waiting chats this agent may accept; a position counts within its department. */
     queue: async (who: Participant & { kind: 'agent' }) =>
-      presentQueue(await chats.queued()).filter((entry) => mayAcceptFrom(who.grants, entry)),
+      decorate(presentQueue(await chats.queued()).filter((e) => mayAcceptFrom(who.grants, e))),
 
-    async start(visitorId: string, typed: { name?: string; email?: string; question?: string }) {
-      // Card numbers are masked before anything is stored or delivered (issue 6).
+    async start(
+      visitorId: string,
+      typed: { name?: string; email?: string; question?: string; departmentId?: number },
+    ) {
+      // The chat carries its department from creation (issue 14): an offered one, or null.
+      const departmentId = await visitorDepartments(db).choose(typed.departmentId);
+      // Card numbers are masked before anything is stored or delivered (issue 6), as its department says.
       const masked = async (text?: string) =>
-        text === undefined ? undefined : (await masking.inDepartment(null, text)).text;
+        text === undefined ? undefined : (await masking.inDepartment(departmentId, text)).text;
       const form = {
         name: await masked(typed.name),
         email: await masked(typed.email),
@@ -113,6 +114,7 @@ export function chatService(
       await visitors.updateContact(visitorId, form.name ?? null, form.email ?? null);
       const id = await chats.insert({
         visitor_id: visitorId,
+        department_id: departmentId,
         visitor_name: form.name ?? null,
         visitor_email: form.email ?? null,
         question: form.question ?? null,
@@ -128,8 +130,10 @@ export function chatService(
           check: mayWrite({ kind: 'visitor', visitorId }),
         });
       }
-      await publishQueue();
-      return view(await reload(id));
+      const started = await reload(id);
+      void routing?.route(); // the offer follows on the agent's socket
+      await publishQueue(started.department_id);
+      return view(started);
     },
 
     async listForVisitor(visitorId: string) {
@@ -143,7 +147,7 @@ export function chatService(
 
     async sync(who: Participant, chatId: number, afterSeq: number) {
       const chat = await authorize(who, chatId);
-      const rows = await messages.since(chat.id, afterSeq, SYNC_PAGE);
+      const rows = await messages.since(chat.id, afterSeq, SYNC_PAGE, who.kind);
       return { chat: await view(chat), messages: rows.map(presentMessage) };
     },
 
@@ -231,18 +235,26 @@ export function chatService(
 
     async accept(who: Participant & { kind: 'agent' }, chatId: number) {
       const chat = await authorize(who, chatId);
+      let offer: Awaited<ReturnType<RoutingService['claim']>> = null;
       const done = await audited(
         who,
         chat,
         'chat.accept',
-        async (repo) => chat.status === 'queued' && repo.accept(chat.id, who.agent.id),
+        async (repo, tx) => {
+          // Under the routing lock: a chat offered to someone else is theirs until the offer ends.
+          if (routing) offer = await routing.claim(tx, chat.id, who.agent.id);
+          const taken = chat.status === 'queued' && (await repo.accept(chat.id, who.agent.id));
+          if (!taken && offer) throw errors.chatNotQueued(); // rolls back closing the offer
+          return taken;
+        },
         { changed: { status: ['queued', 'active'] }, failure: 'not_queued' },
       );
       if (!done) throw errors.chatNotQueued();
+      routing?.accepted(offer);
       const accepted = await reload(chat.id);
       const acceptedView = await view(accepted);
       events.chatChanged(accepted, acceptedView);
-      await publishQueue();
+      await publishQueue(accepted.department_id);
       return acceptedView;
     },
 
@@ -259,7 +271,8 @@ export function chatService(
       const ended = await reload(chat.id);
       const endedView = presentChat(ended);
       events.chatChanged(ended, endedView);
-      if (chat.status === 'queued') await publishQueue();
+      if (chat.status === 'queued') await publishQueue(chat.department_id);
+      void routing?.route(); // capacity freed, or an offer of this chat to withdraw
       return endedView;
     },
   };

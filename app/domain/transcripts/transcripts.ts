@@ -61,7 +61,7 @@ export function transcripts(store: Store, audit: AuditLog) {
         chat?.status === 'ended' &&
         TRANSCRIPT_READ.some((permission) => reader.grants.covers(permission, resource));
       if (!visible) throw errors.notFound('transcript');
-      const rows = await messages.since(chat.id, 0, 100_000);
+      const rows = await messages.since(chat.id, 0, 100_000, 'agent');
       await audit.record({
         actor: { kind: 'agent', id: reader.agent.id, label: reader.agent.email },
         action: 'transcript.view',

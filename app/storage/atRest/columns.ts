@@ -29,11 +29,20 @@ const TEXT_CHARS = 16_383;
 
 export const COLUMNS: Readonly<Record<string, Readonly<Record<string, ColumnKind>>>> = {
   agents: { email: checked, name: text(100), password_hash: checked, role: checked },
+  agent_conversations: { kind: checked },
   agent_groups: { name: text(100), description: text(255) },
+  agent_messages: { client_id: checked, body: text(TEXT_CHARS) },
   agent_presence: { status: checked, cause: checked },
   agent_sockets: { socket_id: checked, process_id: checked },
   agent_status_history: { status: checked, previous: checked, cause: checked },
   agent_sessions: { ip: checked, user_agent: text(255) },
+  canned_messages: {
+    scope: checked,
+    scope_key: checked,
+    shortcut: checked,
+    title: text(100),
+    body: text(4000),
+  },
   audit_events: {
     actor_kind: checked,
     actor_label: checked,
@@ -45,6 +54,8 @@ export const COLUMNS: Readonly<Record<string, Readonly<Record<string, ColumnKind
     outcome: checked,
     details: checkedJson,
   },
+  chat_participants: { role: checked },
+  chat_offers: { outcome: checked, reason: text(500) },
   chats: {
     visitor_id: uuid,
     status: checked,
@@ -54,7 +65,8 @@ export const COLUMNS: Readonly<Record<string, Readonly<Record<string, ColumnKind
     ended_by: checked,
     legal_hold_reason: text(500),
   },
-  departments: { name: text(100), description: text(255) },
+  departments: { name: text(100), description: text(255), visitor_name: text(100) },
+  routing_rules: { mode: checked },
   files: {
     uploader_kind: checked,
     uploader_visitor_id: uuid,

@@ -135,6 +135,7 @@ describe('no card number at rest (issue 12)', () => {
     const texts = readTree(out);
     const sql = texts.filter((text) => text.includes('INSERT INTO'));
     expect(sql.join('\n')).toContain('prechat-question'); // the dump holds the conversation
+    expect(sql.join('\n')).toContain('agent-chat-message'); // and the agents' own (issue 14)
     expect(containing(texts, CARDS)).toEqual([]);
     expect(statSync(backup.file).size).toBeGreaterThan(0);
     expect(readdirSync(out)).toContain('parley-backup');

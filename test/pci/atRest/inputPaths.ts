@@ -9,7 +9,9 @@ import {
   type TestParley,
 } from '../../harness/parley.ts';
 import { enrol } from '../../signin/helpers.ts';
+import { agentChatInputPaths } from './agentChatInputs.ts';
 import type { Db } from '../../../app/storage/db.ts';
+import { refuseOfferPath } from './routingPath.ts';
 
 // Every input path from outside that can carry text into storage, each sending card numbers
 // (issue 12): socket events, HTTP bodies, query strings that get recorded, headers. Each path is
@@ -101,6 +103,11 @@ export async function runInputPaths(t: TestParley, db: Db): Promise<PathOutcomes
     description: text('dept-desc', true),
   });
   outcome('dept-desc', department.status);
+  const departmentId = (department.body as { department: { id: number } }).department.id;
+  await api('put', `/api/departments/${departmentId}/offer`, 'dept-visitor-name', {
+    visitorName: text('dept-visitor-name').slice(0, 100),
+    offered: false,
+  });
   await api('post', '/api/groups', 'group-name', {
     name: text('group-name'),
     description: text('group-desc', true),
@@ -144,6 +151,31 @@ export async function runInputPaths(t: TestParley, db: Db): Promise<PathOutcomes
     cidr: '198.51.100.0/24',
   });
   await api('post', '/api/ip-rules', 'rule-cidr', { scope: 'global', cidr: CARDS[0] });
+
+  // --- Canned messages (issue 14): a global one, a personal one, an edit, a shortcut refused.
+  const canned = await api('post', '/api/canned-messages', 'canned-title', {
+    scope: 'global',
+    title: text('canned-title').slice(0, 100),
+    text: text('canned-text', true),
+    shortcut: 'greet',
+  });
+  outcome('canned-text', canned.status);
+  const cannedId = (canned.body as { cannedMessage: { id: number } }).cannedMessage.id;
+  await api('patch', `/api/canned-messages/${cannedId}`, 'canned-text-edited', {
+    text: text('canned-text-edited', true),
+  });
+  await api('post', '/api/canned-messages', 'canned-title-personal', {
+    scope: 'personal',
+    title: text('canned-title-personal').slice(0, 100),
+    text: 'Hello {visitor.name|there}',
+    shortcut: 'hello',
+  });
+  await api('post', '/api/canned-messages', 'canned-shortcut', {
+    scope: 'personal',
+    title: 'Card',
+    text: 'Card',
+    shortcut: `c${CARDS[0]}`,
+  });
 
   // --- A visitor: pre-chat form, a message, a file (name and client id in headers).
   const token = await visitorToken(t);
@@ -210,6 +242,12 @@ export async function runInputPaths(t: TestParley, db: Db): Promise<PathOutcomes
     .set('Cookie', cookie)
     .then((res) => outcome('audit-query', res.status));
 
+  await agentChatInputPaths(t, db, cookie, ack, {
+    message: text('agent-chat-message', true),
+    clientId: `id-${CARDS[0]}`,
+  });
+
+  await refuseOfferPath(t, db, { id: admin.id, socket: agentSocket }, ack, text('offer-refusal'));
   visitor.disconnect();
   agentSocket.disconnect();
   return out;

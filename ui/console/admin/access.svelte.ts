@@ -16,6 +16,8 @@ export const ADMIN_PAGES = [
   { key: 'backups', title: 'Backups', needs: ['security.manage'] },
   { key: 'rate-limits', title: 'Visitor limits', needs: ['security.manage'] },
   { key: 'legal-holds', title: 'Legal holds', needs: ['transcripts.delete'] },
+  { key: 'canned-messages', title: 'Canned messages', needs: ['canned_messages.manage'] },
+  { key: 'routing', title: 'Routing', needs: ['routing_rules.manage'] },
 ] as const satisfies readonly { key: string; title: string; needs: readonly Permission[] }[];
 
 export type AdminPage = (typeof ADMIN_PAGES)[number]['key'];

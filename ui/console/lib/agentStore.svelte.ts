@@ -7,18 +7,20 @@ import type {
   MessageView,
   QueueEntry,
 } from '../../../app/shared/protocol.ts';
-import { request, type EventInput, type EventReply } from '../../shared/acks.ts';
+import type { OfferView } from '../../../app/shared/routing.ts';
 import type { ChatChannel } from '../../shared/conversation.svelte.ts';
 import { SecureFormVault } from '../../shared/secureFormVault.svelte.ts';
+import { ChatActions } from './chatActions.svelte.ts';
 import { ConsoleChat } from './consoleChat.svelte.ts';
+import { LAYOUT_KEY, readLayout, type ChatLayout } from './layout.ts';
+import { mergeQueueSlice } from './queueSlices.ts';
 import { currentAgent } from './session.ts';
-import { Presence } from './presence.svelte.ts';
+import { notifier } from './notifications.svelte.ts';
+import { socketArea, type SocketArea } from './socketArea.ts';
 
 type AgentSocket = Socket<AgentServerEvents, AgentClientEvents>;
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting';
-export type ChatLayout = 'tabs' | 'side';
-
-const LAYOUT_KEY = 'parley.consoleLayout';
+export type { ChatLayout };
 const REFUSED_RETRY_MS = 5000;
 const NO_ANSWER = 'The server did not answer in time. Please try again.';
 
@@ -30,16 +32,20 @@ export class AgentStore {
   readonly agent: AgentView;
   connection: ConnectionState = $state('connecting');
   queue: QueueEntry[] = $state.raw([]);
+  /** Chats routing offers this agent now (issue 14), oldest first. */
+  offers: OfferView[] = $state.raw([]);
   chats: ConsoleChat[] = $state.raw([]);
   activeChatId: number | null = $state(null);
   layout: ChatLayout = $state(readLayout());
   notice: string | null = $state(null);
   /** Secure-form keys and values, per chat, in this page's memory only (issue 6). */
   readonly secureForms = new SecureFormVault((chatId, publicKey) =>
-    this.#request('secureForm:request', { chatId, publicKey }),
+    this.area.request('secureForm:request', { chatId, publicKey }),
   );
-  /** Status, activity, colleagues and the live board (issue 14). */
-  readonly presence: Presence;
+  /** This socket, for a console area that keeps its own state (agent chat, issue 14). */
+  readonly area: SocketArea;
+  /** Transfer, join, monitor, whisper (issue 14). */
+  readonly actions: ChatActions;
   readonly #socket: AgentSocket;
   readonly #channel: ChatChannel;
   readonly #onSignedOut: (message: string) => void;
@@ -51,12 +57,23 @@ export class AgentStore {
     // Same origin as the console; the session cookie authenticates. Polling stays as a fallback.
     this.#socket = io('/agent', { autoConnect: false, withCredentials: true });
     const socket = this.#socket;
+    this.area = socketArea(socket);
     this.#channel = {
       isConnected: () => socket.connected,
-      send: (input) => this.#request('message:send', input),
-      sync: (input) => this.#request('chat:sync', input),
+      send: (input) => this.area.request('message:send', input),
+      sync: (input) => this.area.request('chat:sync', input),
     };
-    this.presence = new Presence(socket);
+    notifier.attach(socket, this); // before #listen: it compares queues
+    const host = {
+      socket,
+      find: (id: number) => this.find(id),
+      activate: (id: number) => this.activate(id),
+    };
+    this.actions = new ChatActions({
+      ...host,
+      adopt: (view) => this.#adopt(view),
+      close: (id) => this.close(id),
+    });
     this.#listen();
   }
 
@@ -74,7 +91,6 @@ export class AgentStore {
     this.#socket.io.removeAllListeners();
     this.#socket.disconnect();
     this.secureForms.forgetAll();
-    this.presence.dispose();
     for (const chat of this.chats) chat.dispose();
   }
 
@@ -100,7 +116,7 @@ export class AgentStore {
 
   async accept(chatId: number): Promise<void> {
     try {
-      const reply = await this.#request('chat:accept', { chatId });
+      const reply = await this.area.request('chat:accept', { chatId });
       if (!reply.ok) {
         this.notice = reply.error.message;
         return;
@@ -108,6 +124,17 @@ export class AgentStore {
       const chat = this.#adopt(reply.chat);
       this.activate(chat.id);
       await this.#sync(chat);
+    } catch {
+      this.notice = NO_ANSWER;
+    }
+  }
+
+  /** Declines an offered chat; routing offers it to the next agent. */
+  async refuse(offer: OfferView, reason: string): Promise<void> {
+    try {
+      const reply = await this.area.request('chat:refuse', { chatId: offer.chatId, reason });
+      if (reply.ok) this.#dropOffer(offer);
+      else this.notice = reply.error.message;
     } catch {
       this.notice = NO_ANSWER;
     }
@@ -130,7 +157,7 @@ export class AgentStore {
     if (!chat) return;
     chat.typing.stop();
     try {
-      const reply = await this.#request('chat:end', { chatId });
+      const reply = await this.area.request('chat:end', { chatId });
       chat.error = reply.ok ? null : reply.error.message;
       if (reply.ok) chat.conversation.update(reply.chat);
       if (reply.ok) this.secureForms.forget(chatId);
@@ -152,13 +179,8 @@ export class AgentStore {
     }
   }
 
-  #request<E extends keyof AgentClientEvents>(
-    event: E,
-    input: EventInput<AgentClientEvents[E]>,
-  ): Promise<EventReply<AgentClientEvents[E]>> {
-    return request<AgentClientEvents, E>(this.#socket, event, input);
-  }
-
+  #dropOffer = ({ offerId }: { offerId: number }) =>
+    (this.offers = this.offers.filter((offer) => offer.offerId !== offerId));
   #emitTyping = (chatId: number, typing: boolean): void => {
     if (this.#socket.connected) this.#socket.emit('typing', { chatId, typing });
   };
@@ -180,9 +202,11 @@ export class AgentStore {
       if (!socket.active) void this.#checkSession();
     });
     socket.on('session:ended', (reason) => this.#onSignedOut(reason.message));
-    socket.on('queue:updated', (queue) => {
-      this.queue = queue;
+    socket.on('queue:updated', (queue, slice) => {
+      this.queue = mergeQueueSlice(this.queue, queue, slice);
     });
+    socket.on('offer:new', (offer) => (this.offers = [...this.offers, offer]));
+    socket.on('offer:closed', (closed) => this.#dropOffer(closed));
     socket.on('message:new', (message) => this.#onMessage(message));
     socket.on('chat:updated', (chat) => {
       this.find(chat.id)?.conversation.update(chat);
@@ -211,17 +235,20 @@ export class AgentStore {
   /** On every (re)connect: refresh the queue and our chats, re-send the outbox, fetch what we missed. */
   async #catchUp(): Promise<void> {
     try {
-      const [queue, mine] = await Promise.all([
-        this.#request('queue:list', {}),
-        this.#request('chat:mine', {}),
+      const [queue, mine, offers] = await Promise.all([
+        this.area.request('queue:list', {}),
+        this.area.request('chat:mine', {}),
+        this.area.request('offer:list', {}),
       ]);
       if (queue.ok) this.queue = queue.queue;
+      if (offers.ok) this.offers = offers.offers;
       if (mine.ok) for (const chat of mine.chats) this.#adopt(chat);
       else this.notice = mine.error.message;
     } catch {
       this.notice = NO_ANSWER;
     }
     for (const chat of this.chats) chat.conversation.flush(this.#channel);
+    await this.actions.catchUp();
     await Promise.all(this.chats.map((chat) => this.#sync(chat)));
   }
 
@@ -259,7 +286,7 @@ export class AgentStore {
 
   async #adoptById(chatId: number): Promise<void> {
     try {
-      const reply = await this.#request('chat:sync', { chatId, afterSeq: 0 });
+      const reply = await this.area.request('chat:sync', { chatId, afterSeq: 0 });
       if (!reply.ok || reply.chat.status === 'ended') return;
       const chat = this.#adopt(reply.chat);
       chat.conversation.receive(reply.messages);
@@ -267,13 +294,5 @@ export class AgentStore {
     } catch {
       // Picked up by chat:mine on the next reconnect.
     }
-  }
-}
-
-function readLayout(): ChatLayout {
-  try {
-    return localStorage.getItem(LAYOUT_KEY) === 'side' ? 'side' : 'tabs';
-  } catch {
-    return 'tabs';
   }
 }

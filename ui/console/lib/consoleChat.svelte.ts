@@ -8,6 +8,10 @@ export class ConsoleChat {
   readonly typing: TypingSignal;
   unread = $state(0);
   draft = $state('');
+  /** This agent's part in the chat (issue 14): its owner, a joined agent, or a silent monitor. */
+  role = $state<'owner' | 'joined' | 'monitor'>('owner');
+  /** The composer writes whispers (agents only) instead of messages to the visitor. */
+  whispering = $state(false);
   /** The last error about this chat (sync or end failed), shown in its pane. */
   error = $state<string | null>(null);
 

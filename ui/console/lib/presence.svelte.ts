@@ -1,4 +1,3 @@
-import type { Socket } from 'socket.io-client';
 import {
   ACTIVITY_REPORT_MS,
   type AgentAvailability,
@@ -6,56 +5,68 @@ import {
   type BoardView,
   type PresenceView,
 } from '../../../app/shared/presence.ts';
-import type { AgentClientEvents, AgentServerEvents } from '../../../app/shared/protocol.ts';
-import { request, type EventInput, type EventReply } from '../../shared/acks.ts';
+import type { AgentStore } from './agentStore.svelte.ts';
+import type { SocketArea } from './socketArea.ts';
 
-type AgentSocket = Socket<AgentServerEvents, AgentClientEvents>;
-
-const ACTIVITY_EVENTS = ['keydown', 'mousedown', 'mousemove', 'touchstart', 'focus'] as const;
+export const ACTIVITY_EVENTS = [
+  'keydown',
+  'mousedown',
+  'mousemove',
+  'touchstart',
+  'focus',
+] as const;
 /** Several hints in a burst (a chat accepted: queue and load) make one fetch. */
 const REFETCH_DELAY_MS = 200;
+const NO_ANSWER = 'The server did not answer in time. Please try again.';
 
 /**
  * The agent's availability in the console (issue 14): their own status and the switcher, activity
  * reports (at most one a minute; at once when the server made them away for idleness), the Agents
- * panel and the live board. Rides on the AgentStore's socket.
+ * panel and the live board. Rides on the AgentStore's socket (its `area`).
  */
 export class Presence {
   mine: PresenceView | null = $state.raw(null);
   colleagues: AgentAvailability[] = $state.raw([]);
   board: BoardView | null = $state.raw(null);
   error: string | null = $state(null);
-  readonly #socket: AgentSocket;
+  readonly #area: SocketArea;
+  #connected = false;
   #lastReport = 0;
   #watchingBoard = 0;
   #watchingColleagues = 0;
   /** Pending refetches by what they fetch; not state (nothing renders them). */
   #timers: Record<string, number> = {};
 
-  constructor(socket: AgentSocket) {
-    this.#socket = socket;
-    socket.on('connect', () => void this.#refresh());
-    socket.on('presence:mine', (view) => {
+  constructor(area: SocketArea) {
+    this.#area = area;
+    area.on('presence:mine', (view) => {
       this.mine = view;
     });
-    socket.on('board:changed', () => this.#later('board', () => this.#loadBoard()));
-    socket.on('colleagues:changed', () => this.#later('colleagues', () => this.#loadColleagues()));
-    for (const event of ACTIVITY_EVENTS) window.addEventListener(event, this.#onActivity, true);
-  }
-
-  dispose(): void {
-    for (const event of ACTIVITY_EVENTS) window.removeEventListener(event, this.#onActivity, true);
-    for (const timer of Object.values(this.#timers)) window.clearTimeout(timer);
+    area.on('board:changed', () => this.#later('board', () => this.#loadBoard()));
+    area.on('colleagues:changed', () => this.#later('colleagues', () => this.#loadColleagues()));
+    area.onConnect(() => {
+      this.#connected = true;
+      void this.#refresh();
+    });
   }
 
   async setStatus(status: AgentStatus): Promise<void> {
     try {
-      const reply = await this.#request('presence:set', { status });
+      const reply = await this.#area.request('presence:set', { status });
       this.error = reply.ok ? null : reply.error.message;
       if (reply.ok) this.mine = reply.presence;
     } catch {
-      this.error = 'The server did not answer in time. Please try again.';
+      this.error = NO_ANSWER;
     }
+  }
+
+  /** Keyboard, mouse or focus (the status switcher listens while the console is shown). */
+  reportActivity(): void {
+    const idleAway = this.mine?.status === 'away' && this.mine.cause === 'idle';
+    const now = Date.now();
+    if (!this.#connected || (!idleAway && now - this.#lastReport < ACTIVITY_REPORT_MS)) return;
+    this.#lastReport = now;
+    this.#area.request('presence:activity', {}).catch(() => undefined);
   }
 
   /** The board is fetched while at least one view shows it; returns the function that stops. */
@@ -75,22 +86,6 @@ export class Presence {
     };
   }
 
-  #onActivity = (): void => {
-    const idleAway = this.mine?.status === 'away' && this.mine.cause === 'idle';
-    const now = Date.now();
-    if (!this.#socket.connected || (!idleAway && now - this.#lastReport < ACTIVITY_REPORT_MS))
-      return;
-    this.#lastReport = now;
-    this.#socket.emit('presence:activity', {});
-  };
-
-  #request<E extends keyof AgentClientEvents>(
-    event: E,
-    input: EventInput<AgentClientEvents[E]>,
-  ): Promise<EventReply<AgentClientEvents[E]>> {
-    return request<AgentClientEvents, E>(this.#socket, event, input);
-  }
-
   #later(key: string, load: () => Promise<void>): void {
     if (key in this.#timers) return;
     this.#timers[key] = window.setTimeout(() => {
@@ -101,7 +96,7 @@ export class Presence {
 
   async #refresh(): Promise<void> {
     try {
-      const reply = await this.#request('presence:get', {});
+      const reply = await this.#area.request('presence:get', {});
       if (reply.ok) this.mine = reply.presence;
     } catch {
       // Fetched again at the next reconnect; presence:mine keeps it current meanwhile.
@@ -110,9 +105,9 @@ export class Presence {
   }
 
   async #loadBoard(): Promise<void> {
-    if (this.#watchingBoard === 0 || !this.#socket.connected) return;
+    if (this.#watchingBoard === 0 || !this.#connected) return;
     try {
-      const reply = await this.#request('board:get', {});
+      const reply = await this.#area.request('board:get', {});
       this.error = reply.ok ? null : reply.error.message;
       if (reply.ok) this.board = reply.board;
     } catch {
@@ -121,12 +116,24 @@ export class Presence {
   }
 
   async #loadColleagues(): Promise<void> {
-    if (this.#watchingColleagues === 0 || !this.#socket.connected) return;
+    if (this.#watchingColleagues === 0 || !this.#connected) return;
     try {
-      const reply = await this.#request('colleagues:list', {});
+      const reply = await this.#area.request('colleagues:list', {});
       if (reply.ok) this.colleagues = reply.colleagues;
     } catch {
       // Kept as it was; the next hint or reconnect fetches it again.
     }
   }
+}
+
+const presences = new WeakMap<AgentStore, Presence>();
+
+/** The one Presence of a console session (like teamOf): made on first use from the store's socket. */
+export function presenceOf(store: AgentStore): Presence {
+  let presence = presences.get(store);
+  if (!presence) {
+    presence = new Presence(store.area);
+    presences.set(store, presence);
+  }
+  return presence;
 }

@@ -19,7 +19,7 @@ function parse(hash: string): Route {
   if (/^#\/account\/?$/.test(hash)) return { view: 'account' };
   if (/^#\/board\/?$/.test(hash)) return { view: 'board' };
   const admin =
-    /^#\/admin\/(agents|departments|roles|password-policy|card-masking|backups|rate-limits|legal-holds)\/?$/.exec(
+    /^#\/admin\/(agents|departments|roles|password-policy|card-masking|backups|rate-limits|legal-holds|canned-messages)\/?$/.exec(
       hash,
     );
   if (admin) return { view: 'admin', page: admin[1] as AdminPage };

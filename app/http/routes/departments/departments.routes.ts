@@ -12,6 +12,7 @@ import type { Routes } from '../../route.ts';
 import { inputOf, validate } from '../../validate.ts';
 import { actorFrom, idParam } from '../agents/actor.ts';
 import { createUnitSchema, updateUnitSchema } from './departments.schema.ts';
+import { departmentOfferRoutes } from './offer.routes.ts';
 
 // Agent managers read the list too: the agent form and the grants editor pick from it.
 const READ: readonly Permission[] = ['departments.manage', 'agents.manage'];
@@ -57,5 +58,6 @@ export function organisationRoutes(
 }
 
 export function departmentRoutes(routes: Routes, services: Services) {
+  departmentOfferRoutes(routes, services);
   organisationRoutes(routes, services, 'department', '/api/departments');
 }

@@ -1,0 +1,71 @@
+// Routing on the wire (issue 14): offers to agents, and the rules admins edit. Types only.
+
+export type RoutingModeView = 'manual' | 'round_robin' | 'least_busy';
+
+/** `offer:new`: a chat offered to this agent; accept with `chat:accept`, or `chat:refuse`. */
+export interface OfferView {
+  offerId: number;
+  chatId: number;
+  departmentId: number | null;
+  visitorName: string | null;
+  question: string | null;
+  waitingSince: string;
+  offeredAt: string;
+  expiresAt: string;
+  timeoutSeconds: number;
+}
+
+/** `offer:closed`: an offer to this agent ended (accepted, refused, timed out or withdrawn). */
+export interface OfferClosedView {
+  offerId: number;
+  chatId: number;
+  outcome: 'accepted' | 'refused' | 'timed_out' | 'withdrawn';
+}
+
+export interface RefuseInput {
+  chatId: number;
+  reason: string;
+}
+
+/** A department's routing rule; `departmentId` null is the rule for chats with no department. */
+export interface RoutingRuleView {
+  departmentId: number | null;
+  /** Whether the department has a rule of its own (otherwise it follows the global one). */
+  own: boolean;
+  mode: RoutingModeView;
+  offerTimeoutSeconds: number;
+  maxRefusals: number;
+  defaultCapacity: number | null;
+}
+
+export interface RoutingRuleInput {
+  mode: RoutingModeView;
+  offerTimeoutSeconds: number;
+  maxRefusals: number;
+  defaultCapacity: number | null;
+}
+
+/** GET /api/routing-rules */
+export interface RoutingRulesResponse {
+  rules: RoutingRuleView[];
+  /** Per-agent capacity overrides (they win over the department's and global defaults). */
+  capacities: { agentId: number; maxChats: number }[];
+}
+
+/** Routing's events to agent sockets (part of AgentServerEvents). */
+export interface RoutingServerEvents {
+  'offer:new': (offer: OfferView) => void;
+  'offer:closed': (closed: OfferClosedView) => void;
+}
+
+/** The same shape as protocol.ts's AckFn (which imports this file, so it cannot be imported here). */
+type AckFn<T> = (
+  reply:
+    ({ ok: true } & T) | { ok: false; error: { id: string; message: string; retryAfter?: number } },
+) => void;
+
+/** Routing's events from agent sockets (part of AgentClientEvents); accepting is `chat:accept`. */
+export interface RoutingClientEvents {
+  'chat:refuse': (input: RefuseInput, ack: AckFn<Record<string, never>>) => void;
+  'offer:list': (input: Record<string, never>, ack: AckFn<{ offers: OfferView[] }>) => void;
+}
