@@ -104,6 +104,8 @@ export function actionsWorld(t: () => TestParley, db: () => Db) {
       await db()('agent_presence').insert({
         agent_id: agent.id,
         status: options.online === false ? 'offline' : 'online',
+        // Connected yet offline: only by choice (availability brings anyone else online on connect).
+        cause: options.online === false ? 'chosen' : 'connect',
       });
       return { ...(await connectAs(agent, password)), password };
     },
