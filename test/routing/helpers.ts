@@ -51,9 +51,10 @@ export async function setRule(
 
 export const setPresence = (db: Db, agentId: number, status: 'online' | 'away' | 'offline') =>
   db('agent_presence')
-    .insert({ agent_id: agentId, status, changed_at: new Date() })
+    // As if chosen: availability keeps a chosen status when a console (re)connects.
+    .insert({ agent_id: agentId, status, cause: 'chosen', changed_at: new Date() })
     .onConflict('agent_id')
-    .merge(['status', 'changed_at']);
+    .merge(['status', 'cause', 'changed_at']);
 
 /**
  * An agent signed in, online, with a console on each app process given (the first acts). Until the
@@ -86,7 +87,9 @@ export async function routedAgent(
     });
     socket.on('offer:closed', (closed) => routed.closed.push(closed));
   }
-  if (online) await setPresence(db, agent.id, 'online');
+  // Once availability has recorded the consoles (it brings a connecting agent online), set the status.
+  for (const socket of consoles) await socket.emitWithAck('presence:get', {});
+  await setPresence(db, agent.id, online ? 'online' : 'offline');
   return routed;
 }
 
