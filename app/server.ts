@@ -172,6 +172,16 @@ export async function startParley(config: Config, log: Logger, db?: Db): Promise
   const stopRefusalFlush = services.rateLimits.flushPeriodically(); // refusal counts (issue 12)
   const stopRoutingSweep = services.routing.sweepPeriodically(); // offers that ran out (issue 14)
   services.availability.start(); // idle-away and offline after the grace period (issue 14)
+  // An agent who goes away or offline gives back their open offers; one who comes online can take chats.
+  const stopRoutingOnPresence = services.availability.onChange((agentId, status) => {
+    const next =
+      status === 'online'
+        ? services.routing.agentAvailable()
+        : services.routing.agentUnavailable(agentId);
+    next.catch((error: unknown) =>
+      log.error({ err: describeError(error) }, 'routing after a status change failed'),
+    );
+  });
 
   return {
     services,
@@ -182,6 +192,7 @@ export async function startParley(config: Config, log: Logger, db?: Db): Promise
       stopSweeps();
       stopRefusalFlush();
       stopRoutingSweep();
+      stopRoutingOnPresence();
       await services.availability.stop();
       tcp.close();
       await sockets.io.close(); // also closes the HTTPS server
