@@ -1,4 +1,5 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { newClientId } from '../../app/shared/clientIds.ts';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -511,7 +512,7 @@ describe('fail closed when clamd is down, slow or at its limit (a private clamd)
     ok(
       await chat.vsocket.emitWithAck('message:send', {
         chatId: chat.chatId,
-        clientId: randomUUID(),
+        clientId: newClientId(),
         body: 'still here?',
       }),
     );

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newClientId } from '../../app/shared/clientIds.ts';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -75,7 +75,7 @@ export function sockets(t: TestParley, db: Db): Sockets {
 }
 
 export const send = (socket: VisitorSocket | AgentSocket, chatId: number, body: string) =>
-  (socket as VisitorSocket).emitWithAck('message:send', { chatId, clientId: randomUUID(), body });
+  (socket as VisitorSocket).emitWithAck('message:send', { chatId, clientId: newClientId(), body });
 
 /** Every cell of every table of the database, as text (binary cells both as UTF-8 and hex). */
 export async function dumpDatabase(db: Db): Promise<string[]> {

@@ -236,6 +236,15 @@ describe('seeing and ending sessions', () => {
       .expect(204);
     await gone;
     const actions = (await db('audit_events').orderBy('id').pluck('action')) as string[];
-    expect(actions).toEqual(['agent.signin', 'agent.signout']);
+    // Availability (issue 14) records the console going online and, at sign-out, offline.
+    expect(actions.filter((action) => action !== 'agent.status')).toEqual([
+      'agent.signin',
+      'agent.signout',
+    ]);
+    const causes = async () =>
+      (await db('agent_status_history').where({ agent_id: agent.id }).pluck('cause')) as string[];
+    for (let i = 0; i < 100 && !(await causes()).includes('signout'); i += 1)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await causes()).toContain('signout');
   });
 });

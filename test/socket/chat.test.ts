@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newClientId } from '../../app/shared/clientIds.ts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type {
   Ack,
@@ -71,7 +71,7 @@ const send = (
   socket: VisitorSocket | AgentSocket,
   chatId: number,
   body: string,
-  clientId = randomUUID(),
+  clientId = newClientId(),
 ) => (socket as VisitorSocket).emitWithAck('message:send', { chatId, clientId, body });
 
 describe('a visitor and an agent chat in real time', () => {
@@ -207,7 +207,7 @@ describe('durable delivery', () => {
     const chat = ok(await v.socket.emitWithAck('chat:start', {})).chat;
     ok(await a.socket.emitWithAck('chat:accept', { chatId: chat.id }));
 
-    const clientId = randomUUID();
+    const clientId = newClientId();
     const first = ok(await send(v.socket, chat.id, 'only once', clientId));
     const again = ok(await send(v.socket, chat.id, 'only once', clientId));
     expect(again.message.seq).toBe(first.message.seq);
@@ -233,7 +233,7 @@ describe('durable delivery', () => {
   it('stores one message when the same client id arrives twice at once', async () => {
     const v = await visitor();
     const chat = ok(await v.socket.emitWithAck('chat:start', {})).chat;
-    const clientId = randomUUID();
+    const clientId = newClientId();
     const [a, b] = await Promise.all([
       send(v.socket, chat.id, 'twice', clientId),
       send(v.socket, chat.id, 'twice', clientId),

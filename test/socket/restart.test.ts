@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newClientId } from '../../app/shared/clientIds.ts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Db } from '../../app/storage/db.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
@@ -19,7 +19,7 @@ it('keeps an acknowledged message across a restart of the app, over long-polling
   await connected(before);
   const started = await before.emitWithAck('chat:start', {});
   if (!started.ok) throw new Error(started.error.id);
-  const clientId = randomUUID();
+  const clientId = newClientId();
   const ack = await before.emitWithAck('message:send', {
     chatId: started.chat.id,
     clientId,

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newClientId } from '../../app/shared/clientIds.ts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { declaredRoutes } from '../../app/http/route.ts';
 import type { MessageView } from '../../app/shared/protocol.ts';
@@ -49,7 +49,7 @@ describe('whisper', () => {
 
     const ownerHears = world.message(a.socket, (msg) => msg.body === SECRET);
     const joinerHears = world.message(j.socket, (msg) => msg.body === SECRET);
-    const clientId = randomUUID();
+    const clientId = newClientId();
     const sent = ok(await world.whisper(m.socket, chatId, SECRET, clientId));
     expect(sent.message).toMatchObject({
       internal: true,

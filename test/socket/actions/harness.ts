@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { newClientId } from '../../../app/shared/clientIds.ts';
 import type { Socket } from 'socket.io-client';
 import type { ChatActionClientEvents } from '../../../app/shared/chatActions.ts';
 import type { Permission } from '../../../app/shared/permissions.ts';
@@ -127,10 +128,10 @@ export function actionsWorld(t: () => TestParley, db: () => Db) {
     send: (socket: ActionSocket | VisitorSocket, chatId: number, body: string) =>
       (socket as VisitorSocket).emitWithAck('message:send', {
         chatId,
-        clientId: randomUUID(),
+        clientId: newClientId(),
         body,
       }),
-    whisper: (socket: ActionSocket, chatId: number, body: string, clientId = randomUUID()) =>
+    whisper: (socket: ActionSocket, chatId: number, body: string, clientId = newClientId()) =>
       socket.emitWithAck('message:whisper', { chatId, clientId, body }),
     message: (socket: ActionSocket | VisitorSocket, match: (m: MessageView) => boolean) =>
       nextEvent<MessageView>(socket as never, 'message:new', match),
