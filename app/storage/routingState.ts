@@ -75,21 +75,46 @@ export function routingStateRepo(store: Store) {
       }));
     },
     async candidates(): Promise<CandidateRow[]> {
+      // One grouped read per measure for the online agents only, instead of three correlated
+      // subqueries per agent (600 index dives with 200 agents online: most of a decision's time).
+      const online = db('agent_presence').where('status', 'online').select('agent_id');
       const rows: CandidateRow[] = await db('agent_presence as p')
         .join('agents as a', 'a.id', 'p.agent_id')
+        .leftJoin(
+          db('chats')
+            .where('status', 'active')
+            .whereIn('agent_id', online.clone())
+            .groupBy('agent_id')
+            .select('agent_id', db.raw('COUNT(*) AS n'))
+            .as('ac'),
+          'ac.agent_id',
+          'p.agent_id',
+        )
+        .leftJoin(
+          db('chat_offers')
+            .whereNull('outcome')
+            .groupBy('agent_id')
+            .select('agent_id', db.raw('COUNT(*) AS n'))
+            .as('oo'),
+          'oo.agent_id',
+          'p.agent_id',
+        )
+        .leftJoin(
+          db('chat_offers')
+            .whereIn('agent_id', online.clone())
+            .groupBy('agent_id')
+            .select('agent_id', db.raw('MAX(offered_at) AS at'))
+            .as('lo'),
+          'lo.agent_id',
+          'p.agent_id',
+        )
         .where({ 'p.status': 'online', 'a.active': 1 })
         .select(
           'p.agent_id',
           'a.role',
-          db.raw(
-            "(SELECT COUNT(*) FROM chats c WHERE c.agent_id = p.agent_id AND c.status = 'active') AS active_chats",
-          ),
-          db.raw(
-            '(SELECT COUNT(*) FROM chat_offers o WHERE o.agent_id = p.agent_id AND o.outcome IS NULL) AS open_offers',
-          ),
-          db.raw(
-            '(SELECT MAX(o.offered_at) FROM chat_offers o WHERE o.agent_id = p.agent_id) AS last_offer_at',
-          ),
+          db.raw('COALESCE(ac.n, 0) AS active_chats'),
+          db.raw('COALESCE(oo.n, 0) AS open_offers'),
+          'lo.at as last_offer_at',
         );
       return rows.map((row) => ({
         ...row,
