@@ -154,3 +154,31 @@ export function agentSocketsRepo(store: Store) {
     },
   };
 }
+
+/** Whether agents are online now (for chat actions: who may take a transfer or an invitation). */
+export function presenceReader(store: Store) {
+  const db = knexOf(store);
+  return {
+    async isOnline(agentId: number): Promise<boolean> {
+      const row: { agent_id: number } | undefined = await db('agent_presence')
+        .where({ agent_id: agentId, status: 'online' })
+        .first('agent_id');
+      return row !== undefined;
+    },
+    async onlineAgents(): Promise<number[]> {
+      const rows: { agent_id: number }[] = await db('agent_presence')
+        .where({ status: 'online' })
+        .select('agent_id');
+      return rows.map((row) => Number(row.agent_id));
+    },
+    /** Active agents of the department who are online now. */
+    async onlineIn(departmentId: number): Promise<number[]> {
+      const rows: { agent_id: number }[] = await db('agent_departments as ad')
+        .join('agent_presence as p', 'p.agent_id', 'ad.agent_id')
+        .join('agents as a', 'a.id', 'ad.agent_id')
+        .where({ 'ad.department_id': departmentId, 'p.status': 'online', 'a.active': 1 })
+        .select('ad.agent_id');
+      return rows.map((row) => Number(row.agent_id));
+    },
+  };
+}

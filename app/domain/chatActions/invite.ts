@@ -1,6 +1,6 @@
 import type { Invitation } from '../../shared/chatActions.ts';
 import { agentsRepo } from '../../storage/agents.ts';
-import { presenceReader } from '../../storage/chatParticipants.ts';
+import { presenceReader } from '../../storage/agentPresence.ts';
 import type { Store } from '../../storage/store.ts';
 import { loadGrants } from '../permissions/policy.ts';
 import { presentChat } from '../presenters.ts';

@@ -1,6 +1,7 @@
 import type { TransferTargets, TransferTo } from '../../shared/chatActions.ts';
 import { agentsRepo, type AgentRow } from '../../storage/agents.ts';
-import { chatParticipantsRepo, presenceReader } from '../../storage/chatParticipants.ts';
+import { presenceReader } from '../../storage/agentPresence.ts';
+import { chatParticipantsRepo } from '../../storage/chatParticipants.ts';
 import { chatsRepo, type ChatRow } from '../../storage/chats.ts';
 import { departmentsRepo } from '../../storage/departments.ts';
 import type { Store } from '../../storage/store.ts';
