@@ -63,7 +63,7 @@ export function buildServices(config: Config, log: Logger, db: Db = openDb(confi
   const delivery = withBoardHints(socketDelivery(sockets.visitors, sockets.agents), sockets.agents);
   const writer = messageWriter(db); // one group commit for messages, notes and whispers
   const routing = routingService(db, routingDelivery(sockets.agents), audit, log);
-  const chats = chatService(db, delivery, writer, audit, routing);
+  const chats = chatService(db, delivery, writer, audit, routing, log);
   routing.onQueueChange(chats.publishQueue);
   const redis = connectRedis(config, log);
   const policy = policyFromEnv(env);

@@ -3,6 +3,7 @@ import type { AvailabilityEvents } from '../domain/availability/availability.ts'
 import type { ChatEvents } from '../domain/chats/participants.ts';
 import type { Grants } from '../domain/permissions/policy.ts';
 import { colleagueFilter } from '../domain/availability/board.ts';
+import { paced } from '../domain/pacing.ts';
 import { agentRoom } from './delivery.ts';
 
 // Rooms for availability (issue 14). A supervisor's sockets join the board rooms their
@@ -18,6 +19,8 @@ const boardDepartment = (id: number) => `board:dept:${id}`;
 const boardAgent = (id: number) => `board:agent:${id}`;
 const colleaguesDepartment = (id: number) => `colleagues:dept:${id}`;
 const colleaguesNone = 'colleagues:none';
+/** At most one "changed" hint per room in this interval. */
+const HINT_PACE_MS = 500;
 
 /** The rooms a socket joins for the board and the Agents panel, from its grants. */
 export function presenceRooms(grants: Grants): string[] {
@@ -55,19 +58,28 @@ export function presenceDelivery(agents: Namespace): AvailabilityEvents {
  * accepted or ended (loads and waiting counts changed; each socket fetches what its grants cover).
  */
 export function withBoardHints(inner: ChatEvents, agents: Namespace): ChatEvents {
-  const hint = () => {
-    agents.to(BOARD_ROOM).emit('board:changed');
-    agents.to(COLLEAGUES_ROOM).emit('colleagues:changed');
+  // Paced: every board and Agents panel refetches on a hint, so a burst of chats sends one.
+  const hint = paced(
+    HINT_PACE_MS,
+    (room: typeof BOARD_ROOM | typeof COLLEAGUES_ROOM) => {
+      agents.to(room).emit(room === BOARD_ROOM ? 'board:changed' : 'colleagues:changed');
+      return Promise.resolve();
+    },
+    () => undefined, // an emit does not fail
+  );
+  const hints = () => {
+    void hint(BOARD_ROOM);
+    void hint(COLLEAGUES_ROOM);
   };
   return {
     ...inner,
     chatChanged(chat, view) {
       inner.chatChanged(chat, view);
-      hint();
+      hints();
     },
     queueChanged(...args) {
       inner.queueChanged(...args);
-      hint();
+      hints();
     },
   };
 }

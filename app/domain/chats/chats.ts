@@ -19,8 +19,12 @@ import { presentChat, presentMessage, presentQueue } from '../presenters.ts';
 import { auditedChange } from './chatAudit.ts';
 import { mayAcceptFrom, mayWrite, type ChatEvents, type Participant } from './participants.ts';
 import type { RoutingService } from '../routing/routing.ts';
+import type { Logger } from '../../log.ts';
+import { paced } from '../pacing.ts';
 
 const SYNC_PAGE = 500;
+/** At most one queue snapshot per department in this interval (200 agents: 200 writes each). */
+const QUEUE_PACE_MS = 100;
 
 export function chatService(
   db: Store,
@@ -28,6 +32,7 @@ export function chatService(
   writer: MessageWriter = messageWriter(db),
   audit?: AuditLog,
   routing?: RoutingService,
+  log?: Logger,
 ) {
   const chats = chatsRepo(db);
   const messages = messagesRepo(db);
@@ -49,7 +54,7 @@ export function chatService(
   }
 
   /** One department's queue, to the agents who may accept from it and to its waiting visitors. */
-  async function publishQueue(departmentId: number | null): Promise<void> {
+  async function publishNow(departmentId: number | null): Promise<void> {
     const queue = await chats.queued(departmentId);
     const places = queue.map((_, index) => index + 1);
     const waits = await estimate(departmentId, places);
@@ -59,6 +64,11 @@ export function chatService(
       departmentId,
     );
   }
+
+  // A burst of changes to one department sends its latest queue, not one snapshot per change.
+  const publishQueue = paced(QUEUE_PACE_MS, publishNow, (error, departmentId) =>
+    log?.error({ err: String(error), departmentId }, 'queue publish failed'),
+  );
 
   async function reload(chatId: number): Promise<ChatRow> {
     const chat = await chats.byId(chatId);
@@ -132,7 +142,7 @@ export function chatService(
       }
       const started = await reload(id);
       void routing?.route(); // the offer follows on the agent's socket
-      await publishQueue(started.department_id);
+      void publishQueue(started.department_id);
       return view(started);
     },
 
@@ -254,7 +264,7 @@ export function chatService(
       const accepted = await reload(chat.id);
       const acceptedView = await view(accepted);
       events.chatChanged(accepted, acceptedView);
-      await publishQueue(accepted.department_id);
+      void publishQueue(accepted.department_id);
       return acceptedView;
     },
 
@@ -271,7 +281,7 @@ export function chatService(
       const ended = await reload(chat.id);
       const endedView = presentChat(ended);
       events.chatChanged(ended, endedView);
-      if (chat.status === 'queued') await publishQueue(chat.department_id);
+      if (chat.status === 'queued') void publishQueue(chat.department_id);
       void routing?.route(); // capacity freed, or an offer of this chat to withdraw
       return endedView;
     },
