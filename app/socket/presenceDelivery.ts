@@ -20,7 +20,7 @@ const boardAgent = (id: number) => `board:agent:${id}`;
 const colleaguesDepartment = (id: number) => `colleagues:dept:${id}`;
 const colleaguesNone = 'colleagues:none';
 /** At most one "changed" hint per room in this interval. */
-const HINT_PACE_MS = 500;
+export const HINT_PACE_MS = 500;
 
 /** The rooms a socket joins for the board and the Agents panel, from its grants. */
 export function presenceRooms(grants: Grants): string[] {

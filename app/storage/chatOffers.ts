@@ -32,14 +32,13 @@ export function chatOffersRepo(store: Store) {
   const open = () => db('chat_offers').whereNull('outcome');
   return {
     async insert(chatId: number, agentId: number, timeoutSeconds: number): Promise<ChatOfferRow> {
-      const [id] = await db('chat_offers').insert({
-        chat_id: chatId,
-        agent_id: agentId,
-        offered_at: db.raw('NOW(3)'),
-        expires_at: db.raw('NOW(3) + INTERVAL ? SECOND', [timeoutSeconds]),
-      });
-      const row = (await db('chat_offers').where({ id }).first()) as ChatOfferRow;
-      return normalize(row);
+      // RETURNING (MariaDB 10.5+): the row with its times as the database set them, in one round trip.
+      const [rows] = (await db.raw(
+        `INSERT INTO chat_offers (chat_id, agent_id, offered_at, expires_at)
+         VALUES (?, ?, NOW(3), NOW(3) + INTERVAL ? SECOND) RETURNING *`,
+        [chatId, agentId, timeoutSeconds],
+      )) as [ChatOfferRow[]];
+      return normalize(rows[0]!);
     },
     async openForChat(chatId: number): Promise<ChatOfferRow | undefined> {
       const row = (await open().where({ chat_id: chatId }).first()) as ChatOfferRow | undefined;
@@ -49,22 +48,6 @@ export function chatOffersRepo(store: Store) {
       return ((await open().where({ agent_id: agentId }).orderBy('id')) as ChatOfferRow[]).map(
         normalize,
       );
-    },
-    /** Open offers that ran out, or whose chat is no longer waiting. */
-    async stale(): Promise<StaleOfferRow[]> {
-      const rows: StaleOfferRow[] = await db('chat_offers as o')
-        .join('chats as c', 'c.id', 'o.chat_id')
-        .whereNull('o.outcome')
-        .where(
-          (q) =>
-            void q.where('o.expires_at', '<=', db.raw('NOW(3)')).orWhereNot('c.status', 'queued'),
-        )
-        .select('o.*', 'c.status as chat_status', 'c.department_id as chat_department_id');
-      return rows.map((row) => ({
-        ...normalize(row),
-        chat_status: row.chat_status,
-        chat_department_id: row.chat_department_id === null ? null : Number(row.chat_department_id),
-      }));
     },
     /** Whether any open offer has run out (a cheap look before taking the routing lock). */
     async anyExpired(): Promise<boolean> {
@@ -78,21 +61,6 @@ export function chatOffersRepo(store: Store) {
         .whereNull('outcome')
         .update({ outcome, reason, decided_at: db.raw('NOW(3)') });
       return changed === 1;
-    },
-    /** Per chat, the agents whose offer was refused or timed out (they are not asked again). */
-    async declined(chatIds: number[]): Promise<Map<number, Set<number>>> {
-      const map = new Map<number, Set<number>>();
-      if (chatIds.length === 0) return map;
-      const rows: { chat_id: number; agent_id: number }[] = await db('chat_offers')
-        .whereIn('chat_id', chatIds)
-        .whereIn('outcome', ['refused', 'timed_out'])
-        .select('chat_id', 'agent_id');
-      for (const row of rows) {
-        const set = map.get(Number(row.chat_id)) ?? new Set<number>();
-        set.add(Number(row.agent_id));
-        map.set(Number(row.chat_id), set);
-      }
-      return map;
     },
     /** Per chat: whether an offer is open, and how many were refused or timed out. */
     async states(chatIds: number[]): Promise<Map<number, { open: boolean; declines: number }>> {

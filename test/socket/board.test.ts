@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BoardView } from '../../app/shared/presence.ts';
 import type { Db } from '../../app/storage/db.ts';
+import { HINT_PACE_MS } from '../../app/socket/presenceDelivery.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
 import {
   nextEvent,
@@ -115,6 +117,8 @@ describe('the live board', () => {
     const loansSocket = await consoleSocket(t, loansAgent, sockets);
     await historyReaches(db, loansAgent.id, 1);
     await queuedChat(null);
+    // The chat's own "board changed" hint is paced: let it go out before listening for silence.
+    await delay(HINT_PACE_MS + 100);
     const cardsSupervisor = await consoleSocket(
       t,
       await signedInAgent(db, t, 'cards_supervisor'),

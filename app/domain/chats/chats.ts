@@ -1,6 +1,7 @@
 import type { ChatView, QueueEntry } from '../../shared/protocol.ts';
 import type { AgentRow } from '../../storage/agents.ts';
 import { chatParticipantsRepo } from '../../storage/chatParticipants.ts';
+import type { ChatOfferRow } from '../../storage/chatOffers.ts';
 import { chatsRepo, type ChatRow } from '../../storage/chats.ts';
 import type { Store } from '../../storage/store.ts';
 import { messagesRepo } from '../../storage/messages.ts';
@@ -140,8 +141,8 @@ export function chatService(
           check: mayWrite({ kind: 'visitor', visitorId }),
         });
       }
-      const started = await reload(id);
       void routing?.route(); // the offer follows on the agent's socket
+      const started = await reload(id);
       void publishQueue(started.department_id);
       return view(started);
     },
@@ -245,14 +246,15 @@ export function chatService(
 
     async accept(who: Participant & { kind: 'agent' }, chatId: number) {
       const chat = await authorize(who, chatId);
-      let offer: Awaited<ReturnType<RoutingService['claim']>> = null;
+      const own = (await routing?.ownOffer(chat.id, who.agent.id)) ?? null;
+      let offer: ChatOfferRow | null = null;
       const done = await audited(
         who,
         chat,
         'chat.accept',
         async (repo, tx) => {
-          // Under the routing lock: a chat offered to someone else is theirs until the offer ends.
-          if (routing) offer = await routing.claim(tx, chat.id, who.agent.id);
+          // A chat offered to someone else is theirs until the offer ends.
+          if (routing) offer = await routing.claim(tx, chat.id, who.agent.id, own);
           const taken = chat.status === 'queued' && (await repo.accept(chat.id, who.agent.id));
           if (!taken && offer) throw errors.chatNotQueued(); // rolls back closing the offer
           return taken;

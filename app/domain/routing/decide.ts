@@ -1,5 +1,6 @@
 import { chatOffersRepo, type ChatOfferRow, type StaleOfferRow } from '../../storage/chatOffers.ts';
-import { GLOBAL_KEY, routingRulesRepo, type RoutingRuleRow } from '../../storage/routingRules.ts';
+import { GLOBAL_KEY, routingRulesRepo } from '../../storage/routingRules.ts';
+import { routingSnapshot, type DecisionRule } from '../../storage/routingSnapshot.ts';
 import { routingStateRepo, type WaitingChatRow } from '../../storage/routingState.ts';
 import type { Store } from '../../storage/store.ts';
 import { acceptCovers, capacityOf, pickAgent, type Candidate } from './pick.ts';
@@ -24,14 +25,17 @@ export interface Decision {
 }
 
 /** The rule a chat of this department follows: its own, else the global one. */
-export function ruleFor(rules: Map<number, RoutingRuleRow>, departmentId: number | null) {
+export function ruleFor<R extends DecisionRule>(
+  rules: Map<number, R>,
+  departmentId: number | null,
+) {
   return rules.get(departmentId ?? GLOBAL_KEY) ?? rules.get(GLOBAL_KEY)!;
 }
 
 /** Closes the open offers that ran out or whose chat stopped waiting. */
-async function closeStale(tx: Store, decision: Decision): Promise<void> {
+async function closeStale(tx: Store, stale: StaleOfferRow[], decision: Decision): Promise<void> {
   const offers = chatOffersRepo(tx);
-  for (const row of await offers.stale()) {
+  for (const row of stale) {
     const outcome = row.chat_status === 'queued' ? 'timed_out' : 'withdrawn';
     const reason = outcome === 'timed_out' ? 'not answered in time' : 'the chat stopped waiting';
     if (await offers.decide(row.id, outcome, reason)) decision.closed.push({ ...row, outcome });
@@ -40,32 +44,30 @@ async function closeStale(tx: Store, decision: Decision): Promise<void> {
 
 export async function decide(tx: Store): Promise<Decision> {
   const decision: Decision = { offers: [], closed: [], departments: new Set() };
-  await closeStale(tx, decision);
+  const snapshot = await routingSnapshot(tx);
+  await closeStale(tx, snapshot.stale, decision);
   for (const row of decision.closed) decision.departments.add(row.chat_department_id);
-  const rulesRepo = routingRulesRepo(tx);
-  const state = routingStateRepo(tx);
-  const rules = new Map((await rulesRepo.all()).map((rule) => [rule.department_key, rule]));
+  if (snapshot.candidates.length === 0) return decision;
+  const { grants, capacities: overrides } = snapshot;
+  const rules = new Map(snapshot.rules.map((rule) => [rule.department_key, rule]));
   const global = rules.get(GLOBAL_KEY)!;
-  const online = await state.candidates();
-  if (online.length === 0) return decision;
-  const grants = await state.acceptGrants(
-    online.map((c) => c.agent_id),
-    [...new Set(online.map((c) => c.role))],
-  );
-  const overrides = await rulesRepo.capacities();
-  const candidates: Candidate[] = online.map((row) => ({
+  const state = routingStateRepo(tx);
+  // The snapshot counted the offers just closed as load.
+  const closedFor = (agentId: number) =>
+    decision.closed.filter((r) => r.agent_id === agentId).length;
+  const candidates: Candidate[] = snapshot.candidates.map((row) => ({
     agentId: row.agent_id,
     role: row.role,
-    load: row.active_chats + row.open_offers,
-    lastOfferAt: row.last_offer_at ? new Date(row.last_offer_at).getTime() : 0,
+    load: row.active_chats + row.open_offers - closedFor(row.agent_id),
+    lastOfferAt: row.last_offer_at?.getTime() ?? 0,
   }));
-  const capacity = (c: Candidate, rule: RoutingRuleRow) =>
+  const capacity = (c: Candidate, rule: DecisionRule) =>
     capacityOf(c.agentId, overrides, rule.default_capacity, global.default_capacity);
 
   // Per automatic department, as many of its oldest waiting chats as its agents have free places
   // (a department nobody can take from never holds back another); then oldest first across all.
   const waiting: WaitingChatRow[] = [];
-  for (const departmentId of [null, ...(await state.departmentIds())]) {
+  for (const departmentId of [null, ...snapshot.departmentIds]) {
     const rule = ruleFor(rules, departmentId);
     if (rule.mode === 'manual') continue;
     const free = candidates
@@ -75,15 +77,13 @@ export async function decide(tx: Store): Promise<Decision> {
       waiting.push(...(await state.waiting(departmentId, rule.max_refusals, free + 10)));
   }
   waiting.sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || a.id - b.id);
-  const declined = await chatOffersRepo(tx).declined(waiting.map((chat) => chat.id));
 
   for (const chat of waiting) {
     const rule = ruleFor(rules, chat.department_id);
     if (rule.mode === 'manual') continue;
-    const tried = declined.get(chat.id);
     const eligible = candidates.filter(
       (c) =>
-        !tried?.has(c.agentId) &&
+        !chat.declined_by.includes(c.agentId) &&
         c.load < capacity(c, rule) &&
         acceptCovers(grants, c, chat.department_id),
     );
@@ -97,7 +97,7 @@ export async function decide(tx: Store): Promise<Decision> {
     chosen.load += 1;
     chosen.lastOfferAt = offer.offered_at.getTime();
     if (rule.mode === 'round_robin') {
-      await rulesRepo.setLastAgent(rule.department_key, chosen.agentId);
+      await routingRulesRepo(tx).setLastAgent(rule.department_key, chosen.agentId);
       rule.last_agent_id = chosen.agentId;
     }
     decision.offers.push({

@@ -1,4 +1,4 @@
-import type { AcceptGrantRow } from '../../storage/routingState.ts';
+import type { AcceptGrantRow } from '../../storage/routingSnapshot.ts';
 import type { RoutingMode } from '../../storage/routingRules.ts';
 
 // The pure part of routing: who may take a chat, how many chats each agent may hold, whom to offer it.

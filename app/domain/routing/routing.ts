@@ -28,6 +28,7 @@ export interface RoutingEvents {
 type Agent = Participant & { kind: 'agent' };
 /** The window over which the rate of taken chats is measured, for the estimated wait. */
 const RATE_WINDOW_SECONDS = 900;
+const RATE_CACHE_MS = 5000;
 const SWEEP_MS = 1000;
 const SAFETY_EVERY_SWEEPS = 5;
 
@@ -94,6 +95,18 @@ export function routingService(db: Store, events: RoutingEvents, audit: AuditLog
       log.error({ err: String(error) }, 'queue publish failed'),
     );
 
+  // The rate over 15 minutes moves slowly: read it at most every few seconds per department, not
+  // once per queue snapshot and per waiting visitor's view.
+  const rates = new Map<number | null, { at: number; taken: Promise<number> }>();
+  function recentRate(departmentId: number | null): Promise<number> {
+    const cached = rates.get(departmentId);
+    if (cached && Date.now() - cached.at < RATE_CACHE_MS) return cached.taken;
+    const taken = routingStateRepo(db).acceptedSince(departmentId, RATE_WINDOW_SECONDS);
+    rates.set(departmentId, { at: Date.now(), taken });
+    taken.catch(() => rates.delete(departmentId));
+    return taken;
+  }
+
   let running: Promise<void> | null = null;
   let again = false;
   async function loop(): Promise<void> {
@@ -125,11 +138,26 @@ export function routingService(db: Store, events: RoutingEvents, audit: AuditLog
       publishQueue = publishDepartment;
     },
 
+    /** Before an accept: this agent's open offer of the chat, if they hold one (read without locks). */
+    ownOffer: async (chatId: number, agentId: number): Promise<ChatOfferRow | null> => {
+      const open = await chatOffersRepo(db).openForChat(chatId);
+      return open?.agent_id === agentId ? open : null;
+    },
+
     /**
-     * Inside the accept transaction (as its first read): takes the routing lock; refuses a chat
-     * offered to someone else and closes this agent's offer of it as accepted.
+     * Inside the accept transaction (as its first read): closes this agent's offer of the chat as
+     * accepted, or refuses a chat offered to someone else. An agent taking the offer `ownOffer` found
+     * needs only that offer's row lock: no decision offers a chat while an offer of it is open, and
+     * the agent's load does not change, so accepts do not queue behind routing decisions. Any other
+     * accept takes the routing lock.
      */
-    async claim(tx: Store, chatId: number, agentId: number): Promise<ChatOfferRow | null> {
+    async claim(
+      tx: Store,
+      chatId: number,
+      agentId: number,
+      own: ChatOfferRow | null,
+    ): Promise<ChatOfferRow | null> {
+      if (own && (await chatOffersRepo(tx).decide(own.id, 'accepted'))) return own;
       // The row comes with the migrations; creating it here would wait on this transaction's own gap lock.
       if (!(await routingRulesRepo(tx).lock())) throw errors.unavailable('Routing');
       const offers = chatOffersRepo(tx);
@@ -212,7 +240,7 @@ export function routingService(db: Store, events: RoutingEvents, audit: AuditLog
 
     /** The estimated wait of these queue positions in a department, at the recent rate. */
     async estimate(departmentId: number | null, positions: number[]) {
-      const taken = await routingStateRepo(db).acceptedSince(departmentId, RATE_WINDOW_SECONDS);
+      const taken = await recentRate(departmentId);
       return positions.map((position) => estimatedWait(position, taken, RATE_WINDOW_SECONDS));
     },
 
