@@ -4,15 +4,11 @@ import type { Store } from './store.ts';
 export function visitorsRepo(store: Store) {
   const db = knexOf(store);
   return {
-    async ensure(id: string): Promise<void> {
-      await db('visitors')
-        .insert({ id })
-        .onConflict('id')
-        .merge({ last_seen_at: db.fn.now(3) });
-    },
-    updateContact: (id: string, name: string | null, email: string | null) =>
+    /** The visitor with the contact details of their pre-chat form, created on their first chat. */
+    saveContact: (id: string, name: string | null, email: string | null) =>
       db('visitors')
-        .where({ id })
-        .update({ name, email, last_seen_at: db.fn.now(3) }),
+        .insert({ id, name, email })
+        .onConflict('id')
+        .merge({ name, email, last_seen_at: db.fn.now(3) }),
   };
 }

@@ -119,10 +119,9 @@ export function chatService(
         email: await masked(typed.email),
         question: await masked(typed.question),
       };
-      await visitors.ensure(visitorId);
       const open = await chats.forVisitor(visitorId, ['queued', 'active']);
       if (open.length > 0) throw errors.chatAlreadyOpen();
-      await visitors.updateContact(visitorId, form.name ?? null, form.email ?? null);
+      await visitors.saveContact(visitorId, form.name ?? null, form.email ?? null);
       const id = await chats.insert({
         visitor_id: visitorId,
         department_id: departmentId,
