@@ -1,6 +1,6 @@
 import type { StaleOfferRow } from './chatOffers.ts';
 import { knexOf } from './db.ts';
-import type { RoutingMode } from './routingRules.ts';
+import type { RoutingMode, RoutingRuleRow } from './routingRules.ts';
 import type { Store } from './store.ts';
 
 // Everything a routing decision reads before it looks at waiting chats, in one statement: the open
@@ -18,14 +18,15 @@ export interface CandidateRow {
 }
 
 /** A department's rule as a decision reads it; `department_key` 0 is the global rule. */
-export interface DecisionRule {
-  department_key: number;
-  mode: RoutingMode;
-  offer_timeout_seconds: number;
-  max_refusals: number;
-  default_capacity: number | null;
-  last_agent_id: number | null;
-}
+export type DecisionRule = Pick<
+  RoutingRuleRow,
+  | 'department_key'
+  | 'mode'
+  | 'offer_timeout_seconds'
+  | 'max_refusals'
+  | 'default_capacity'
+  | 'last_agent_id'
+>;
 
 export interface AcceptGrantRow {
   role: string | null;

@@ -1,36 +1,10 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Db } from '../../app/storage/db.ts';
-import { testDb, truncateAll } from '../harness/db.ts';
-import { startTestParley, type TestParley } from '../harness/parley.ts';
-import { actionsWorld, ok, quietPeriod } from './actions/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { actionsSuite, ok, quietPeriod } from './actions/harness.ts';
 
 // Join (chats.join): a second agent writes with the owner and the visitor sees them. Monitor
 // (chats.monitor): a live, silent view; the visitor is not told.
 
-let t: TestParley;
-let db: Db;
-let cards: number;
-let loans: number;
-const world = actionsWorld(
-  () => t,
-  () => db,
-);
-
-beforeAll(async () => {
-  db = testDb();
-  t = await startTestParley();
-});
-afterAll(async () => {
-  await t.close();
-  await db.destroy();
-});
-beforeEach(async () => {
-  await truncateAll(db);
-  await db('roles').whereNotIn('name', ['admin', 'agent']).delete();
-  cards = Number((await db('departments').insert({ name: 'Cards' }))[0]);
-  loans = Number((await db('departments').insert({ name: 'Loans' }))[0]);
-});
-afterEach(() => world.disconnectAll());
+const { suite, world } = actionsSuite();
 
 const owner = () => world.agent([{ permission: 'chats.accept' }], { name: 'Olive Owner' });
 
@@ -39,7 +13,7 @@ describe('join', () => {
     const a = await owner();
     const j = await world.agent([{ permission: 'chats.join' }], { name: 'Jo Joiner' });
     const visitor = await world.visitor();
-    const chatId = await world.activeChat(a, visitor, cards);
+    const chatId = await world.activeChat(a, visitor, suite.cards);
     ok(await world.send(visitor.socket, chatId, 'first'));
 
     const visitorSeesJoin = world.message(visitor.socket, (m) => m.author === 'system');
@@ -95,11 +69,13 @@ describe('join', () => {
 
   it('refuses without chats.join, outside its departments, one’s own chat, and a queued chat', async () => {
     const a = await world.agent([{ permission: 'chats.accept' }, { permission: 'chats.join' }]);
-    const loansJoiner = await world.agent([{ permission: 'chats.join', departments: [loans] }]);
+    const loansJoiner = await world.agent([
+      { permission: 'chats.join', departments: [suite.loans] },
+    ]);
     const monitorOnly = await world.agent([{ permission: 'chats.monitor' }]);
     const anyJoiner = await world.agent([{ permission: 'chats.join' }]);
     const visitor = await world.visitor();
-    const chatId = await world.activeChat(a, visitor, cards);
+    const chatId = await world.activeChat(a, visitor, suite.cards);
     const waiting = await world.visitor();
     const queued = ok(await waiting.socket.emitWithAck('chat:start', {})).chat.id;
 
@@ -125,9 +101,9 @@ describe('join', () => {
 describe('monitor', () => {
   it('receives the chat live and silently, and stops when asked', async () => {
     const a = await owner();
-    const m = await world.agent([{ permission: 'chats.monitor', departments: [cards] }]);
+    const m = await world.agent([{ permission: 'chats.monitor', departments: [suite.cards] }]);
     const visitor = await world.visitor();
-    const chatId = await world.activeChat(a, visitor, cards);
+    const chatId = await world.activeChat(a, visitor, suite.cards);
     ok(await world.send(visitor.socket, chatId, 'before the monitor'));
 
     const visitorEventsBefore = visitor.events.length;
@@ -184,10 +160,12 @@ describe('monitor', () => {
 
   it('refuses without chats.monitor and outside its departments', async () => {
     const a = await owner();
-    const loansMonitor = await world.agent([{ permission: 'chats.monitor', departments: [loans] }]);
+    const loansMonitor = await world.agent([
+      { permission: 'chats.monitor', departments: [suite.loans] },
+    ]);
     const joinOnly = await world.agent([{ permission: 'chats.join' }]);
     const visitor = await world.visitor();
-    const chatId = await world.activeChat(a, visitor, cards);
+    const chatId = await world.activeChat(a, visitor, suite.cards);
     expect(await loansMonitor.socket.emitWithAck('chat:monitor', { chatId })).toMatchObject({
       ok: false,
       error: { id: 'chat_not_found' },
@@ -207,14 +185,14 @@ describe('monitor', () => {
 describe('invite to join', () => {
   it('offers the chat to an online colleague who may join it, who then joins', async () => {
     const a = await owner();
-    const j = await world.agent([{ permission: 'chats.join', departments: [cards] }], {
+    const j = await world.agent([{ permission: 'chats.join', departments: [suite.cards] }], {
       name: 'Ivy Invited',
     });
     const offline = await world.agent([{ permission: 'chats.join' }], { online: false });
-    const loansOnly = await world.agent([{ permission: 'chats.join', departments: [loans] }]);
+    const loansOnly = await world.agent([{ permission: 'chats.join', departments: [suite.loans] }]);
     const stranger = await world.agent([{ permission: 'chats.accept' }]);
     const visitor = await world.visitor();
-    const chatId = await world.activeChat(a, visitor, cards);
+    const chatId = await world.activeChat(a, visitor, suite.cards);
 
     const targets = ok(await a.socket.emitWithAck('chat:transferTargets', { chatId }));
     expect(targets.joiners.map((agent) => agent.id)).toContain(j.row.id);

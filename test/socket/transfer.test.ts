@@ -1,37 +1,12 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChatView, MessageView, QueueEntry } from '../../app/shared/protocol.ts';
-import type { Db } from '../../app/storage/db.ts';
-import { testDb, truncateAll } from '../harness/db.ts';
-import { nextEvent, startTestParley, type TestParley } from '../harness/parley.ts';
-import { actionsWorld, ok, quietPeriod, type TestAgent } from './actions/harness.ts';
+import { nextEvent } from '../harness/parley.ts';
+import { actionsSuite, ok, quietPeriod, type TestAgent } from './actions/harness.ts';
 
 // Transfer (issue 14): to an online agent who may accept the chat, or back to a department's
 // queue; the note reaches agents only, the visitor sees who took over.
 
-let t: TestParley;
-let db: Db;
-let cards: number;
-let loans: number;
-const world = actionsWorld(
-  () => t,
-  () => db,
-);
-
-beforeAll(async () => {
-  db = testDb();
-  t = await startTestParley();
-});
-afterAll(async () => {
-  await t.close();
-  await db.destroy();
-});
-beforeEach(async () => {
-  await truncateAll(db);
-  await db('roles').whereNotIn('name', ['admin', 'agent']).delete();
-  cards = Number((await db('departments').insert({ name: 'Cards' }))[0]);
-  loans = Number((await db('departments').insert({ name: 'Loans' }))[0]);
-});
-afterEach(() => world.disconnectAll());
+const { suite, world } = actionsSuite();
 
 const NOTE = 'Verified by phone; wants the Gold card blocked, not cancelled';
 const desk = (departments?: number[]) => [
@@ -46,7 +21,7 @@ describe('transfer to an agent', () => {
     const a = await world.agent(desk(), { name: 'Alice Owner' });
     const b = await world.agent(desk(), { name: 'Bob Receiver' });
     const visitor = await world.visitor();
-    const chatId = await world.activeChat(a, visitor, cards);
+    const chatId = await world.activeChat(a, visitor, suite.cards);
     ok(await world.send(visitor.socket, chatId, 'My card is gone'));
 
     const bGetsNote = world.message(b.socket, (m) => m.body === NOTE);
@@ -101,7 +76,7 @@ describe('transfer to an agent', () => {
     expect(entries[0]).toMatchObject({
       actor_id: a.row.id,
       outcome: 'success',
-      department_id: cards,
+      department_id: suite.cards,
     });
     expect(entries[0]!.details).toMatchObject({ to: { agentId: b.row.id } });
     expect(JSON.stringify(entries[0]!.details)).not.toContain('Gold card');
@@ -120,15 +95,15 @@ describe('transfer to an agent', () => {
   it('refuses a target who is offline, or who may not accept chats of the department', async () => {
     const a = await world.agent(desk());
     const offline = await world.agent(desk(), { online: false, name: 'Olga Offline' });
-    const loansOnly = await world.agent(desk([loans]), { name: 'Len Loans' });
+    const loansOnly = await world.agent(desk([suite.loans]), { name: 'Len Loans' });
     const visitor = await world.visitor();
-    const chatId = await world.activeChat(a, visitor, cards);
+    const chatId = await world.activeChat(a, visitor, suite.cards);
 
     const off = await refused(a, { agentId: offline.row.id }, chatId);
     expect(off).toMatchObject({ id: 'transfer_target_offline' });
     expect(off.message).toContain('Olga Offline is not online');
     // "away" is not online either.
-    await db('agent_presence').where({ agent_id: offline.row.id }).update({ status: 'away' });
+    await suite.db('agent_presence').where({ agent_id: offline.row.id }).update({ status: 'away' });
     expect(await refused(a, { agentId: offline.row.id }, chatId)).toMatchObject({
       id: 'transfer_target_offline',
     });
@@ -138,7 +113,7 @@ describe('transfer to an agent', () => {
     expect(await refused(a, { agentId: a.row.id }, chatId)).toMatchObject({ id: 'own_chat' });
     expect(await refused(a, { agentId: 999_999 }, chatId)).toMatchObject({ id: 'agent_not_found' });
 
-    const chat = await db('chats').where({ id: chatId }).first('agent_id', 'status');
+    const chat = await suite.db('chats').where({ id: chatId }).first('agent_id', 'status');
     expect(chat).toEqual({ agent_id: a.row.id, status: 'active' });
     const outcomes = (await world.audit('chat.transfer', chatId)).map((e) => [
       e.outcome,
@@ -158,14 +133,14 @@ describe('transfer to an agent', () => {
     const other = await world.agent(desk());
     const cardsDesk = await world.agent([
       { permission: 'chats.accept' },
-      { permission: 'chats.transfer', departments: [loans] },
+      { permission: 'chats.transfer', departments: [suite.loans] },
     ]);
     const without = await world.agent([{ permission: 'chats.accept' }]);
     const b = await world.agent(desk());
     const visitor = await world.visitor();
-    const chatId = await world.activeChat(a, visitor, cards);
+    const chatId = await world.activeChat(a, visitor, suite.cards);
     const again = await world.visitor();
-    const ownChat = await world.activeChat(cardsDesk, again, cards);
+    const ownChat = await world.activeChat(cardsDesk, again, suite.cards);
 
     expect(await refused(other, { agentId: b.row.id }, chatId)).toMatchObject({
       id: 'chat_not_found',
@@ -178,7 +153,7 @@ describe('transfer to an agent', () => {
       id: 'forbidden',
     });
     expect((await world.audit('chat.transfer', ownChat))[0]).toMatchObject({ outcome: 'denied' });
-    expect(await db('chats').whereIn('id', [chatId, ownChat]).pluck('agent_id')).toEqual([
+    expect(await suite.db('chats').whereIn('id', [chatId, ownChat]).pluck('agent_id')).toEqual([
       a.row.id,
       cardsDesk.row.id,
     ]);
@@ -188,9 +163,12 @@ describe('transfer to an agent', () => {
 describe('transfer to a department', () => {
   it('puts the chat back in the queue of that department, note for the agent who accepts', async () => {
     const a = await world.agent(desk());
-    const e = await world.agent(desk([loans]), { departments: [loans], name: 'Eve Loans' });
+    const e = await world.agent(desk([suite.loans]), {
+      departments: [suite.loans],
+      name: 'Eve Loans',
+    });
     const visitor = await world.visitor();
-    const chatId = await world.activeChat(a, visitor, cards);
+    const chatId = await world.activeChat(a, visitor, suite.cards);
 
     const queued = nextEvent<QueueEntry[]>(e.socket, 'queue:updated', (q) =>
       q.some((entry) => entry.chatId === chatId),
@@ -199,15 +177,15 @@ describe('transfer to a department', () => {
     ok(
       await a.socket.emitWithAck('chat:transfer', {
         chatId,
-        to: { departmentId: loans },
+        to: { departmentId: suite.loans },
         note: NOTE,
       }),
     );
-    expect((await queued).find((entry) => entry.chatId === chatId)?.departmentId).toBe(loans);
+    expect((await queued).find((entry) => entry.chatId === chatId)?.departmentId).toBe(suite.loans);
     expect((await visitorSees).body).toContain('transferred to Loans');
     expect(
-      await db('chats').where({ id: chatId }).first('status', 'agent_id', 'department_id'),
-    ).toEqual({ status: 'queued', agent_id: null, department_id: loans });
+      await suite.db('chats').where({ id: chatId }).first('status', 'agent_id', 'department_id'),
+    ).toEqual({ status: 'queued', agent_id: null, department_id: suite.loans });
     // Queued again: the former owner may no longer write.
     expect(await world.send(a.socket, chatId, 'hello?')).toMatchObject({ ok: false });
 
@@ -218,24 +196,26 @@ describe('transfer to a department', () => {
     });
     expect(carried(visitor.events, 'Gold card')).toEqual([]);
     const entry = (await world.audit('chat.transfer', chatId))[0]!;
-    expect(entry.details).toMatchObject({ to: { departmentId: loans } });
+    expect(entry.details).toMatchObject({ to: { departmentId: suite.loans } });
   });
 
   it('refuses with a message naming the department when nobody of it is online', async () => {
     const a = await world.agent(desk());
-    await world.agent(desk([loans]), { departments: [loans], online: false });
+    await world.agent(desk([suite.loans]), { departments: [suite.loans], online: false });
     const visitor = await world.visitor();
-    const chatId = await world.activeChat(a, visitor, cards);
+    const chatId = await world.activeChat(a, visitor, suite.cards);
     const reply = await a.socket.emitWithAck('chat:transfer', {
       chatId,
-      to: { departmentId: loans },
+      to: { departmentId: suite.loans },
     });
     expect(reply).toMatchObject({ ok: false, error: { id: 'department_nobody_online' } });
     expect(reply.ok ? '' : reply.error.message).toMatch(/nobody is online in Loans/i);
     expect(
       await a.socket.emitWithAck('chat:transfer', { chatId, to: { departmentId: 999_999 } }),
     ).toMatchObject({ ok: false, error: { id: 'department_not_found' } });
-    expect(await db('chats').where({ id: chatId }).first('status')).toEqual({ status: 'active' });
+    expect(await suite.db('chats').where({ id: chatId }).first('status')).toEqual({
+      status: 'active',
+    });
     expect((await world.audit('chat.transfer', chatId)).map((e) => e.outcome)).toEqual([
       'failure',
       'denied',

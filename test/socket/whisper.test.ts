@@ -1,37 +1,13 @@
 import { newClientId } from '../../app/shared/clientIds.ts';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { declaredRoutes } from '../../app/http/route.ts';
 import type { MessageView } from '../../app/shared/protocol.ts';
-import type { Db } from '../../app/storage/db.ts';
-import { testDb, truncateAll } from '../harness/db.ts';
-import { startTestParley, type TestParley } from '../harness/parley.ts';
-import { actionsWorld, ok, quietPeriod } from './actions/harness.ts';
+import { actionsSuite, ok, quietPeriod } from './actions/harness.ts';
 
 // Whisper (issue 14): a line only agents see. Stored marked internal, delivered to the agents in
 // the chat, shown in their transcripts, and never sent to the visitor in any event, sync or reply.
 
-let t: TestParley;
-let db: Db;
-let cards: number;
-const world = actionsWorld(
-  () => t,
-  () => db,
-);
-
-beforeAll(async () => {
-  db = testDb();
-  t = await startTestParley();
-});
-afterAll(async () => {
-  await t.close();
-  await db.destroy();
-});
-beforeEach(async () => {
-  await truncateAll(db);
-  await db('roles').whereNotIn('name', ['admin', 'agent']).delete();
-  cards = Number((await db('departments').insert({ name: 'Cards' }))[0]);
-});
-afterEach(() => world.disconnectAll());
+const { suite, world } = actionsSuite();
 
 const SECRET = 'psst: offer the fee waiver';
 const carrying = (events: { event: string; payload: unknown }[], text: string) =>
@@ -43,7 +19,7 @@ describe('whisper', () => {
     const j = await world.agent([{ permission: 'chats.join' }]);
     const m = await world.agent([{ permission: 'chats.monitor' }], { name: 'Sam Supervisor' });
     const visitor = await world.visitor();
-    const chatId = await world.activeChat(a, visitor, cards);
+    const chatId = await world.activeChat(a, visitor, suite.cards);
     ok(await j.socket.emitWithAck('chat:join', { chatId }));
     ok(await m.socket.emitWithAck('chat:monitor', { chatId }));
 
@@ -68,7 +44,7 @@ describe('whisper', () => {
       sent.message.seq,
     );
     expect(
-      await db('messages').where({ chat_id: chatId, internal: true }).count({ n: '*' }),
+      await suite.db('messages').where({ chat_id: chatId, internal: true }).count({ n: '*' }),
     ).toEqual([{ n: 2 }]);
 
     // The visitor: a visible message still arrives, the whispers never, in no event at all.
@@ -97,7 +73,7 @@ describe('whisper', () => {
     // Agents' transcript shows the whispers, marked.
     ok(await a.socket.emitWithAck('chat:end', { chatId }));
     const admin = await world.agent([{ permission: 'transcripts.view_all' }]);
-    const transcript = await t
+    const transcript = await suite.t
       .http()
       .get(`/api/transcripts/${chatId}`)
       .set('Cookie', admin.cookie)
@@ -122,7 +98,7 @@ describe('whisper', () => {
     const m = await world.agent([{ permission: 'chats.monitor' }]);
     const nobody = await world.agent([{ permission: 'transcripts.view_all' }]);
     const visitor = await world.visitor();
-    const chatId = await world.activeChat(a, visitor, cards);
+    const chatId = await world.activeChat(a, visitor, suite.cards);
 
     // May monitor, but does not: not a participant.
     expect(await world.whisper(m.socket, chatId, SECRET)).toMatchObject({
@@ -140,7 +116,7 @@ describe('whisper', () => {
       error: { id: 'chat_ended' },
     });
     expect(
-      await db('messages').where({ chat_id: chatId, internal: true }).count({ n: '*' }),
+      await suite.db('messages').where({ chat_id: chatId, internal: true }).count({ n: '*' }),
     ).toEqual([{ n: 0 }]);
     expect((await world.audit('chat.whisper', chatId)).map((e) => e.outcome)).toEqual([
       'denied',

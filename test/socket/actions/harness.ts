@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { newClientId } from '../../../app/shared/clientIds.ts';
 import type { Socket } from 'socket.io-client';
 import type { ChatActionClientEvents } from '../../../app/shared/chatActions.ts';
@@ -11,6 +12,7 @@ import type {
 } from '../../../app/shared/protocol.ts';
 import type { AgentRow } from '../../../app/storage/agents.ts';
 import type { Db } from '../../../app/storage/db.ts';
+import { testDb, truncateAll } from '../../harness/db.ts';
 import { createAgent } from '../../harness/factories.ts';
 import {
   connectAgent,
@@ -18,6 +20,7 @@ import {
   connected,
   nextEvent,
   signIn,
+  startTestParley,
   visitorToken,
   type TestParley,
   type VisitorSocket,
@@ -157,3 +160,31 @@ export function actionsWorld(t: () => TestParley, db: () => Db) {
 
 /** Waits long enough for a live event that should not come to have arrived if it were sent. */
 export const quietPeriod = (ms = 300) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A chat-action test file's life cycle: one Parley for the file; before each test a clean database
+ * with the departments Cards and Loans; after each, every socket the world opened is closed.
+ */
+export function actionsSuite() {
+  const suite = {} as { t: TestParley; db: Db; cards: number; loans: number };
+  const world = actionsWorld(
+    () => suite.t,
+    () => suite.db,
+  );
+  beforeAll(async () => {
+    suite.db = testDb();
+    suite.t = await startTestParley();
+  });
+  afterAll(async () => {
+    await suite.t.close();
+    await suite.db.destroy();
+  });
+  beforeEach(async () => {
+    await truncateAll(suite.db);
+    await suite.db('roles').whereNotIn('name', ['admin', 'agent']).delete();
+    suite.cards = Number((await suite.db('departments').insert({ name: 'Cards' }))[0]);
+    suite.loans = Number((await suite.db('departments').insert({ name: 'Loans' }))[0]);
+  });
+  afterEach(() => world.disconnectAll());
+  return { suite, world };
+}
