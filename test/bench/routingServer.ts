@@ -2,43 +2,17 @@
 // with 200 online agents and 2,000 chats waiting in a manual department. Started by routing.ts in
 // its own process: `node test/bench/routingServer.ts <agents> <waiting>`.
 import { randomUUID } from 'node:crypto';
-import { createLogger } from '../../app/log.ts';
-import { startParley } from '../../app/server.ts';
-import { openDb } from '../../app/storage/db.ts';
 import { routingRulesRepo } from '../../app/storage/routingRules.ts';
-import { testConfig } from '../harness/config.ts';
-import { recreateDatabase } from '../harness/db.ts';
-import { createAgent } from '../harness/factories.ts';
-import { announceReady } from './child.ts';
-import { liftedLimits } from './limits.ts';
+import { benchAgents, benchConfig, freshBenchDb, serveBench } from './benchServer.ts';
 
-const BENCH_DB = 'parley_bench_routing';
 const agentCount = Number(process.argv[2] ?? '200');
 const waitingCount = Number(process.argv[3] ?? '2000');
-const config = testConfig({
-  ...liftedLimits,
-  PARLEY_DB_NAME: BENCH_DB,
-  PARLEY_HTTPS_PORT: '0',
-  PARLEY_HTTP_REDIRECT: 'false',
-  PARLEY_LOG_LEVEL: 'warn',
-  // Every agent signs in from one address within seconds.
-  PARLEY_DB_POOL_MAX: '20',
-});
-
-await recreateDatabase(BENCH_DB);
-const db = openDb(config);
-await db.migrate.latest();
-const agents: { email: string; password: string }[] = [];
-for (let i = 1; i <= agentCount; i += 1) {
-  const password = `routing bench password ${i}`;
-  const { agent } = await createAgent(db, {
-    email: `router${i}@example.test`,
-    name: `R ${i}`,
-    password,
-  });
-  agents.push({ email: agent.email, password });
-  await db('agent_presence').insert({ agent_id: agent.id, status: 'online' });
-}
+// Every agent signs in from one address within seconds.
+const config = benchConfig('parley_bench_routing', { PARLEY_DB_POOL_MAX: '20' });
+const db = await freshBenchDb(config);
+const agents = await benchAgents(db, agentCount, 'router', (agentId) =>
+  db('agent_presence').insert({ agent_id: agentId, status: 'online' }),
+);
 // The backlog: chats waiting for an agent to pick them by hand, in a department routed manually.
 const [backlog] = await db('departments').insert({ name: 'Backlog', description: 'manual queue' });
 await routingRulesRepo(db).upsert(
@@ -63,7 +37,4 @@ await routingRulesRepo(db).upsert(
   { mode: 'round_robin', offer_timeout_seconds: 60, max_refusals: 3, default_capacity: 5 },
   1,
 );
-const parley = await startParley(config, createLogger(config.env.PARLEY_LOG_LEVEL), db);
-announceReady({ port: parley.httpsPort, origin: config.publicOrigin, agents }, () =>
-  parley.close(),
-);
+await serveBench(config, db, agents);
