@@ -15,6 +15,8 @@ export interface WaitingChatRow {
 export interface CandidateRow {
   agent_id: number;
   role: string;
+  /** The role's default capacity (roles.default_capacity); null: none. */
+  role_capacity: number | null;
   active_chats: number;
   open_offers: number;
   last_offer_at: Date | null;
@@ -80,6 +82,7 @@ export function routingStateRepo(store: Store) {
       const online = db('agent_presence').where('status', 'online').select('agent_id');
       const rows: CandidateRow[] = await db('agent_presence as p')
         .join('agents as a', 'a.id', 'p.agent_id')
+        .leftJoin('roles as r', 'r.name', 'a.role')
         .leftJoin(
           db('chats')
             .where('status', 'active')
@@ -112,6 +115,7 @@ export function routingStateRepo(store: Store) {
         .select(
           'p.agent_id',
           'a.role',
+          'r.default_capacity as role_capacity',
           db.raw('COALESCE(ac.n, 0) AS active_chats'),
           db.raw('COALESCE(oo.n, 0) AS open_offers'),
           'lo.at as last_offer_at',
@@ -119,6 +123,7 @@ export function routingStateRepo(store: Store) {
       return rows.map((row) => ({
         ...row,
         agent_id: Number(row.agent_id),
+        role_capacity: row.role_capacity === null ? null : Number(row.role_capacity),
         active_chats: Number(row.active_chats),
         open_offers: Number(row.open_offers),
       }));
