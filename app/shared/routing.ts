@@ -53,11 +53,27 @@ export interface RoutingRuleInput {
 /** What sets an agent's capacity where the chat's department has no default of its own. */
 export type CapacitySource = 'own' | 'role' | 'global' | 'built_in';
 
+/** One active agent in Admin › Routing's "Agents' capacity" table. */
+export interface AgentCapacityView {
+  agentId: number;
+  name: string;
+  email: string;
+  role: string;
+  /** Their own limit; null: the defaults decide. */
+  maxChats: number | null;
+  /** Their role's default; null: none. */
+  roleCapacity: number | null;
+  /** Their capacity, and what sets it; a department's own smaller default lowers a role's. */
+  effective: { capacity: number; source: CapacitySource };
+}
+
 /** GET /api/routing-rules */
 export interface RoutingRulesResponse {
   rules: RoutingRuleView[];
   /** Per-agent capacity overrides (they win over the role's, department's and global defaults). */
   capacities: { agentId: number; maxChats: number }[];
+  /** Every active agent with their capacity (an unscoped grant only, as for the overrides). */
+  agents: AgentCapacityView[];
 }
 
 /** Routing's events to agent sockets (part of AgentServerEvents). */
