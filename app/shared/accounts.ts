@@ -56,6 +56,8 @@ export interface RoleView {
   requireTotp: boolean;
   /** An online agent with this role becomes away after this many idle minutes; null: never. */
   awayAfterMinutes: number | null;
+  /** Chats at once routing gives an agent of this role (a department's smaller default wins); null: none. */
+  defaultCapacity: number | null;
   agentCount: number;
 }
 

@@ -42,6 +42,16 @@ export interface AgentAvailability {
   departmentIds: number[];
 }
 
+/** A waiting chat routing gave up on (refused or unanswered as often as its rule allows). */
+export interface FlaggedChatView {
+  chatId: number;
+  visitorName: string | null;
+  /** ISO time the chat was started. */
+  since: string;
+  /** Offers of it refused or timed out. */
+  declines: number;
+}
+
 export interface WaitingByDepartment {
   /** null: chats with no department. */
   departmentId: number | null;
@@ -49,6 +59,8 @@ export interface WaitingByDepartment {
   waiting: number;
   /** ISO time the longest-waiting chat was started. */
   oldestSince: string | null;
+  /** Of the waiting chats, those routing gave up on: they need a person to pick them. */
+  flagged: FlaggedChatView[];
 }
 
 export interface BoardView {

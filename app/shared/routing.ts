@@ -1,4 +1,9 @@
-// Routing on the wire (issue 14): offers to agents, and the rules admins edit. Types only.
+// Routing on the wire (issue 14): offers to agents, and the rules admins edit. Types, and the
+// capacity limits the console and the server both check.
+
+/** The largest default capacity of a role, and the largest limit of an agent's own. */
+export const ROLE_CAPACITY_MAX = 50;
+export const AGENT_CAPACITY_MAX = 100;
 
 export type RoutingModeView = 'manual' | 'round_robin' | 'least_busy';
 
@@ -45,11 +50,30 @@ export interface RoutingRuleInput {
   defaultCapacity: number | null;
 }
 
+/** What sets an agent's capacity where the chat's department has no default of its own. */
+export type CapacitySource = 'own' | 'role' | 'global' | 'built_in';
+
+/** One active agent in Admin › Routing's "Agents' capacity" table. */
+export interface AgentCapacityView {
+  agentId: number;
+  name: string;
+  email: string;
+  role: string;
+  /** Their own limit; null: the defaults decide. */
+  maxChats: number | null;
+  /** Their role's default; null: none. */
+  roleCapacity: number | null;
+  /** Their capacity, and what sets it; a department's own smaller default lowers a role's. */
+  effective: { capacity: number; source: CapacitySource };
+}
+
 /** GET /api/routing-rules */
 export interface RoutingRulesResponse {
   rules: RoutingRuleView[];
-  /** Per-agent capacity overrides (they win over the department's and global defaults). */
+  /** Per-agent capacity overrides (they win over the role's, department's and global defaults). */
   capacities: { agentId: number; maxChats: number }[];
+  /** Every active agent with their capacity (an unscoped grant only, as for the overrides). */
+  agents: AgentCapacityView[];
 }
 
 /** Routing's events to agent sockets (part of AgentServerEvents). */

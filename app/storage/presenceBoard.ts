@@ -21,6 +21,15 @@ export interface WaitingRow {
   oldest: Date | null;
 }
 
+/** A waiting chat no agent is being offered, whose offers were refused or timed out `declines` times. */
+export interface DeclinedChatRow {
+  id: number;
+  department_id: number | null;
+  visitor_name: string | null;
+  created_at: Date;
+  declines: number;
+}
+
 /** Which agents: any of these departments, these agents, or (noDepartment) those with none. */
 export interface AgentFilter extends ScopeFilter {
   noDepartment?: boolean;
@@ -99,6 +108,41 @@ export function presenceBoardRepo(store: Store) {
         ...row,
         department_id: row.department_id === null ? null : Number(row.department_id),
         waiting: Number(row.waiting),
+      }));
+    },
+
+    /**
+     * Waiting chats under no open offer that routing offered before and saw refused or time out,
+     * oldest first (those past their rule's limit were given up on); `departmentIds` as for waiting.
+     */
+    async declinedWaiting(departmentIds: number[] | null): Promise<DeclinedChatRow[]> {
+      const query = db('chats as c')
+        .join('chat_offers as o', 'o.chat_id', 'c.id')
+        .where('c.status', 'queued')
+        .whereIn('o.outcome', ['refused', 'timed_out'])
+        .whereNotExists(
+          db('chat_offers as x')
+            .whereRaw('x.chat_id = c.id')
+            .whereNull('x.outcome')
+            .select(db.raw('1')),
+        )
+        .groupBy('c.id')
+        .orderBy('c.created_at')
+        .orderBy('c.id')
+        .select(
+          'c.id',
+          'c.department_id',
+          'c.visitor_name',
+          'c.created_at',
+          db.raw('COUNT(*) AS declines'),
+        );
+      if (departmentIds !== null) void query.whereIn('c.department_id', departmentIds);
+      const rows = (await query) as DeclinedChatRow[];
+      return rows.map((row) => ({
+        ...row,
+        id: Number(row.id),
+        department_id: row.department_id === null ? null : Number(row.department_id),
+        declines: Number(row.declines),
       }));
     },
   };

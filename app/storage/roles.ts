@@ -8,6 +8,8 @@ export interface RoleRow {
   require_totp: number;
   /** Away after this many idle minutes (issue 14); null: never. DECIMAL arrives as a string. */
   away_after_minutes: string | number | null;
+  /** Chats at once routing gives an agent of this role (issue 14); null: the defaults decide. */
+  default_capacity: number | null;
   created_at: Date;
 }
 
@@ -31,6 +33,7 @@ export function rolesRepo(store: Store) {
         description: string;
         require_totp: boolean;
         away_after_minutes: number | null;
+        default_capacity: number | null;
       }>,
     ) => db('roles').where({ name }).update(changes),
     remove: (name: string) => db('roles').where({ name, builtin: false }).delete(),

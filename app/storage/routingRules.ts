@@ -22,6 +22,18 @@ interface CapacityRow {
   max_chats: number;
 }
 
+/** An active agent with their own limit and their role's default (null: unset). */
+export interface AgentCapacityRow {
+  agent_id: number;
+  name: string;
+  email: string;
+  role: string;
+  max_chats: number | null;
+  role_capacity: number | null;
+}
+
+const orNull = (value: unknown) => (value === null ? null : Number(value));
+
 const normalize = (row: RoutingRuleRow): RoutingRuleRow => ({
   ...row,
   department_key: Number(row.department_key),
@@ -75,6 +87,29 @@ export function routingRulesRepo(store: Store) {
     async capacities(): Promise<Map<number, number>> {
       const rows = await db<CapacityRow>('agent_capacity').select('agent_id', 'max_chats');
       return new Map(rows.map((row) => [Number(row.agent_id), Number(row.max_chats)]));
+    },
+    /** Every active agent, by name, with their own limit and their role's default. */
+    async agentCapacities(): Promise<AgentCapacityRow[]> {
+      const rows: AgentCapacityRow[] = await db('agents as a')
+        .leftJoin('agent_capacity as c', 'c.agent_id', 'a.id')
+        .leftJoin('roles as r', 'r.name', 'a.role')
+        .where('a.active', 1)
+        .orderBy('a.name')
+        .orderBy('a.id')
+        .select(
+          'a.id as agent_id',
+          'a.name',
+          'a.email',
+          'a.role',
+          'c.max_chats',
+          'r.default_capacity as role_capacity',
+        );
+      return rows.map((row) => ({
+        ...row,
+        agent_id: Number(row.agent_id),
+        max_chats: orNull(row.max_chats),
+        role_capacity: orNull(row.role_capacity),
+      }));
     },
     async setCapacity(agentId: number, maxChats: number | null): Promise<void> {
       if (maxChats === null) await db('agent_capacity').where({ agent_id: agentId }).delete();

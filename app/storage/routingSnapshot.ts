@@ -12,6 +12,8 @@ import type { Store } from './store.ts';
 export interface CandidateRow {
   agent_id: number;
   role: string;
+  /** The role's default capacity (roles.default_capacity); null: none. */
+  role_capacity: number | null;
   active_chats: number;
   open_offers: number;
   last_offer_at: Date | null;
@@ -54,8 +56,9 @@ const SNAPSHOT_SQL = `SELECT
    FROM chat_offers o JOIN chats c ON c.id = o.chat_id
    WHERE o.outcome IS NULL AND (o.expires_at <= NOW(3) OR c.status <> 'queued')) AS stale,
   (SELECT JSON_ARRAYAGG(JSON_OBJECT('agent_id', p.agent_id, 'role', a.role,
-     'active_chats', COALESCE(ac.n, 0), 'open_offers', COALESCE(oo.n, 0), 'last_offer_at', lo.at))
+     'role_capacity', r.default_capacity, 'active_chats', COALESCE(ac.n, 0), 'open_offers', COALESCE(oo.n, 0), 'last_offer_at', lo.at))
    FROM agent_presence p JOIN agents a ON a.id = p.agent_id
+   LEFT JOIN roles r ON r.name = a.role
    LEFT JOIN (SELECT agent_id, COUNT(*) AS n FROM chats WHERE status = 'active'
        AND agent_id IN (SELECT agent_id FROM agent_presence WHERE status = 'online')
        GROUP BY agent_id) ac ON ac.agent_id = p.agent_id
@@ -109,6 +112,7 @@ export async function routingSnapshot(store: Store): Promise<RoutingSnapshot> {
     candidates: list<Raw<CandidateRow>>(row?.candidates).map((agent) => ({
       agent_id: Number(agent.agent_id),
       role: String(agent.role),
+      role_capacity: orNull(agent.role_capacity),
       active_chats: Number(agent.active_chats),
       open_offers: Number(agent.open_offers),
       last_offer_at: time(agent.last_offer_at),

@@ -52,6 +52,7 @@ export function presentRole(row: RoleWithCount): RoleView {
     builtin: Boolean(row.builtin),
     requireTotp: Boolean(row.require_totp),
     awayAfterMinutes: row.away_after_minutes === null ? null : Number(row.away_after_minutes),
+    defaultCapacity: row.default_capacity === null ? null : Number(row.default_capacity),
     agentCount: Number(row.agent_count),
   };
 }

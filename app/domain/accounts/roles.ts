@@ -66,12 +66,20 @@ export async function createRole(
   return viewRole(services.db, row.name);
 }
 
-/** Edits a role's description and whether it requires two-factor sign-in (enforced at sign-in). */
+/**
+ * Edits a role's description, whether it requires two-factor sign-in (enforced at sign-in), when
+ * its agents become away by idleness, and its default capacity for routing (issue 14).
+ */
 export async function updateRole(
   services: AccountServices,
   actor: Actor,
   name: string,
-  input: { description?: string; requireTotp?: boolean; awayAfterMinutes?: number | null },
+  input: {
+    description?: string;
+    requireTotp?: boolean;
+    awayAfterMinutes?: number | null;
+    defaultCapacity?: number | null;
+  },
 ): Promise<RoleView> {
   const before = await rolesRepo(services.db).byName(name);
   if (!before) throw errors.notFound('role');
@@ -86,6 +94,10 @@ export async function updateRole(
   if (input.awayAfterMinutes !== undefined && input.awayAfterMinutes !== awayBefore) {
     changes.awayAfterMinutes = { from: awayBefore, to: input.awayAfterMinutes };
   }
+  const capacityBefore = before.default_capacity === null ? null : Number(before.default_capacity);
+  if (input.defaultCapacity !== undefined && input.defaultCapacity !== capacityBefore) {
+    changes.defaultCapacity = { from: capacityBefore, to: input.defaultCapacity };
+  }
   if (Object.keys(changes).length > 0) {
     await transaction(services.db, async (trx) => {
       await rolesRepo(trx).update(name, {
@@ -94,6 +106,7 @@ export async function updateRole(
         ...(input.awayAfterMinutes === undefined
           ? {}
           : { away_after_minutes: input.awayAfterMinutes }),
+        ...(input.defaultCapacity === undefined ? {} : { default_capacity: input.defaultCapacity }),
       });
       await recordChange(
         services,

@@ -1,15 +1,19 @@
-import type { AgentAvailability, BoardView } from '../../shared/presence.ts';
+import type { AgentAvailability, BoardView, FlaggedChatView } from '../../shared/presence.ts';
 import {
   presenceBoardRepo,
   type AgentFilter,
   type AvailabilityRow,
+  type DeclinedChatRow,
 } from '../../storage/presenceBoard.ts';
+import { routingRulesRepo } from '../../storage/routingRules.ts';
 import type { Store } from '../../storage/store.ts';
 import type { Grants } from '../permissions/policy.ts';
+import { ruleFor } from '../routing/decide.ts';
 
 // Who sees whose availability. The live board (chats.monitor): the agents and waiting chats of
-// the departments (or groups) the grant covers. The Agents panel (chats.accept or
-// chats.agent_chat): colleagues who share a department; agents with none see the others with none.
+// the departments (or groups) the grant covers, and which of those chats routing gave up on. The
+// Agents panel (chats.accept or chats.agent_chat): colleagues who share a department; agents with
+// none see the others with none.
 
 function present(row: AvailabilityRow): AgentAvailability {
   return {
@@ -22,14 +26,39 @@ function present(row: AvailabilityRow): AgentAvailability {
   };
 }
 
+/**
+ * The waiting chats routing gave up on, per department (null: none): refused or timed out as often
+ * as their department's rule allows and offered to no one now, as routing.decorate flags them.
+ */
+async function flaggedByDepartment(db: Store, declined: DeclinedChatRow[]) {
+  const byDepartment = new Map<number | null, FlaggedChatView[]>();
+  if (declined.length === 0) return byDepartment;
+  const rules = new Map((await routingRulesRepo(db).all()).map((r) => [r.department_key, r]));
+  for (const row of declined) {
+    if (row.declines < ruleFor(rules, row.department_id).max_refusals) continue;
+    const list = byDepartment.get(row.department_id) ?? [];
+    list.push({
+      chatId: row.id,
+      visitorName: row.visitor_name,
+      since: row.created_at.toISOString(),
+      declines: row.declines,
+    });
+    byDepartment.set(row.department_id, list);
+  }
+  return byDepartment;
+}
+
 export async function liveBoard(db: Store, grants: Grants): Promise<BoardView> {
   const scope = grants.scopeOf('chats.monitor');
   const repo = presenceBoardRepo(db);
-  const [agents, waiting] = await Promise.all([
+  // A chat with no department is covered only by an unscoped grant (as for accepting it).
+  const departmentIds = scope.all ? null : scope.departmentIds;
+  const [agents, waiting, declined] = await Promise.all([
     repo.agents(scope),
-    // A chat with no department is covered only by an unscoped grant (as for accepting it).
-    repo.waiting(scope.all ? null : scope.departmentIds),
+    repo.waiting(departmentIds),
+    repo.declinedWaiting(departmentIds),
   ]);
+  const flagged = await flaggedByDepartment(db, declined);
   return {
     agents: agents.map(present),
     waiting: waiting.map((row) => ({
@@ -37,6 +66,7 @@ export async function liveBoard(db: Store, grants: Grants): Promise<BoardView> {
       departmentName: row.department_name,
       waiting: row.waiting,
       oldestSince: row.oldest ? row.oldest.toISOString() : null,
+      flagged: flagged.get(row.department_id) ?? [],
     })),
   };
 }

@@ -58,11 +58,17 @@ export async function decide(tx: Store): Promise<Decision> {
   const candidates: Candidate[] = snapshot.candidates.map((row) => ({
     agentId: row.agent_id,
     role: row.role,
+    roleCapacity: row.role_capacity,
     load: row.active_chats + row.open_offers - closedFor(row.agent_id),
     lastOfferAt: row.last_offer_at?.getTime() ?? 0,
   }));
+  // A department that follows the global rule has no default of its own (the global one is the fallback).
   const capacity = (c: Candidate, rule: DecisionRule) =>
-    capacityOf(c.agentId, overrides, rule.default_capacity, global.default_capacity);
+    capacityOf(c.agentId, overrides, {
+      role: c.roleCapacity,
+      department: rule.department_key === GLOBAL_KEY ? null : rule.default_capacity,
+      global: global.default_capacity,
+    });
 
   // Per automatic department, as many of its oldest waiting chats as its agents have free places
   // (a department nobody can take from never holds back another); then oldest first across all.

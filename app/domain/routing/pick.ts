@@ -1,3 +1,4 @@
+import type { CapacitySource } from '../../shared/routing.ts';
 import type { AcceptGrantRow } from '../../storage/routingSnapshot.ts';
 import type { RoutingMode } from '../../storage/routingRules.ts';
 
@@ -9,6 +10,8 @@ export const DEFAULT_CAPACITY = 3;
 export interface Candidate {
   agentId: number;
   role: string;
+  /** The role's default capacity; null: none. */
+  roleCapacity: number | null;
   /** Active chats plus open offers. */
   load: number;
   /** Epoch ms of the agent's last offer; 0 when never offered (the longest idle). */
@@ -37,14 +40,46 @@ export function acceptCovers(
   });
 }
 
-/** The agent's own limit wins, then the department's default, then the global default. */
+/** The capacity defaults an agent without a limit of their own falls back on (null: unset). */
+export interface CapacityDefaults {
+  /** Their role's default. */
+  role: number | null;
+  /** The chat's department's own rule (null when the department follows the global rule). */
+  department: number | null;
+  /** The global rule's. */
+  global: number | null;
+}
+
+/**
+ * How many chats an agent may hold when offered one more: their own limit wins; else the smaller
+ * of their role's and the department's defaults (either alone when only one is set); else the
+ * global default; else DEFAULT_CAPACITY.
+ */
 export function capacityOf(
   agentId: number,
   overrides: Map<number, number>,
-  departmentDefault: number | null,
-  globalDefault: number | null,
+  defaults: CapacityDefaults,
 ): number {
-  return overrides.get(agentId) ?? departmentDefault ?? globalDefault ?? DEFAULT_CAPACITY;
+  const own = overrides.get(agentId);
+  if (own !== undefined) return own;
+  const { role, department } = defaults;
+  if (role !== null && department !== null) return Math.min(role, department);
+  return role ?? department ?? defaults.global ?? DEFAULT_CAPACITY;
+}
+
+/**
+ * An agent's capacity where the chat's department has no default of its own (as capacityOf
+ * decides it), and what sets it, for Admin › Routing.
+ */
+export function capacitySource(
+  own: number | null,
+  role: number | null,
+  global: number | null,
+): { capacity: number; source: CapacitySource } {
+  if (own !== null) return { capacity: own, source: 'own' };
+  if (role !== null) return { capacity: role, source: 'role' };
+  if (global !== null) return { capacity: global, source: 'global' };
+  return { capacity: DEFAULT_CAPACITY, source: 'built_in' };
 }
 
 /** Whom to offer the chat among eligible agents (non-empty), by the department's mode. */

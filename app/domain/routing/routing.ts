@@ -182,7 +182,7 @@ export function routingService(db: Store, events: RoutingEvents, audit: AuditLog
         ip: who.source?.ip,
         userAgent: who.source?.userAgent,
       };
-      const offer = await locked(async (tx) => {
+      const refused = await locked(async (tx) => {
         const open = await chatOffersRepo(tx).openForChat(chatId);
         if (!open || open.agent_id !== who.agent.id) return null;
         const departmentId = await chatsRepo(tx).departmentOf(chatId);
@@ -191,14 +191,16 @@ export function routingService(db: Store, events: RoutingEvents, audit: AuditLog
         await chatOffersRepo(tx).decide(open.id, 'refused', reason);
         const details = { offerId: open.id, reason };
         await audit.record({ ...entry, departmentId, outcome: 'success', details }, tx);
-        return open;
+        return { offer: open, departmentId };
       });
-      if (!offer) {
+      if (!refused) {
         await audit.record({ ...entry, outcome: 'failure', details: { reason: 'no_open_offer' } });
         throw errors.offerNotFound();
       }
-      events.offerClosed(offer.agent_id, closedView(offer, 'refused'));
+      events.offerClosed(refused.offer.agent_id, closedView(refused.offer, 'refused'));
       await route();
+      // Offered to no one now (waiting, or flagged after the last refusal): queues and boards show it.
+      void publish(refused.departmentId);
     },
 
     /** For the availability capability: the agent went away or offline; their offers go to others. */

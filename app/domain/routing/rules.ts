@@ -1,18 +1,26 @@
 import type {
+  AgentCapacityView,
   RoutingRuleInput,
   RoutingRulesResponse,
   RoutingRuleView,
 } from '../../shared/routing.ts';
 import { agentsRepo } from '../../storage/agents.ts';
 import { departmentsRepo } from '../../storage/departments.ts';
-import { GLOBAL_KEY, routingRulesRepo, type RoutingRuleRow } from '../../storage/routingRules.ts';
+import {
+  GLOBAL_KEY,
+  routingRulesRepo,
+  type AgentCapacityRow,
+  type RoutingRuleRow,
+} from '../../storage/routingRules.ts';
 import { transaction, type Store } from '../../storage/store.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import { errors } from '../errors.ts';
 import type { Grants } from '../permissions/policy.ts';
+import { capacitySource } from './pick.ts';
 
 // Admin › Routing (routing_rules.manage): each department's rule, the global rule (chats with no
-// department, and departments without their own), and per-agent capacities. Every change audited.
+// department, and departments without their own), and per-agent capacities with what sets each
+// (own limit, role default, global default). Every change audited.
 
 export interface RuleEditor {
   agent: { id: number; email: string };
@@ -28,6 +36,16 @@ const view = (departmentId: number | null, row: RoutingRuleRow, own: boolean): R
   offerTimeoutSeconds: row.offer_timeout_seconds,
   maxRefusals: row.max_refusals,
   defaultCapacity: row.default_capacity,
+});
+
+const capacityView = (row: AgentCapacityRow, global: number | null): AgentCapacityView => ({
+  agentId: row.agent_id,
+  name: row.name,
+  email: row.email,
+  role: row.role,
+  maxChats: row.max_chats,
+  roleCapacity: row.role_capacity,
+  effective: capacitySource(row.max_chats, row.role_capacity, global),
 });
 
 /** A department's rule is covered by a grant of that department; the global rule only by an unscoped one. */
@@ -73,10 +91,14 @@ export function routingRules(db: Store, audit: AuditLog, changed: () => void) {
         const own = rows.get(department.id);
         if (mayEdit(grants, department.id)) rules.push(view(department.id, own ?? global, !!own));
       }
-      const capacities = mayEdit(grants, null)
-        ? [...(await repo.capacities())].map(([agentId, maxChats]) => ({ agentId, maxChats }))
-        : [];
-      return { rules, capacities };
+      if (!mayEdit(grants, null)) return { rules, capacities: [], agents: [] };
+      const agents = (await repo.agentCapacities()).map((row) =>
+        capacityView(row, global.default_capacity),
+      );
+      const capacities = agents.flatMap((agent) =>
+        agent.maxChats === null ? [] : [{ agentId: agent.agentId, maxChats: agent.maxChats }],
+      );
+      return { rules, capacities, agents };
     },
 
     async update(editor: RuleEditor, departmentId: number | null, input: RoutingRuleInput) {

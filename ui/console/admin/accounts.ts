@@ -50,7 +50,12 @@ export const createRole = async (input: {
 }) => (await api<{ role: RoleView }>('POST', '/api/roles', input)).role;
 export const updateRole = async (
   name: string,
-  input: { description?: string; requireTotp?: boolean; awayAfterMinutes?: number | null },
+  input: {
+    description?: string;
+    requireTotp?: boolean;
+    awayAfterMinutes?: number | null;
+    defaultCapacity?: number | null;
+  },
 ) => (await api<{ role: RoleView }>('PATCH', `/api/roles/${encodeURIComponent(name)}`, input)).role;
 export const deleteRole = (name: string) =>
   api<null>('DELETE', `/api/roles/${encodeURIComponent(name)}`);

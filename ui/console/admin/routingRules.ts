@@ -1,4 +1,5 @@
 import type {
+  AgentCapacityView,
   RoutingRuleInput,
   RoutingRulesResponse,
   RoutingRuleView,
@@ -16,4 +17,7 @@ export const saveRoutingRule = (departmentId: number | null, input: RoutingRuleI
       : `/api/routing-rules/departments/${departmentId}`,
     input,
   );
-export type { RoutingRuleView };
+/** An agent's own capacity; null clears it (the defaults decide). */
+export const setAgentCapacity = (agentId: number, maxChats: number | null) =>
+  api<RoutingRulesResponse>('PUT', `/api/routing-rules/agents/${agentId}/capacity`, { maxChats });
+export type { AgentCapacityView, RoutingRuleView };

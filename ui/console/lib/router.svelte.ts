@@ -1,4 +1,4 @@
-import type { AdminPage } from '../admin/access.svelte.ts';
+import { ADMIN_PAGES, type AdminPage } from '../admin/access.svelte.ts';
 
 export type Route =
   | { view: 'live' }
@@ -18,11 +18,10 @@ function parse(hash: string): Route {
   if (/^#\/admin\/sessions\/?$/.test(hash)) return { view: 'admin-sessions' };
   if (/^#\/account\/?$/.test(hash)) return { view: 'account' };
   if (/^#\/board\/?$/.test(hash)) return { view: 'board' };
-  const admin =
-    /^#\/admin\/(agents|departments|roles|password-policy|card-masking|backups|rate-limits|legal-holds|canned-messages)\/?$/.exec(
-      hash,
-    );
-  if (admin) return { view: 'admin', page: admin[1] as AdminPage };
+  // Every page of the admin list (a page missing here fell back to the live view: issue 14's Routing).
+  const admin = /^#\/admin\/([a-z-]+)\/?$/.exec(hash);
+  const page = ADMIN_PAGES.find((known) => known.key === admin?.[1]);
+  if (page) return { view: 'admin', page: page.key };
   if (/^#\/account\/password\/?$/.test(hash)) return { view: 'change-password' };
   const match = /^#\/transcripts(?:\/(\d+))?\/?$/.exec(hash);
   if (!match) return { view: 'live' };

@@ -58,6 +58,8 @@ export function roleRoutes(routes: Routes, services: Services) {
     async (ctx) => {
       const input = inputOf(ctx, updateRoleSchema);
       ctx.body = { role: await updateRole(services, actorFrom(ctx), roleName(ctx), input) };
+      // A role's capacity changed (issue 14): chats waiting may now fit; route them now.
+      if (input.defaultCapacity !== undefined) void services.routing.route();
     },
   );
 

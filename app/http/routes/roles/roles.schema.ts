@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ROLE_CAPACITY_MAX } from '../../../shared/routing.ts';
 import { ALL_PERMISSIONS, type Permission } from '../../../shared/permissions.ts';
 import { idList, roleField } from '../agents/agents.schema.ts';
 
@@ -18,17 +19,26 @@ const awayAfterField = z
   .transform((minutes) => Math.round(minutes * 100) / 100)
   .nullable();
 
+/** Chats at once for an agent of the role (issue 14); null: the department's and global defaults. */
+const defaultCapacityField = z
+  .int('a whole number of chats')
+  .min(1, 'at least 1 chat')
+  .max(ROLE_CAPACITY_MAX, `at most ${ROLE_CAPACITY_MAX} chats`)
+  .nullable();
+
 export const updateRoleSchema = z
   .strictObject({
     description: descriptionField.optional(),
     requireTotp: z.boolean().optional(),
     awayAfterMinutes: awayAfterField.optional(),
+    defaultCapacity: defaultCapacityField.optional(),
   })
   .refine(
     (body) =>
       body.description !== undefined ||
       body.requireTotp !== undefined ||
-      body.awayAfterMinutes !== undefined,
+      body.awayAfterMinutes !== undefined ||
+      body.defaultCapacity !== undefined,
     { message: 'name at least one field to change' },
   );
 
