@@ -38,6 +38,20 @@ export function subjectKeys(secretKey: Buffer): (dimension: Dimension, subject: 
   const key = Buffer.from(
     hkdfSync('sha256', secretKey, Buffer.alloc(0), 'rate limit subject v1', 32),
   );
-  return (dimension, subject) =>
-    createHmac('sha256', key).update(`${dimension}:${subject}`).digest('base64url').slice(0, 22);
+  // A visitor's subjects are named on every message they send: remember the names (an HMAC costs
+  // more than the rest of the limit check) and start over when the memory would grow past a bound.
+  const named = new Map<string, string>();
+  return (dimension, subject) => {
+    const plain = `${dimension}:${subject}`;
+    let name = named.get(plain);
+    if (name === undefined) {
+      name = createHmac('sha256', key).update(plain).digest('base64url').slice(0, 22);
+      if (named.size >= NAMES_KEPT) named.clear();
+      named.set(plain, name);
+    }
+    return name;
+  };
 }
+
+/** Subject names kept in memory (a few MB at most). */
+const NAMES_KEPT = 50_000;
