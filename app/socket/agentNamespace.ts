@@ -164,7 +164,8 @@ export function agentNamespace(ns: Namespace, visitors: Namespace, services: Ser
     );
     on(socket, 'typing', 'signedIn', typingSchema, options, async (input) => {
       const chat = await chats.authorize(who(), input.chatId);
-      if (chat.status === 'active' && chat.agent_id === agent.id) {
+      // A joined agent is seen by the visitor, so is their typing; a monitor never is.
+      if (await services.chatActions.speaksToVisitor(chat, agent.id)) {
         visitors
           .to(visitorRoom(chat.visitor_id))
           .emit('typing', { chatId: chat.id, author: 'agent', typing: input.typing });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { nextEvent } from '../harness/parley.ts';
 import { actionsSuite, ok, quietPeriod } from './actions/harness.ts';
 
 // Join (chats.join): a second agent writes with the owner and the visitor sees them. Monitor
@@ -21,6 +22,10 @@ describe('join', () => {
     expect(joined.role).toBe('joined');
     expect(joined.messages.map((m) => m.body)).toContain('first');
     expect((await visitorSeesJoin).body).toBe('Jo Joiner has joined the chat.');
+    // The visitor sees the joined agent typing, as they see the owner.
+    const visitorSeesTyping = nextEvent(visitor.socket, 'typing');
+    ok(await j.socket.emitWithAck('typing', { chatId, typing: true }));
+    expect(await visitorSeesTyping).toEqual({ chatId, author: 'agent', typing: true });
 
     // Both agents write; the visitor gets both; each agent gets the other's and the visitor's.
     const visitorGetsJo = world.message(visitor.socket, (m) => m.body === 'Jo here');
@@ -117,7 +122,8 @@ describe('monitor', () => {
     const fromOwner = world.message(m.socket, (msg) => msg.body === 'live from owner');
     ok(await world.send(a.socket, chatId, 'live from owner'));
     await fromOwner;
-    // Silent: the visitor got the owner's message and nothing about the monitor.
+    ok(await m.socket.emitWithAck('typing', { chatId, typing: true }));
+    // Silent: the visitor got the owner's message and nothing about the monitor, not even typing.
     await quietPeriod();
     const told = () =>
       visitor.events

@@ -35,6 +35,13 @@ export function participationRules(
     return followed;
   }
 
+  /** Whether the visitor is told this agent is typing: the chat's owner, or an agent who joined it. */
+  async function speaksToVisitor(chat: ChatRow, agentId: number): Promise<boolean> {
+    if (chat.status !== 'active') return false;
+    if (chat.agent_id === agentId) return true;
+    return (await participants.roleOf(chat.id, agentId)) === 'joined';
+  }
+
   /** The chat, if this permission covers it; refused (and audited) as if absent otherwise. */
   async function covered(
     who: Agent,
@@ -97,6 +104,7 @@ export function participationRules(
   }
 
   return {
+    speaksToVisitor,
     join: async (who: Agent, chatId: number) =>
       follow(who, await covered(who, chatId, 'chats.join', 'chat.join'), 'joined'),
     leave: (who: Agent, chatId: number) => unfollow(who, chatId, 'joined'),
