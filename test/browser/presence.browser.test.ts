@@ -119,6 +119,14 @@ describe('availability in the console', () => {
       await boardRow(sue, ids.bea!, 'online').waitFor();
       await screenshot(ann, 'presence-agents-panel.png');
 
+      // The supervisor sets Bea away from the board; Bea's own console follows.
+      await sue
+        .locator(`[data-testid=board-agent][data-agent-id="${ids.bea}"]`)
+        .getByTestId('board-set-status')
+        .selectOption('away');
+      await switcherShows(bea, 'away');
+      await boardRow(sue, ids.bea!, 'away').waitFor();
+
       // Ann closes her console: offline once the grace period has passed.
       await ann.close();
       await boardRow(sue, ids.ann!, 'offline').waitFor();
@@ -127,7 +135,7 @@ describe('availability in the console', () => {
         .where({ agent_id: ids.bea })
         .orderBy('id')
         .pluck('cause');
-      expect(causes).toEqual(['connect', 'idle', 'activity']);
+      expect(causes).toEqual(['connect', 'idle', 'activity', 'admin']);
       expect(
         await db!('agent_status_history').where({ agent_id: ids.ann }).orderBy('id').pluck('cause'),
       ).toEqual(['connect', 'chosen', 'disconnect']);

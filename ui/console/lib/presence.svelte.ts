@@ -60,6 +60,17 @@ export class Presence {
     }
   }
 
+  /** A supervisor sets an agent's status from the board (chats.monitor); audited as theirs. */
+  async setFor(agentId: number, status: AgentStatus): Promise<void> {
+    try {
+      const reply = await this.#area.request('presence:setFor', { agentId, status });
+      this.error = reply.ok ? null : reply.error.message;
+      if (reply.ok) await this.#loadBoard();
+    } catch {
+      this.error = NO_ANSWER;
+    }
+  }
+
   /** Keyboard, mouse or focus (the status switcher listens while the console is shown). */
   reportActivity(): void {
     const idleAway = this.mine?.status === 'away' && this.mine.cause === 'idle';
