@@ -17,11 +17,6 @@ export interface RoutingRuleRow {
 
 export const GLOBAL_KEY = 0;
 
-interface CapacityRow {
-  agent_id: number;
-  max_chats: number;
-}
-
 /** An active agent with their own limit and their role's default (null: unset). */
 export interface AgentCapacityRow {
   agent_id: number;
@@ -83,11 +78,6 @@ export function routingRulesRepo(store: Store) {
     },
     setLastAgent: (key: number, agentId: number) =>
       db('routing_rules').where({ department_key: key }).update({ last_agent_id: agentId }),
-    /** Per-agent capacity overrides. */
-    async capacities(): Promise<Map<number, number>> {
-      const rows = await db<CapacityRow>('agent_capacity').select('agent_id', 'max_chats');
-      return new Map(rows.map((row) => [Number(row.agent_id), Number(row.max_chats)]));
-    },
     /** Every active agent, by name, with their own limit and their role's default. */
     async agentCapacities(): Promise<AgentCapacityRow[]> {
       const rows: AgentCapacityRow[] = await db('agents as a')

@@ -5,10 +5,9 @@ import {
   type AvailabilityRow,
   type DeclinedChatRow,
 } from '../../storage/presenceBoard.ts';
-import { routingRulesRepo } from '../../storage/routingRules.ts';
 import type { Store } from '../../storage/store.ts';
 import type { Grants } from '../permissions/policy.ts';
-import { ruleFor } from '../routing/decide.ts';
+import { givenUpRule } from '../routing/decide.ts';
 
 // Who sees whose availability. The live board (chats.monitor): the agents and waiting chats of
 // the departments (or groups) the grant covers, and which of those chats routing gave up on. The
@@ -33,9 +32,9 @@ function present(row: AvailabilityRow): AgentAvailability {
 async function flaggedByDepartment(db: Store, declined: DeclinedChatRow[]) {
   const byDepartment = new Map<number | null, FlaggedChatView[]>();
   if (declined.length === 0) return byDepartment;
-  const rules = new Map((await routingRulesRepo(db).all()).map((r) => [r.department_key, r]));
+  const givenUp = await givenUpRule(db);
   for (const row of declined) {
-    if (row.declines < ruleFor(rules, row.department_id).max_refusals) continue;
+    if (!givenUp(row.department_id, row.declines)) continue;
     const list = byDepartment.get(row.department_id) ?? [];
     list.push({
       chatId: row.id,

@@ -32,6 +32,16 @@ export function ruleFor<R extends DecisionRule>(
   return rules.get(departmentId ?? GLOBAL_KEY) ?? rules.get(GLOBAL_KEY)!;
 }
 
+/**
+ * Reads the rules once and answers whether routing gave up on a waiting chat: refused or left
+ * unanswered as often as its department's rule allows, it waits in the manual queue, flagged.
+ */
+export async function givenUpRule(store: Store) {
+  const rules = new Map((await routingRulesRepo(store).all()).map((r) => [r.department_key, r]));
+  return (departmentId: number | null, declines: number) =>
+    declines >= ruleFor(rules, departmentId).max_refusals;
+}
+
 /** Closes the open offers that ran out or whose chat stopped waiting. */
 async function closeStale(tx: Store, stale: StaleOfferRow[], decision: Decision): Promise<void> {
   const offers = chatOffersRepo(tx);

@@ -11,7 +11,7 @@ import { transaction, type Store } from '../../storage/store.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import type { Participant } from '../chats/participants.ts';
 import { errors } from '../errors.ts';
-import { decide, ruleFor, type Decision } from './decide.ts';
+import { decide, givenUpRule, type Decision } from './decide.ts';
 import { estimatedWait } from './pick.ts';
 
 // Routing (issue 14): offers waiting chats to online agents by each department's rule. Every decision
@@ -218,13 +218,14 @@ export function routingService(db: Store, events: RoutingEvents, audit: AuditLog
     async decorate(entries: QueueEntry[]): Promise<QueueEntry[]> {
       const states = await chatOffersRepo(db).states(entries.map((entry) => entry.chatId));
       if (states.size === 0) return entries;
-      const rules = new Map((await routingRulesRepo(db).all()).map((r) => [r.department_key, r]));
+      const givenUp = await givenUpRule(db);
       return entries.map((entry) => {
         const state = states.get(entry.chatId);
         if (!state) return entry;
         if (state.open) return { ...entry, routing: 'offered' };
-        const limit = ruleFor(rules, entry.departmentId).max_refusals;
-        return state.declines >= limit ? { ...entry, routing: 'flagged' } : entry;
+        return givenUp(entry.departmentId, state.declines)
+          ? { ...entry, routing: 'flagged' }
+          : entry;
       });
     },
     /** This agent's open offers, as `offer:new` carried them. */
