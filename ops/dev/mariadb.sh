@@ -59,6 +59,8 @@ db_setup_users() {
       echo "CREATE USER IF NOT EXISTS 'parley'@'$host' IDENTIFIED BY '$pw';"
       echo "ALTER USER 'parley'@'$host' IDENTIFIED BY '$pw';"
       echo "GRANT ALL PRIVILEGES ON \`parley%\`.* TO 'parley'@'$host';"
+      # Read-only views of replication for /readyz, the metrics and make dr-status (issue 15).
+      echo "GRANT SLAVE MONITOR, BINLOG MONITOR ON *.* TO 'parley'@'$host';"
     done
     echo "CREATE DATABASE IF NOT EXISTS \`parley\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;"
   } | db_sql >/dev/null 2>"$RUN/mariadb-setup.err" || {
