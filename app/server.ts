@@ -31,6 +31,9 @@ import { routingService } from './domain/routing/routing.ts';
 import { routingRules } from './domain/routing/rules.ts';
 import { presenceDelivery, withBoardHints } from './socket/presenceDelivery.ts';
 import { availabilityService } from './domain/availability/availability.ts';
+import { siteRoleWatch } from './domain/siteRole.ts';
+import { primaryDuties } from './primaryDuties.ts';
+import { isReadOnly } from './storage/replication.ts';
 import {
   attachSocketHandlers,
   createSocketServer,
@@ -115,6 +118,10 @@ export function buildServices(config: Config, log: Logger, db: Db = openDb(confi
       processId: randomBytes(8).toString('hex'),
       log,
     }),
+    siteRole: siteRoleWatch(() => isReadOnly(db), {
+      intervalMs: env.PARLEY_SITE_ROLE_POLL_MS,
+      log,
+    }),
   };
   return { services, sockets, hasher };
 }
@@ -134,6 +141,7 @@ const listen = (server: NetServer, port: number, host: string) =>
 export async function startParley(config: Config, log: Logger, db?: Db): Promise<RunningParley> {
   const env = config.env;
   const { services, sockets } = buildServices(config, log, db);
+  await services.siteRole.start(); // a standby's app refuses chats from its first connection
   // Counted in Redis from the first request, when it answers in time (issue 12).
   await services.redis.ready(Math.max(2000, env.PARLEY_REDIS_TIMEOUT_MS * 2));
   const handler = createHttpApp(services).callback();
@@ -168,32 +176,14 @@ export async function startParley(config: Config, log: Logger, db?: Db): Promise
     httpPort = await listen(redirect, env.PARLEY_HTTP_PORT, env.PARLEY_HTTPS_HOST);
   }
   log.info({ httpsPort, httpPort, publicUrl: env.PARLEY_PUBLIC_URL }, 'parley listening');
-  const stopSweeps = services.files.sweepPeriodically(log); // temp files a crash left (issue 5)
-  const stopRefusalFlush = services.rateLimits.flushPeriodically(); // refusal counts (issue 12)
-  const stopRoutingSweep = services.routing.sweepPeriodically(); // offers that ran out (issue 14)
-  services.availability.start(); // idle-away and offline after the grace period (issue 14)
-  // An agent who goes away or offline gives back their open offers; one who comes online can take chats.
-  const stopRoutingOnPresence = services.availability.onChange((agentId, status) => {
-    const next =
-      status === 'online'
-        ? services.routing.agentAvailable()
-        : services.routing.agentUnavailable(agentId);
-    next.catch((error: unknown) =>
-      log.error({ err: describeError(error) }, 'routing after a status change failed'),
-    );
-  });
-
+  const duties = primaryDuties(services, sockets);
   return {
     services,
     sockets,
     httpsPort,
     httpPort,
     async close() {
-      stopSweeps();
-      stopRefusalFlush();
-      stopRoutingSweep();
-      stopRoutingOnPresence();
-      await services.availability.stop();
+      await duties.stop();
       tcp.close();
       await sockets.io.close(); // also closes the HTTPS server
       https.closeAllConnections();

@@ -17,6 +17,7 @@ import type { Db } from './storage/db.ts';
 import type { RateLimits } from './domain/rateLimits/rateLimits.ts';
 import type { RedisConnection } from './storage/redis.ts';
 import type { Availability } from './domain/availability/availability.ts';
+import type { SiteRoleWatch } from './domain/siteRole.ts';
 
 /** Everything the transport layers need, built once at start and passed in. */
 export interface Services {
@@ -57,4 +58,6 @@ export interface Services {
   redis: RedisConnection;
   /** Agent availability (issue 14): status, history, idle and offline sweeps, onChange. */
   availability: Availability;
+  /** Primary or standby, as this site's database says (issue 15); a standby serves no chats. */
+  siteRole: SiteRoleWatch;
 }

@@ -4,6 +4,7 @@ import Koa from 'koa';
 import { trustedProxies } from '../domain/clientAddress.ts';
 import { clientAddressMiddleware } from './clientAddress.ts';
 import type { ParleyState } from './context.ts';
+import { standbyError } from '../domain/siteRole.ts';
 import type { Services } from '../services.ts';
 import { errorHandler } from './errorHandler.ts';
 import { BODY_LIMIT_BYTES } from './validate.ts';
@@ -61,6 +62,12 @@ export function createHttpApp(services: Services): Koa<ParleyState> {
   app.use(errorHandler(services.log));
   app.use(clientAddressMiddleware(trustedProxies(services.config.env.PARLEY_TRUSTED_PROXIES)));
   app.use(securityHeaders());
+  // A standby site answers its health and its static console, and nothing else (issue 15).
+  app.use(async (ctx, next) => {
+    if (services.siteRole.role() === 'standby' && ctx.path.startsWith('/api/'))
+      throw standbyError();
+    await next();
+  });
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: BODY_LIMIT_BYTES, encoding: 'utf-8' }));
   app.use(router.routes());
   app.use(router.allowedMethods());

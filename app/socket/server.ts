@@ -5,6 +5,7 @@ import { agentNamespace } from './agentNamespace.ts';
 import { agentRoom, sessionRoom } from './delivery.ts';
 import { limitVisitorConnections } from './visitorLimits.ts';
 import { visitorNamespace } from './visitorNamespace.ts';
+import { standbyError } from '../domain/siteRole.ts';
 
 /** The namespaces before the HTTPS server exists: the chat domain needs them to deliver events. */
 export function createSocketServer(publicOrigin: string, widgetOrigins: string[]) {
@@ -33,6 +34,14 @@ export function attachSocketHandlers(
   services: Services,
   server: HttpsServer,
 ): void {
+  // A standby site takes no connection (issue 15); the client retries and reaches the primary by name.
+  const refuseOnStandby: Parameters<typeof sockets.visitors.use>[0] = (_socket, next) => {
+    if (services.siteRole.role() !== 'standby') return next();
+    const error = standbyError();
+    next(Object.assign(new Error(error.message), { data: { id: error.id, retryable: true } }));
+  };
+  sockets.visitors.use(refuseOnStandby);
+  sockets.agents.use(refuseOnStandby);
   // Visitor connection limits (issue 12) run before the namespace's own authentication.
   const connectionLimits = limitVisitorConnections(services);
   sockets.visitors.use(connectionLimits.namespace);

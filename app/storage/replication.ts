@@ -48,9 +48,9 @@ export interface ReplicationState {
   semiSync: SemiSyncState;
 }
 
-type Row = Record<string, unknown>;
+type Row = Record<string, string | number | null | undefined>;
 const rowsOf = (result: unknown): Row[] => (result as [Row[]])[0] ?? [];
-const on = (value: unknown) => String(value ?? '').toUpperCase() === 'ON' || value === 1;
+const on = (value: string | undefined) => ['ON', '1'].includes((value ?? '').toUpperCase());
 
 export async function readReplication(db: Knex): Promise<ReplicationState> {
   const [vars] = rowsOf(
@@ -109,4 +109,10 @@ async function readReplica(db: Knex): Promise<ReplicaState | null | 'unknown'> {
     lastError: String(row.Last_IO_Error || row.Last_SQL_Error || ''),
     tls: String(row.Master_SSL_Allowed) === 'Yes',
   };
+}
+
+/** The one question the app's role watch asks every second: is this side's database read-only? */
+export async function isReadOnly(db: Knex): Promise<boolean> {
+  const [row] = rowsOf(await db.raw('SELECT @@read_only AS readOnly'));
+  return Number(row?.readOnly) === 1;
 }

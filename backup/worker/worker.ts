@@ -3,6 +3,7 @@ import cron from 'node-cron';
 import { loadConfigOrExit } from '../../config/load.ts';
 import { createLogger } from '../../app/log.ts';
 import { openDb } from '../../app/storage/db.ts';
+import { isReadOnly } from '../../app/storage/replication.ts';
 import { openAuditLog } from '../../app/domain/audit/openAuditLog.ts';
 import { guarded, workerJobs } from './jobs.ts';
 
@@ -17,7 +18,15 @@ const tasks = (await workerJobs({ config, db, audit })).map((job) => {
     process.exit(78);
   }
   log.info({ job: job.name, schedule: job.schedule }, 'job scheduled');
-  return cron.schedule(job.schedule, guarded(job, log), { name: job.name, noOverlap: true });
+  // A standby's database is read-only: its worker waits until a failover makes this site primary
+  // (issue 15); backups, offsite copies and retention run on the primary only.
+  const run = guarded(job, log);
+  const whilePrimary = async () => {
+    if (await isReadOnly(db).catch(() => false))
+      return log.debug({ job: job.name }, 'standby; skipped');
+    await run();
+  };
+  return cron.schedule(job.schedule, whilePrimary, { name: job.name, noOverlap: true });
 });
 
 const stop = () => {

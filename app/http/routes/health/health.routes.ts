@@ -1,7 +1,10 @@
 import type { Services } from '../../../services.ts';
 import type { Routes } from '../../route.ts';
 
-/** /healthz: the process lives. /readyz: the database and clamd answer (503 otherwise); Redis is reported. */
+/**
+ * /healthz: the process lives. /readyz: the database and clamd answer and this site is the primary
+ * (503 otherwise, with the role: a standby says `standby`); Redis is reported.
+ */
 export function healthRoutes(routes: Routes, services: Services) {
   routes.get('/healthz', 'public', (ctx) => {
     ctx.body = { status: 'ok' };
@@ -18,10 +21,13 @@ export function healthRoutes(routes: Routes, services: Services) {
     ]);
     // Redis down does not make Parley unready: the visitor limits then count in this process's
     // memory (issue 12), and pulling every node out of a load balancer would stop all chats.
-    const ready = database.up && clamd.up;
+    // A standby is healthy but not ready: a load balancer sends it nothing until it is promoted.
+    const role = database.up ? await services.siteRole.refresh() : services.siteRole.role();
+    const ready = database.up && clamd.up && role === 'primary';
     ctx.status = ready ? 200 : 503;
     ctx.body = {
-      status: ready ? 'ready' : 'not_ready',
+      status: ready ? 'ready' : role === 'standby' ? 'standby' : 'not_ready',
+      role,
       checks: {
         database,
         clamd: { ...clamd, signatureAgeDays: signatureAgeDays(clamd.signaturesDate) },

@@ -1,0 +1,118 @@
+// make dr-status | failover | rejoin | failback (issue 15). See README "Disaster recovery".
+//   node ops/dr.ts status [--json] | failover | rejoin | failback      FORCE=1 to override a refusal
+import { request } from 'node:https';
+import { loadConfigOrExit } from '../config/load.ts';
+import { openAuditLog } from '../app/domain/audit/openAuditLog.ts';
+import { openDb } from '../app/storage/db.ts';
+import { DrRefusal, failover } from './dr/failover.ts';
+import { failback } from './dr/failback.ts';
+import { rejoin } from './dr/rejoin.ts';
+import { drSettings } from './dr/site.ts';
+import { drStatus, statusLines } from './dr/status.ts';
+import { opsLogger } from './opsLogger.ts';
+
+const config = loadConfigOrExit({ process: 'ops' });
+const command = process.argv[2] ?? 'status';
+const force = process.env.FORCE === '1';
+const by = `make ${command === 'status' ? 'dr-status' : command} (${process.env.SUDO_USER ?? process.env.USER ?? 'unknown'})`;
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const started = Date.now();
+
+/** Audited where writes go: the primary (for a rejoin, the peer; this site is read-only). */
+async function audited(
+  action: string,
+  details: Record<string, unknown>,
+  at?: { host: string; port: number },
+): Promise<void> {
+  const where = at
+    ? { ...config, env: { ...config.env, PARLEY_DB_HOST: at.host, PARLEY_DB_PORT: at.port } }
+    : config;
+  const db = openDb(where);
+  const audit = openAuditLog(config, db, opsLogger(config));
+  try {
+    await audit.record({
+      actor: { kind: 'system', label: 'ops' },
+      action,
+      outcome: 'success',
+      details,
+    });
+  } finally {
+    await audit.close();
+    await db.destroy();
+  }
+}
+
+/** Polls this site's app until /readyz says primary; the milliseconds it took, or null. */
+async function appServing(url: string, withinMs: number): Promise<number | null> {
+  const from = Date.now();
+  while (Date.now() - from < withinMs) {
+    const status = await new Promise<number>((resolve) => {
+      const req = request(url, { rejectUnauthorized: false, timeout: 1000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', () => resolve(0));
+      req.on('timeout', () => req.destroy());
+      req.end();
+    });
+    if (status === 200) return Date.now() - from;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return null;
+}
+
+async function main(): Promise<number> {
+  const s = drSettings(config);
+  const keepDir = config.env.PARLEY_BACKUP_DIR;
+  if (command === 'status') {
+    const st = await drStatus(s);
+    if (process.argv.includes('--json')) say(JSON.stringify(st, null, 2));
+    else for (const line of statusLines(st, `${s.self.host}:${s.self.port}`)) say(line);
+    return st.failoverWouldLose?.transactions ? 3 : 0;
+  }
+  if (command === 'failover' || command === 'failback') {
+    const result =
+      command === 'failover'
+        ? await failover(s, { force, kind: 'failover', by, say })
+        : (await failback(s, { by, say, keepDir })).promoted;
+    if (result.outcome === 'already_primary') return 0;
+    await audited(`dr.${command}`, {
+      force,
+      recoveryPoint: result.recoveryPoint,
+      lostTransactions: result.lostTransactions,
+      promotedAtGtid: result.promotedAtGtid,
+      fenced: result.fenced,
+    });
+    const serving = await appServing(s.appReadyUrl, 15_000);
+    say(
+      serving === null
+        ? `This site's app is not ready yet (${s.appReadyUrl}); check make status.`
+        : `This site's app serves chats (${serving} ms after promotion; ${Date.now() - started} ms after the command started).`,
+    );
+    const name = new URL(s.publicUrl).hostname;
+    say(
+      `NOW: point ${name} (its DNS record or virtual IP) at this site. Check: curl https://${name}/readyz must answer "role":"primary".`,
+    );
+    say('Consoles and widgets reconnect by themselves and resync by sequence number.');
+    return 0;
+  }
+  if (command === 'rejoin') {
+    const result = await rejoin(s, { say, keepDir });
+    if (result.outcome !== 'already_standby') await audited('dr.rejoin', { ...result }, s.peer!);
+    return 0;
+  }
+  say(`unknown command ${command}: status, failover, rejoin or failback`);
+  return 64;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof DrRefusal) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`dr ${command} failed: ${(error as Error).message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,118 @@
+import { readFileSync } from 'node:fs';
+import knex, { type Knex } from 'knex';
+import type { Config } from '../../config/load.ts';
+import { readReplication, type ReplicationState } from '../../app/storage/replication.ts';
+
+// The two databases a DR command talks to (issue 15): this site's, and the peer's over TLS
+// verified against the sites' CA. Both as the DR admin account (parley_dr): it may fence,
+// promote and repoint replication, and read and reload the parley database; nothing else.
+
+export interface Site {
+  name: 'here' | 'peer';
+  address: string;
+  db: Knex;
+  state(): Promise<SiteState>;
+  close(): Promise<void>;
+}
+
+export interface SiteState extends ReplicationState {
+  /** Every server's last GTID per domain (@@gtid_binlog_state): what divergence is judged on. */
+  binlogState: string;
+}
+
+export interface DrSettings {
+  here: { host: string; port: number };
+  /** This site's database as the peer reaches it. */
+  self: { host: string; port: number };
+  peer: { host: string; port: number } | null;
+  adminUser: string;
+  adminPassword: string;
+  replUser: string;
+  replPassword: string;
+  caFile: string;
+  database: string;
+  antiFlapMinutes: number;
+  applyTimeoutSeconds: number;
+  semiSyncTimeoutMs: number;
+  publicUrl: string;
+  appReadyUrl: string;
+}
+
+const secret = (file: string, setting: string): string => {
+  if (!file) throw new Error(`${setting} is not set: the DR commands need it (see README)`);
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    throw new Error(`${setting}: cannot read ${file}`);
+  }
+};
+
+export function drSettings(config: Config): DrSettings {
+  const env = config.env;
+  return {
+    here: { host: env.PARLEY_DB_HOST, port: env.PARLEY_DB_PORT },
+    self: {
+      host: env.PARLEY_DR_SELF_DB_HOST || env.PARLEY_DB_HOST,
+      port: env.PARLEY_DR_SELF_DB_PORT || env.PARLEY_DB_PORT,
+    },
+    peer: env.PARLEY_DR_PEER_DB_HOST
+      ? { host: env.PARLEY_DR_PEER_DB_HOST, port: env.PARLEY_DR_PEER_DB_PORT }
+      : null,
+    adminUser: env.PARLEY_DR_ADMIN_USER,
+    adminPassword: secret(env.PARLEY_DR_ADMIN_PASSWORD_FILE, 'PARLEY_DR_ADMIN_PASSWORD_FILE'),
+    replUser: env.PARLEY_DR_REPL_USER,
+    replPassword: secret(env.PARLEY_DR_REPL_PASSWORD_FILE, 'PARLEY_DR_REPL_PASSWORD_FILE'),
+    caFile: env.PARLEY_DR_DB_TLS_CA_FILE,
+    database: env.PARLEY_DB_NAME,
+    antiFlapMinutes: env.PARLEY_DR_ANTIFLAP_MINUTES,
+    applyTimeoutSeconds: env.PARLEY_DR_APPLY_TIMEOUT_SECONDS,
+    semiSyncTimeoutMs: env.PARLEY_DR_SEMISYNC_TIMEOUT_MS,
+    publicUrl: env.PARLEY_PUBLIC_URL,
+    appReadyUrl: `https://127.0.0.1:${env.PARLEY_HTTPS_PORT}/readyz`,
+  };
+}
+
+export function openSite(
+  name: Site['name'],
+  at: { host: string; port: number },
+  settings: DrSettings,
+): Site {
+  // The peer is reached over TLS with its certificate verified; this site's own database too
+  // when a CA is given (in the appliance both sit on a private network).
+  const ca = settings.caFile ? readFileSync(settings.caFile) : null;
+  const db = knex({
+    client: 'mysql2',
+    connection: {
+      host: at.host,
+      port: at.port,
+      user: settings.adminUser,
+      password: settings.adminPassword,
+      connectTimeout: 3000,
+      ...(ca ? { ssl: { ca, rejectUnauthorized: true } } : {}),
+    },
+    pool: { min: 0, max: 2 },
+  });
+  return {
+    name,
+    address: `${at.host}:${at.port}`,
+    db,
+    async state() {
+      const replication = await readReplication(db);
+      const [rows] = (await db.raw('SELECT @@gtid_binlog_state AS s')) as [{ s: string }[]];
+      return { ...replication, binlogState: rows[0]?.s ?? '' };
+    },
+    close: () => db.destroy(),
+  };
+}
+
+/** The peer's state, or why it could not be read (down, unreachable, refused). */
+export async function reach(
+  site: Site,
+): Promise<{ ok: true; state: SiteState } | { ok: false; why: string }> {
+  try {
+    return { ok: true, state: await site.state() };
+  } catch (error) {
+    const e = error as { code?: string; message?: string };
+    return { ok: false, why: e.code ?? e.message ?? 'unreachable' };
+  }
+}
