@@ -45,8 +45,9 @@ export function primaryDuties(services: Services, sockets: SocketServer) {
 
   const stopWatching = services.siteRole.onChange((role) => {
     if (role === 'primary') return start();
-    sockets.io.of('/visitor').disconnectSockets(true);
-    sockets.io.of('/agent').disconnectSockets(true);
+    // Closed as a network cut closes them (not "io server disconnect"), so clients reconnect by themselves.
+    for (const ns of [sockets.visitors, sockets.agents])
+      for (const socket of ns.sockets.values()) socket.conn.close();
     stop().catch((error: unknown) =>
       log.error({ err: describeError(error) }, 'stopping the primary duties failed'),
     );

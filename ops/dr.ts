@@ -7,6 +7,7 @@ import { openDb } from '../app/storage/db.ts';
 import { DrRefusal, failover } from './dr/failover.ts';
 import { failback } from './dr/failback.ts';
 import { rejoin } from './dr/rejoin.ts';
+import { resume } from './dr/resume.ts';
 import { drSettings } from './dr/site.ts';
 import { drStatus, statusLines } from './dr/status.ts';
 import { opsLogger } from './opsLogger.ts';
@@ -101,7 +102,11 @@ async function main(): Promise<number> {
     if (result.outcome !== 'already_standby') await audited('dr.rejoin', { ...result }, s.peer!);
     return 0;
   }
-  say(`unknown command ${command}: status, failover, rejoin or failback`);
+  if (command === 'resume') {
+    if ((await resume(s, { force, say })) === 'resumed') await audited('dr.resume', { force });
+    return 0;
+  }
+  say(`unknown command ${command}: status, failover, rejoin, failback or resume`);
   return 64;
 }
 

@@ -38,7 +38,13 @@ export function attachSocketHandlers(
   const refuseOnStandby: Parameters<typeof sockets.visitors.use>[0] = (_socket, next) => {
     if (services.siteRole.role() !== 'standby') return next();
     const error = standbyError();
-    next(Object.assign(new Error(error.message), { data: { id: error.id, retryable: true } }));
+    // retryAfter: the widget connects again by itself (as after a visitor limit), by then perhaps
+    // to the promoted site under the same name.
+    next(
+      Object.assign(new Error(error.message), {
+        data: { id: error.id, retryable: true, retryAfter: 5 },
+      }),
+    );
   };
   sockets.visitors.use(refuseOnStandby);
   sockets.agents.use(refuseOnStandby);

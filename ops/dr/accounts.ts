@@ -10,6 +10,8 @@ export function replicationOptions(
 ): string[] {
   return [
     `--server-id=${serverId}`,
+    // Both sites start read-only: a restarted primary takes no writes until make dr-resume says so.
+    '--read-only=1',
     '--log-bin=binlog',
     '--binlog-format=ROW',
     '--sync-binlog=1',

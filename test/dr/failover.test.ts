@@ -35,8 +35,12 @@ const messagesOn = async (sql: typeof pair.A.sql) =>
 beforeAll(async () => {
   process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0'; // fetch to the test CA's 127.0.0.1 certificate
   pair = await drPair(1000);
-  pair.A.db.root('CREATE DATABASE parley CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci');
+  // Both databases start read-only; installing the primary makes it writable once.
+  pair.A.db.root(
+    'SET GLOBAL read_only = 0; CREATE DATABASE parley CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci',
+  );
   await pair.migrate(pair.A);
+  expect((await pair.dr(pair.A, 'resume')).out).toMatch(/writable already: nothing to do/);
   // The standby is installed by `make rejoin` against the primary: it follows from the start.
   const join = await pair.dr(pair.B, 'rejoin');
   expect(join.code, join.out).toBe(0);
@@ -46,9 +50,9 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await name?.close();
+  name?.close();
   await pair?.close();
-});
+}, 60_000);
 
 describe('a standby site', () => {
   it('replicates over TLS with semi-sync, and serves no chats', async () => {
@@ -132,4 +136,128 @@ describe('make failover after the primary is killed mid-chat', () => {
     expect(Number(rows[0]!.n)).toBe(new Set(acked).size); // none twice
     expect((await pair.dr(pair.B, 'failover')).out).toMatch(/already the primary: nothing to do/);
   }, 180_000);
+});
+
+/** A visitor through the public name with one chat; `send(n)` sends n messages, each acknowledged. */
+async function chatting() {
+  const visitor: VisitorSocket = io(`${name.url}/visitor`, {
+    ca: caCert().toString(),
+    auth: { token: await token(name.url) },
+    reconnectionDelay: 100,
+    reconnectionDelayMax: 500,
+    forceNew: true,
+  });
+  await new Promise<void>((r) => visitor.once('connect', () => r()));
+  const started = (await visitor.emitWithAck('chat:start', {})) as Ack;
+  if (!started.ok) throw new Error(JSON.stringify(started));
+  const ids: string[] = [];
+  return {
+    ids,
+    async send(n: number) {
+      for (let i = 0; i < n; i++) {
+        const clientId = randomUUID();
+        for (;;) {
+          const ack = (await visitor
+            .timeout(2000)
+            .emitWithAck('message:send', {
+              chatId: started.chat!.id,
+              clientId,
+              body: `m ${clientId}`,
+            })
+            .catch(() => null)) as Ack | null;
+          if (ack?.ok) break;
+          await sleep(100);
+        }
+        ids.push(clientId);
+      }
+    },
+    close: () => visitor.close(),
+  };
+}
+
+const seqOf = (gtid: string) =>
+  Math.max(
+    0,
+    ...gtid
+      .split(',')
+      .filter(Boolean)
+      .map((g) => Number(g.split('-')[2])),
+  );
+const gtidPos = (db: typeof pair.A.db) => db.root('SELECT @@gtid_current_pos').trim();
+
+describe('the old primary comes back', () => {
+  it('restarts read-only, rejoins as the standby, and a failback loses nothing', async () => {
+    await pair.A.db.start();
+    expect(pair.A.db.root('SELECT @@read_only').trim()).toBe('1'); // never serves writes by itself
+    await pair.startApp(pair.A);
+    expect((await fetch(`${pair.A.app!.url}/readyz`)).status).toBe(503);
+    const back = await pair.dr(pair.A, 'rejoin');
+    expect(back.code, back.out).toBe(0);
+    // A write in flight at the kill may have reached A's binlog unacknowledged: then it is reported and kept.
+    if (/DIVERGED/.test(back.out)) expect(back.out).toMatch(/kept in .*diverged-.*\.sql/);
+    const visitor = await chatting();
+    await visitor.send(5);
+    const fb = await pair.dr(pair.A, 'failback');
+    expect(fb.code, fb.out).toBe(0);
+    expect(fb.out).toMatch(/Recovery point \(what the promotion loses\): none/);
+    expect(fb.out).toMatch(/No divergence/); // B follows A from its own position
+    name.switchTo(Number(pair.A.env.PARLEY_HTTPS_PORT));
+    await visitor.send(3); // the same visitor goes on, on A
+    visitor.close();
+    const onA = await messagesOn(pair.A.sql);
+    expect([...acked, ...visitor.ids].filter((id) => !onA.has(id))).toEqual([]);
+    const st = await pair.dr(pair.B, 'status');
+    expect(st.out).toMatch(/role\s+standby/);
+    expect(st.out).toMatch(/last failover .* failback/);
+  }, 120_000);
+
+  it('refuses a second failover within the anti-flap period unless forced', async () => {
+    const again = await pair.dr(pair.B, 'failover');
+    expect(again.code, again.out).toBe(2);
+    expect(again.out).toMatch(/a second within 30 min is refused/);
+    expect(pair.A.db.root('SELECT @@read_only').trim()).toBe('0'); // nothing was fenced
+  });
+});
+
+describe('replication broken before the failover', () => {
+  it('shows the loss, refuses without FORCE, and with FORCE reports the gap exactly', async () => {
+    pair.B.db.root('STOP SLAVE IO_THREAD');
+    const visitor = await chatting();
+    const from = Date.now();
+    while (Date.now() - from < 15_000) await visitor.send(5); // semi-sync times out: asynchronous
+    visitor.close();
+    const primary = await pair.dr(pair.A, 'status');
+    expect(primary.out).toMatch(/FELL BACK TO ASYNCHRONOUS/);
+    const st = await pair.dr(pair.B, 'status');
+    expect(st.code, st.out).toBe(3);
+    expect(st.out).toMatch(/WOULD LOSE DATA/);
+    const gap = seqOf(gtidPos(pair.A.db)) - seqOf(gtidPos(pair.B.db));
+    expect(gap).toBeGreaterThan(0);
+    const noFlap = { PARLEY_DR_ANTIFLAP_MINUTES: '0' };
+    const refused = await pair.dr(pair.B, 'failover', noFlap);
+    expect(refused.code, refused.out).toBe(2);
+    expect(refused.out).toMatch(/would lose .*given its writes back/s);
+    expect(pair.A.db.root('SELECT @@read_only').trim()).toBe('0');
+    const forced = await pair.dr(pair.B, 'failover', { ...noFlap, FORCE: '1' });
+    expect(forced.code, forced.out).toBe(0);
+    console.log(
+      `DR forced failover: gap ${gap} transactions; reported: ${/Recovery point[^\n]*/.exec(forced.out)?.[0]}`,
+    );
+    expect(forced.out).toContain(
+      `Recovery point (what the promotion loses): ${gap} transaction(s) of domain 0`,
+    );
+    expect(pair.A.db.root('SELECT @@read_only').trim()).toBe('1'); // fenced
+    name.switchTo(Number(pair.B.env.PARLEY_HTTPS_PORT));
+
+    // The old primary has writes B never got: rejoin reports them, keeps them, and re-seeds.
+    const back = await pair.dr(pair.A, 'rejoin');
+    expect(back.code, back.out).toBe(0);
+    expect(back.out).toContain(`DIVERGED: this site wrote ${gap} transaction(s)`);
+    expect(back.out).toMatch(/kept in .*diverged-.*\.sql/);
+    const onB = await messagesOn(pair.B.sql);
+    for (let i = 0; i < 50 && (await messagesOn(pair.A.sql)).size !== onB.size; i++)
+      await sleep(100);
+    expect(await messagesOn(pair.A.sql)).toEqual(onB);
+    expect((await pair.dr(pair.A, 'status')).out).toMatch(/IO running, SQL running/);
+  }, 120_000);
 });

@@ -30,9 +30,10 @@ export async function publicName(port: number) {
       for (const socket of open) socket.destroy();
       open.clear();
     },
-    close: () => {
+    close() {
+      server.close(); // stops listening; connections still open are cut below
       for (const socket of open) socket.destroy();
-      return new Promise((resolve) => server.close(resolve));
+      server.unref();
     },
   };
 }
