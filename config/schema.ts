@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseCidr } from '../app/shared/cidr.ts';
+import { drFilesSchema } from './drFilesSchema.ts';
 
 // Every Parley process (app, worker, ops commands) reads this one schema once at start.
 // Secrets are never values here: a `*_FILE` variable names the file that holds them.
@@ -242,6 +243,7 @@ export const envSchema = z.object({
     .default('parley'),
   // Logging
   PARLEY_LOG_LEVEL: logLevel.default('info'),
+  ...drFilesSchema,
 });
 
 export type Env = z.infer<typeof envSchema>;
