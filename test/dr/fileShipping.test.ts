@@ -5,19 +5,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { standbyFiles, type StandbyFilesSettings } from '../../backup/offsite/standbyFiles.ts';
 import { fileShipper, runFileShipper } from '../../backup/worker/fileShipper.ts';
-import type { Ack } from '../../app/shared/protocol.ts';
 import type { Db } from '../../app/storage/db.ts';
 import { fileShipmentsRepo, filesLag } from '../../app/storage/fileShipments.ts';
 import { blobPath } from '../../app/storage/fileStore.ts';
 import { testSshd, type TestSshd } from '../backup/sshd.ts';
-import { WIDGET_ORIGIN } from '../harness/config.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
 import {
   capturingLogger,
-  connectVisitor,
-  connected,
   startTestParley,
-  visitorToken,
+  startVisitorChat,
+  visitorUpload,
   type TestParley,
 } from '../harness/parley.ts';
 
@@ -68,31 +65,17 @@ const pdf = () => Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(30_000)]
 
 /** A visitor's chat with `count` PDFs uploaded through the real upload path; their ids and bytes. */
 async function chatWithFiles(count: number) {
-  const token = await visitorToken(t);
-  const socket = connectVisitor(t.url, token);
+  const { socket, ...chat } = await startVisitorChat(t);
   sockets.push(socket);
-  await connected(socket);
-  const started = (await socket.emitWithAck('chat:start', { name: 'Ada' })) as Ack<{
-    chat: { id: number };
-  }>;
-  if (!started.ok) throw new Error(started.error.id);
   const files: { id: number; key: string; bytes: Buffer }[] = [];
   for (let i = 0; i < count; i++) {
     const bytes = pdf();
-    const res = await t
-      .http()
-      .post(`/api/visitor/chats/${started.chat.id}/files`)
-      .set('Origin', WIDGET_ORIGIN)
-      .set('Authorization', `Bearer ${token}`)
-      .set('Content-Type', 'application/octet-stream')
-      .set('X-Parley-File-Name', `statement-${i}.pdf`)
-      .send(bytes)
-      .expect(201);
+    const res = await visitorUpload(t, chat, `statement-${i}.pdf`, bytes).expect(201);
     const id = (res.body as { message: { file: { id: number } } }).message.file.id;
     const row = await db('files').where({ id }).first<{ storage_key: string }>('storage_key');
     files.push({ id, key: row.storage_key, bytes });
   }
-  return { token, files };
+  return { token: chat.token, files };
 }
 
 function shipperFor(
