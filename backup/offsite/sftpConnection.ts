@@ -18,18 +18,20 @@ export interface SftpLogin {
 
 export class HostKeyMismatchError extends PermanentTargetError {}
 
+export interface SftpHandle {
+  client: SftpClient;
+  sftp: SFTPWrapper;
+}
+
 /** A host key's fingerprint in the form `ssh-keygen -lf` prints: SHA256:base64, unpadded. */
-export const fingerprintOf = (key: Buffer): string =>
+const fingerprintOf = (key: Buffer): string =>
   `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
 
 /**
  * Connects and logs in, refusing any host key but the pinned one (HostKeyMismatchError, before
  * any credential is offered). `what` ends the refusal's message: what is not done.
  */
-export async function connectSftp(
-  login: SftpLogin,
-  what = 'refusing to upload',
-): Promise<{ client: SftpClient; sftp: SFTPWrapper }> {
+async function connectSftp(login: SftpLogin, what = 'refusing to upload'): Promise<SftpHandle> {
   const client = new SftpClient();
   let mismatch = false;
   try {
@@ -54,4 +56,37 @@ export async function connectSftp(
     }
     throw error;
   }
+}
+
+/**
+ * One connection, opened when first used (then `prepare` runs on it) and closed after any failure,
+ * so that the next use connects again.
+ */
+export function sftpSession(
+  login: SftpLogin,
+  what?: string,
+  prepare: (open: SftpHandle) => Promise<void> = async () => {},
+) {
+  let session: SftpHandle | null = null;
+  async function close(): Promise<void> {
+    const open = session;
+    session = null;
+    await open?.client.end().catch(() => {});
+  }
+  return {
+    async use<T>(work: (open: SftpHandle) => Promise<T>): Promise<T> {
+      try {
+        if (!session) {
+          const opened = await connectSftp(login, what);
+          session = opened;
+          await prepare(opened);
+        }
+        return await work(session);
+      } catch (error) {
+        await close();
+        throw error;
+      }
+    },
+    close,
+  };
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { Writable } from 'node:stream';
 import type SftpClient from 'ssh2-sftp-client';
-import { connectSftp, type SftpLogin } from './sftpConnection.ts';
+import { sftpSession, type SftpLogin } from './sftpConnection.ts';
 import type { Target } from './target.ts';
 
 export interface SftpSettings extends SftpLogin {
@@ -11,25 +11,10 @@ export interface SftpSettings extends SftpLogin {
 
 /** An SFTP server: key-based auth only, the host key pinned by fingerprint. */
 export function sftpTarget(settings: SftpSettings): Target {
-  let client: SftpClient | null = null;
+  const session = sftpSession(settings);
   const remote = (name: string) => `${settings.path.replace(/\/$/, '')}/${name}`;
-  async function open(): Promise<SftpClient> {
-    client ??= (await connectSftp(settings)).client;
-    return client;
-  }
-  async function reset(): Promise<void> {
-    const c = client;
-    client = null;
-    await c?.end().catch(() => {});
-  }
-  const guard = async <T>(fn: (c: SftpClient) => Promise<T>): Promise<T> => {
-    try {
-      return await fn(await open());
-    } catch (error) {
-      await reset();
-      throw error;
-    }
-  };
+  const guard = <T>(work: (c: SftpClient) => Promise<T>): Promise<T> =>
+    session.use(({ client }) => work(client));
   return {
     name: `sftp:${settings.username}@${settings.host}:${settings.port}${settings.path}`,
     put: (localFile, name) =>
@@ -57,6 +42,6 @@ export function sftpTarget(settings: SftpSettings): Target {
       guard(async (c) => void (await c.get(remote(name), createWriteStream(localFile)))),
     list: () => guard(async (c) => (await c.list(settings.path)).map((e) => e.name)),
     remove: (name) => guard(async (c) => void (await c.delete(remote(name), true))),
-    close: reset,
+    close: session.close,
   };
 }

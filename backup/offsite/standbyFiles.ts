@@ -1,6 +1,10 @@
 import type { SFTPWrapper, Stats } from 'ssh2';
-import type SftpClient from 'ssh2-sftp-client';
-import { connectSftp, HostKeyMismatchError, type SftpLogin } from './sftpConnection.ts';
+import {
+  HostKeyMismatchError,
+  sftpSession,
+  type SftpHandle,
+  type SftpLogin,
+} from './sftpConnection.ts';
 
 // Issue 15: the standby site's files volume, reached over SFTP (its OpenSSH server: the
 // posix-rename and fsync extensions are used). A blob keeps its name: `<path>/store/<name>`.
@@ -44,36 +48,19 @@ async function syncRemote(sftp: SFTPWrapper, path: string, bytes: number): Promi
 
 export function standbyFiles(settings: StandbyFilesSettings): StandbyFiles {
   const dir = settings.path.replace(/\/+$/, '');
-  let session: { client: SftpClient; sftp: SFTPWrapper } | null = null;
-
-  async function open() {
-    if (session) return session;
-    const opened = await connectSftp(settings, 'refusing to ship files to it');
+  // A standby that has not run Parley yet has no volume: made as its file store makes it.
+  const session = sftpSession(settings, 'refusing to ship files to it', async ({ client }) => {
+    for (const sub of ['store', 'tmp'])
+      if (!(await client.exists(`${dir}/${sub}`))) {
+        await client.mkdir(`${dir}/${sub}`, true);
+        await client.chmod(`${dir}/${sub}`, 0o700);
+      }
+  });
+  /** Runs `work` on the connection; a failure other than the host key's says what the server said. */
+  async function guard(work: (open: SftpHandle) => Promise<void>): Promise<void> {
     try {
-      // A standby that has not run Parley yet has no volume: made as its file store makes it.
-      for (const sub of ['store', 'tmp'])
-        if (!(await opened.client.exists(`${dir}/${sub}`))) {
-          await opened.client.mkdir(`${dir}/${sub}`, true);
-          await opened.client.chmod(`${dir}/${sub}`, 0o700);
-        }
+      await session.use(work);
     } catch (error) {
-      await opened.client.end().catch(() => {});
-      throw error;
-    }
-    session = opened;
-    return opened;
-  }
-  async function close(): Promise<void> {
-    const open = session;
-    session = null;
-    await open?.client.end().catch(() => {});
-  }
-  /** Runs `work` on the open session; any failure closes it (the next call reconnects). */
-  async function guard(work: (open: { client: SftpClient; sftp: SFTPWrapper }) => Promise<void>) {
-    try {
-      await work(await open());
-    } catch (error) {
-      await close();
       if (error instanceof HostKeyMismatchError) throw error;
       const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
       throw new StandbyFilesError(message.slice(0, 300), { cause: error });
@@ -93,6 +80,6 @@ export function standbyFiles(settings: StandbyFilesSettings): StandbyFiles {
       }),
     remove: (name) =>
       guard(async ({ client }) => void (await client.delete(`${dir}/store/${name}`, true))),
-    close,
+    close: session.close,
   };
 }
