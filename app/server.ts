@@ -88,7 +88,7 @@ export function buildServices(config: Config, log: Logger, db: Db = openDb(confi
     chatActions: chatActions({ db, chats, events: delivery, writer, audit, route: routing.route }),
     routing,
     routingRules: routingRules(db, audit, () => void routing.route()),
-    files: fileService({ config, db, audit, chats }),
+    files: fileService({ config, db, audit, chats, log }),
     audit,
     ipRules: ipRulesService(db, audit),
     clamd: clamdClient(env.PARLEY_CLAMD_HOST, env.PARLEY_CLAMD_PORT, env.PARLEY_CLAMD_TIMEOUT_MS),

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { drFilesProblems } from './drFilesSchema.ts';
 import { envSchema, type Env } from './schema.ts';
 
 export interface Config {
@@ -69,6 +70,7 @@ export function loadConfig(
       'PARLEY_SIGNIN_CAPTCHA_MAX_NUMBER_CAP: must be at least PARLEY_SIGNIN_CAPTCHA_MAX_NUMBER',
     );
   }
+  problems.push(...drFilesProblems(env));
   const tls = readTls(env, (options.process ?? 'app') === 'app', problems);
   const redisPassword = env.PARLEY_REDIS_PASSWORD_FILE
     ? readSecretFile('PARLEY_REDIS_PASSWORD_FILE', env.PARLEY_REDIS_PASSWORD_FILE, problems)

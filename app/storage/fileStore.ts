@@ -5,14 +5,8 @@ import {
   type CipherGCM,
   type DecipherGCM,
 } from 'node:crypto';
-import {
-  createReadStream,
-  createWriteStream,
-  mkdirSync,
-  readFileSync,
-  type WriteStream,
-} from 'node:fs';
-import { readdir, rename, rm, stat } from 'node:fs/promises';
+import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
+import { open as openFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -24,6 +18,23 @@ import { fsyncPath } from './fsync.ts';
 
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
+/** A blob's name: its storage key, 128 random bits in hex. */
+const STORAGE_KEY = /^[0-9a-f]{32}$/;
+
+/** Where a stored blob lives in a files volume (a standby's volume has the same layout). */
+export function blobPath(dir: string, storageKey: string): string {
+  if (!STORAGE_KEY.test(storageKey)) throw new Error('bad storage key');
+  return join(dir, 'store', storageKey);
+}
+
+/** The names of the blobs in a volume's store/ (none if it does not exist), in one listing. */
+export async function storedBlobNames(dir: string): Promise<Set<string>> {
+  const names = await readdir(join(dir, 'store')).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
+  return new Set(names.filter((name) => STORAGE_KEY.test(name)));
+}
 
 /** Reads the master key: a file holding exactly 32 bytes. Throws a message an operator can act on. */
 export function readMasterKey(path: string): Buffer {
@@ -69,10 +80,7 @@ export function fileStore(dir: string, masterKey: Buffer) {
   mkdirSync(tmpDir, { recursive: true, mode: 0o700 });
   mkdirSync(storeDir, { recursive: true, mode: 0o700 });
 
-  const pathOf = (storageKey: string) => {
-    if (!/^[0-9a-f]{32}$/.test(storageKey)) throw new Error('bad storage key');
-    return join(storeDir, storageKey);
-  };
+  const pathOf = (storageKey: string) => blobPath(dir, storageKey);
 
   function wrap(key: Buffer): Buffer {
     const iv = randomBytes(IV_BYTES);
@@ -173,16 +181,28 @@ export function fileStore(dir: string, masterKey: Buffer) {
       };
     },
 
-    /** The decrypted bytes of a stored file; the stream errors if the bytes were altered. */
-    open(storageKey: string, sealed: SealedKey): Readable {
+    /**
+     * The decrypted bytes of a stored file; the stream errors if the bytes were altered. Null when
+     * the blob is not in the store: on a standby site, one that has not arrived yet.
+     */
+    async open(storageKey: string, sealed: SealedKey): Promise<Readable | null> {
       const decipher: DecipherGCM = createDecipheriv(
         'aes-256-gcm',
         unwrap(sealed.wrappedKey),
         sealed.iv,
       );
       decipher.setAuthTag(sealed.tag);
-      const source = createReadStream(pathOf(storageKey));
+      const handle = await openFile(pathOf(storageKey), 'r').catch(
+        (error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT') return null;
+          throw error;
+        },
+      );
+      if (!handle) return null;
+      const source = handle.createReadStream();
       source.on('error', (error) => decipher.destroy(error));
+      // A download broken off destroys the decipher: the file is closed with it, not left open.
+      decipher.once('close', () => source.destroy());
       return source.pipe(decipher);
     },
 
@@ -195,7 +215,7 @@ export function fileStore(dir: string, masterKey: Buffer) {
     async sweepLeftovers(olderThanMs: number, now = Date.now()): Promise<number> {
       let removed = 0;
       for (const name of await readdir(tmpDir)) {
-        if (!/^[0-9a-f]{32}$/.test(name)) continue;
+        if (!STORAGE_KEY.test(name)) continue;
         const path = join(tmpDir, name);
         const info = await stat(path).catch(() => null); // gone meanwhile: finished or discarded
         if (!info?.isFile() || now - info.mtimeMs < olderThanMs) continue;

@@ -1,69 +1,20 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { Writable } from 'node:stream';
-import SftpClient from 'ssh2-sftp-client';
-import { PermanentTargetError, type Target } from './target.ts';
+import type SftpClient from 'ssh2-sftp-client';
+import { sftpSession, type SftpLogin } from './sftpConnection.ts';
+import type { Target } from './target.ts';
 
-export interface SftpSettings {
-  host: string;
-  port: number;
-  username: string;
-  privateKey: string;
-  /** The server's host key fingerprint as `ssh-keygen -lf` prints it: SHA256:base64. */
-  hostKey: string;
+export interface SftpSettings extends SftpLogin {
   path: string;
-  readyTimeout?: number;
 }
-
-export class HostKeyMismatchError extends PermanentTargetError {}
 
 /** An SFTP server: key-based auth only, the host key pinned by fingerprint. */
 export function sftpTarget(settings: SftpSettings): Target {
-  let client: SftpClient | null = null;
-  let mismatch = false;
+  const session = sftpSession(settings);
   const remote = (name: string) => `${settings.path.replace(/\/$/, '')}/${name}`;
-  async function open(): Promise<SftpClient> {
-    if (client) return client;
-    const c = new SftpClient();
-    mismatch = false;
-    try {
-      await c.connect({
-        host: settings.host,
-        port: settings.port,
-        username: settings.username,
-        privateKey: settings.privateKey,
-        readyTimeout: settings.readyTimeout ?? 10_000,
-        hostVerifier: (key: Buffer) => {
-          const seen = `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
-          mismatch = seen !== settings.hostKey;
-          return !mismatch;
-        },
-      });
-    } catch (error) {
-      await c.end().catch(() => {});
-      if (mismatch) {
-        throw new HostKeyMismatchError(
-          `the SFTP server ${settings.host}:${settings.port} presented a host key other than the pinned ${settings.hostKey}; refusing to upload`,
-        );
-      }
-      throw error;
-    }
-    client = c;
-    return c;
-  }
-  async function reset(): Promise<void> {
-    const c = client;
-    client = null;
-    await c?.end().catch(() => {});
-  }
-  const guard = async <T>(fn: (c: SftpClient) => Promise<T>): Promise<T> => {
-    try {
-      return await fn(await open());
-    } catch (error) {
-      await reset();
-      throw error;
-    }
-  };
+  const guard = <T>(work: (c: SftpClient) => Promise<T>): Promise<T> =>
+    session.use(({ client }) => work(client));
   return {
     name: `sftp:${settings.username}@${settings.host}:${settings.port}${settings.path}`,
     put: (localFile, name) =>
@@ -91,6 +42,6 @@ export function sftpTarget(settings: SftpSettings): Target {
       guard(async (c) => void (await c.get(remote(name), createWriteStream(localFile)))),
     list: () => guard(async (c) => (await c.list(settings.path)).map((e) => e.name)),
     remove: (name) => guard(async (c) => void (await c.delete(remote(name), true))),
-    close: reset,
+    close: session.close,
   };
 }

@@ -4,6 +4,7 @@ import type { Config } from '../../config/load.ts';
 import type { DbAccess } from '../archive/mariadb.ts';
 import { directoryTarget } from '../offsite/directoryTarget.ts';
 import { s3Target } from '../offsite/s3Target.ts';
+import type { StandbyFilesSettings } from '../offsite/standbyFiles.ts';
 import { sftpTarget } from '../offsite/sftpTarget.ts';
 import type { Target } from '../offsite/target.ts';
 import type { KeepRules } from '../retention/keepRules.ts';
@@ -102,4 +103,27 @@ export async function offsiteTargets(config: Config): Promise<Target[]> {
     );
   }
   return targets;
+}
+
+/** Where the files go to the standby site (issue 15); null when shipping is off. */
+export async function standbyFilesSettings(config: Config): Promise<StandbyFilesSettings | null> {
+  const env = config.env;
+  if (!env.PARLEY_DR_FILES_SFTP_HOST) return null;
+  let privateKey: string;
+  try {
+    privateKey = await readFile(env.PARLEY_DR_FILES_SFTP_KEY_FILE, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new BackupNotConfiguredError(
+      `PARLEY_DR_FILES_SFTP_KEY_FILE: cannot read ${env.PARLEY_DR_FILES_SFTP_KEY_FILE} (${code})`,
+    );
+  }
+  return {
+    host: env.PARLEY_DR_FILES_SFTP_HOST,
+    port: env.PARLEY_DR_FILES_SFTP_PORT,
+    username: env.PARLEY_DR_FILES_SFTP_USER,
+    privateKey,
+    hostKey: env.PARLEY_DR_FILES_SFTP_HOST_KEY,
+    path: env.PARLEY_DR_FILES_SFTP_PATH,
+  };
 }

@@ -5,7 +5,9 @@ import { createLogger } from '../../app/log.ts';
 import { openDb } from '../../app/storage/db.ts';
 import { isReadOnly } from '../../app/storage/replication.ts';
 import { openAuditLog } from '../../app/domain/audit/openAuditLog.ts';
+import { startFileShipping } from './fileShipper.ts';
 import { guarded, workerJobs } from './jobs.ts';
+import { standbyFilesSettings } from './settings.ts';
 
 const config = loadConfigOrExit({ process: 'worker' });
 const log = createLogger(config.env.PARLEY_LOG_LEVEL, 'parley-worker');
@@ -29,15 +31,24 @@ const tasks = (await workerJobs({ config, db, audit })).map((job) => {
   return cron.schedule(job.schedule, whilePrimary, { name: job.name, noOverlap: true });
 });
 
+// Issue 15: the files volume follows the database to the standby, in a loop of its own.
+const standby = await standbyFilesSettings(config).catch((error: unknown) => {
+  log.fatal({ problem: (error as Error).message }, 'file shipping to the standby cannot start');
+  process.exit(78);
+});
+const shipping = standby ? startFileShipping(config, db, standby, log) : null;
+
 const stop = () => {
   for (const task of tasks) void task.stop();
-  // The audit log first: entries still queued for the syslog collector are sent before exiting.
-  void audit
-    .close()
+  // The shipper ends after the blob it is sending; then the audit log: entries still queued for
+  // the syslog collector are sent before exiting.
+  void Promise.resolve(shipping?.stop())
+    .catch(() => {})
+    .then(() => audit.close())
     .catch(() => {})
     .then(() => db.destroy())
     .finally(() => process.exit(0));
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
-log.info({ jobs: tasks.length }, 'worker started');
+log.info({ jobs: tasks.length, shippingFiles: shipping !== null }, 'worker started');

@@ -123,7 +123,11 @@ describe('a temp file being written', () => {
     expect(existsSync(store.pathOf(blob.storageKey))).toBe(true);
     expect(readFileSync(store.pathOf(blob.storageKey)).includes(data.subarray(0, 64))).toBe(false);
     const parts: Buffer[] = [];
-    for await (const part of store.open(blob.storageKey, sealed)) parts.push(part as Buffer);
+    for await (const part of (await store.open(blob.storageKey, sealed))!)
+      parts.push(part as Buffer);
     expect(Buffer.concat(parts).equals(data)).toBe(true);
+    // A blob not in the store (a standby's, not arrived yet) opens as null, not as an error.
+    await store.remove(blob.storageKey);
+    expect(await store.open(blob.storageKey, sealed)).toBeNull();
   });
 });

@@ -19,6 +19,7 @@ import {
   signIn,
   startTestParley,
   visitorToken,
+  visitorUpload,
   type AgentSocket,
   type TestParley,
   type VisitorSocket,
@@ -99,17 +100,6 @@ async function activeChat(server: TestParley = t): Promise<Chat> {
   const started = ok(await vsocket.emitWithAck('chat:start', { name: 'Ada' }));
   ok(await asocket.emitWithAck('chat:accept', { chatId: started.chat.id }));
   return { chatId: started.chat.id, vsocket, token, asocket, cookie };
-}
-
-function visitorUpload(server: TestParley, chat: Chat, name: string, data: Buffer) {
-  return server
-    .http()
-    .post(`/api/visitor/chats/${chat.chatId}/files`)
-    .set('Origin', WIDGET_ORIGIN)
-    .set('Authorization', `Bearer ${chat.token}`)
-    .set('Content-Type', 'application/octet-stream')
-    .set('X-Parley-File-Name', encodeURIComponent(name))
-    .send(data);
 }
 
 function agentUpload(server: TestParley, chat: Chat, name: string, data: Buffer) {

@@ -6,16 +6,14 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { checkQuota, sizeText } from '../../app/domain/files/quota.ts';
 import { isParleyError } from '../../app/domain/errors.ts';
-import type { Ack, MessageView } from '../../app/shared/protocol.ts';
+import type { MessageView } from '../../app/shared/protocol.ts';
 import type { Db } from '../../app/storage/db.ts';
-import { WIDGET_ORIGIN } from '../harness/config.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
 import {
   caCert,
-  connectVisitor,
-  connected,
   startTestParley,
-  visitorToken,
+  startVisitorChat,
+  visitorUpload,
   type TestParley,
 } from '../harness/parley.ts';
 
@@ -55,27 +53,13 @@ const stored = () => readdirSync(join(filesDir, 'store'));
 const pending = () => readdirSync(join(filesDir, 'tmp'));
 
 async function visitorChat() {
-  const token = await visitorToken(t);
-  const socket = connectVisitor(t.url, token);
+  const { socket, ...chat } = await startVisitorChat(t);
   sockets.push(socket);
-  await connected(socket);
-  const started = (await socket.emitWithAck('chat:start', { name: 'Ada' })) as Ack<{
-    chat: { id: number };
-  }>;
-  if (!started.ok) throw new Error(started.error.id);
-  return { chatId: started.chat.id, token };
+  return chat;
 }
 
-function upload(chat: { chatId: number; token: string }, data: Buffer, name = 'doc.pdf') {
-  return t
-    .http()
-    .post(`/api/visitor/chats/${chat.chatId}/files`)
-    .set('Origin', WIDGET_ORIGIN)
-    .set('Authorization', `Bearer ${chat.token}`)
-    .set('Content-Type', 'application/octet-stream')
-    .set('X-Parley-File-Name', name)
-    .send(data);
-}
+const upload = (chat: { chatId: number; token: string }, data: Buffer, name = 'doc.pdf') =>
+  visitorUpload(t, chat, name, data);
 
 /** An upload without Content-Length (chunked), so only the bytes as they arrive tell its size. */
 function chunkedUpload(chat: { chatId: number; token: string }, data: Buffer) {

@@ -21,6 +21,7 @@ const TABLES = [
   'agent_notification_settings',
   'chat_participants',
   'messages',
+  'dr_file_shipments',
   'files',
   'chats',
   'visitors',

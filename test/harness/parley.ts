@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../../app/log.ts';
 import { startParley, type RunningParley } from '../../app/server.ts';
 import type { Config } from '../../config/load.ts';
-import { TEST_ORIGIN, devEnv, testConfig } from './config.ts';
+import { TEST_ORIGIN, WIDGET_ORIGIN, devEnv, testConfig } from './config.ts';
 
 export type VisitorSocket = Socket<VisitorServerEvents, VisitorClientEvents>;
 export type AgentSocket = Socket<AgentServerEvents, AgentClientEvents>;
@@ -96,6 +96,38 @@ export function connected(socket: Socket): Promise<void> {
     socket.once('connect', () => resolve());
     socket.once('connect_error', (error: Error & { data?: { id?: string } }) => reject(error));
   });
+}
+
+/** A visitor's chat, started and waiting for an agent: its id, the visitor's token and socket. */
+export async function startVisitorChat(
+  t: TestParley,
+): Promise<{ chatId: number; token: string; socket: VisitorSocket }> {
+  const token = await visitorToken(t);
+  const socket = connectVisitor(t.url, token);
+  await connected(socket);
+  const started = await socket.emitWithAck('chat:start', { name: 'Ada' });
+  if (!started.ok) {
+    socket.disconnect();
+    throw new Error(started.error.id);
+  }
+  return { chatId: started.chat.id, token, socket };
+}
+
+/** A visitor's upload to their chat: the raw body, the name percent-encoded in its header. */
+export function visitorUpload(
+  t: TestParley,
+  chat: { chatId: number; token: string },
+  name: string,
+  data: Buffer,
+) {
+  return t
+    .http()
+    .post(`/api/visitor/chats/${chat.chatId}/files`)
+    .set('Origin', WIDGET_ORIGIN)
+    .set('Authorization', `Bearer ${chat.token}`)
+    .set('Content-Type', 'application/octet-stream')
+    .set('X-Parley-File-Name', encodeURIComponent(name))
+    .send(data);
 }
 
 /** The next occurrence of an event (optionally the first that matches). */

@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import type { Config } from '../../../config/load.ts';
 import { describeError, type Logger } from '../../log.ts';
 import type { FileView, MessageView } from '../../shared/protocol.ts';
@@ -9,7 +8,7 @@ import { fileStore, readMasterKey, type FileStore } from '../../storage/fileStor
 import type { AuditLog } from '../audit/auditLog.ts';
 import type { ChatService } from '../chats/chats.ts';
 import type { Participant } from '../chats/participants.ts';
-import { errors } from '../errors.ts';
+import { errors, ParleyError } from '../errors.ts';
 import { knownTypes } from './fileTypes.ts';
 import { uploader } from './upload.ts';
 import type { Source, UploadInput } from './uploadInput.ts';
@@ -21,6 +20,19 @@ export type { Source, UploadInput } from './uploadInput.ts';
 
 const LEFTOVER_MIN_AGE_MS = 60 * 60_000;
 const SWEEP_EVERY_MS = 10 * 60_000;
+const MISSING_WARNINGS_REMEMBERED = 10_000;
+
+/** Issue 15: the file's row reached this site (replication) before its blob did. */
+export const fileNotArrived = () =>
+  Object.assign(
+    new ParleyError(
+      'file_not_arrived',
+      503,
+      'This file has not reached this site yet; try again in a minute.',
+      true,
+    ),
+    { retryAfter: 60 },
+  );
 
 function actorOf(who: Participant) {
   return who.kind === 'agent'
@@ -43,8 +55,9 @@ export function fileService(deps: {
   db: Store;
   audit: AuditLog;
   chats: ChatService;
+  log: Logger;
 }) {
-  const { config, db, audit, chats } = deps;
+  const { config, db, audit, chats, log } = deps;
   const env = config.env;
   const allowed = env.PARLEY_FILE_ALLOWED_TYPES;
   const maxBytes = env.PARLEY_FILE_MAX_BYTES;
@@ -104,6 +117,15 @@ export function fileService(deps: {
       })
     : null;
 
+  // One warning per file whose blob is missing here, not one per attempt to download it.
+  const warnedMissing = new Set<number>();
+  const notArrived = (fileId: number) => {
+    if (warnedMissing.has(fileId)) return;
+    if (warnedMissing.size >= MISSING_WARNINGS_REMEMBERED) warnedMissing.clear();
+    warnedMissing.add(fileId);
+    log.warn({ fileId }, "a file was asked for whose blob is not in this site's store");
+  };
+
   /** Removes the temp files a crash left in the volume's tmp/; returns how many. */
   const sweepLeftovers = (now?: number): Promise<number> =>
     store ? store.sweepLeftovers(leftoverAgeMs, now) : Promise.resolve(0);
@@ -145,15 +167,29 @@ export function fileService(deps: {
           );
         }
       }
-      await audited(who, 'file.download', 'success', chat, source, {
-        fileId: row.id,
-        name: row.name,
-      });
-      const stream: Readable = store.open(row.storage_key, {
+      const stream = await store.open(row.storage_key, {
         wrappedKey: row.wrapped_key,
         iv: row.iv,
         tag: row.tag,
       });
+      if (!stream) {
+        // The row replicated to this site before the blob was shipped (or the blob is lost).
+        notArrived(row.id);
+        await audited(who, 'file.download', 'failure', chat, source, {
+          fileId: row.id,
+          reason: 'not_arrived',
+        });
+        throw fileNotArrived();
+      }
+      try {
+        await audited(who, 'file.download', 'success', chat, source, {
+          fileId: row.id,
+          name: row.name,
+        });
+      } catch (error) {
+        stream.destroy();
+        throw error;
+      }
       return { file: presentFile(row), stream };
     },
 

@@ -66,6 +66,7 @@ export const COLUMNS: Readonly<Record<string, Readonly<Record<string, ColumnKind
     legal_hold_reason: text(500),
   },
   departments: { name: text(100), description: text(255), visitor_name: text(100) },
+  dr_file_shipments: { storage_key: checked },
   routing_rules: { mode: checked },
   files: {
     uploader_kind: checked,

@@ -75,6 +75,9 @@ export const COLUMN_INPUTS: Record<string, ColumnInputs> = {
   'files.type': serverMade('the type sniffed from the content, from a fixed list'),
   'files.storage_key': serverMade('32 random hex characters'),
   'files.scanner': serverMade("clamd's version line"),
+  'dr_file_shipments.storage_key': serverMade(
+    "a stored file's storage key, 32 random hex characters",
+  ),
   'ip_rules.scope': enumColumn,
   'ip_rules.role': { refused: ['rule-role'] },
   'ip_rules.cidr': { refused: ['rule-cidr'] },
