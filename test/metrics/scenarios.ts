@@ -162,6 +162,20 @@ export const SCENARIOS: Scenario[] = [
     fires: ['ParleyOffsiteCopyFailed'],
   },
   {
+    name: 'a standby, whose worker takes no backups, with a stale backup folder',
+    now: variant((r) => {
+      standby({})(r);
+      r.backup = {
+        lastSuccessAt: AT - 9 * DAY,
+        oldestAt: AT - 30 * DAY,
+        lastRun: { at: AT - 9 * DAY, ok: false },
+        drill: { at: AT - 20 * DAY, ok: false },
+        offsiteFailures: 1,
+      };
+    }),
+    fires: [],
+  },
+  {
     name: 'a standby whose IO thread stopped',
     now: variant(standby({ io: false, behind: null })),
     fires: ['ParleyReplicationStopped'],

@@ -42,6 +42,13 @@ const lowDisks = (r: Readings) =>
 const gib = (bytes: number) => `${(bytes / DISK_MIN_BYTES).toFixed(1)} GiB`;
 const ago = (at: number, now: number) => `${((now - at) / HOUR).toFixed(1)} h ago`;
 
+/** A standby takes no backups (its worker waits for a promotion): these hold on the primary only. */
+const onThePrimary = (condition: AlertCondition): AlertCondition => ({
+  ...condition,
+  expr: `(${condition.expr}) unless parley_db_read_only == 1`,
+  fires: (now, before) => now.replication?.readOnly !== true && condition.fires(now, before),
+});
+
 export const ALERT_CONDITIONS: AlertCondition[] = [
   {
     name: 'ParleyNotReady',
@@ -74,65 +81,72 @@ export const ALERT_CONDITIONS: AlertCondition[] = [
     fires: (r) => (r.clamd.signatureAgeDays ?? 0) > SIGNATURES_MAX_DAYS,
     detail: (r) => `${(r.clamd.signatureAgeDays ?? 0).toFixed(1)} days old`,
   },
-  {
-    name: 'ParleyBackupTooOld',
-    severity: 'critical',
-    title: `newest backup (at most ${BACKUP_MAX_HOURS} h old)`,
-    expr: `time() - parley_backup_last_success_timestamp_seconds > ${BACKUP_MAX_HOURS} * 3600`,
-    for: '10m',
-    sentence: `No backup in the last ${BACKUP_MAX_HOURS} hours (or none at all): the nightly backup did not run or did not finish. Read \`make logs SERVICE=worker\` and take one with \`make backup\`.`,
-    fires: (r) =>
-      r.backup.lastSuccessAt === null || r.at - r.backup.lastSuccessAt > BACKUP_MAX_HOURS * HOUR,
-    detail: (r) =>
-      r.backup.lastSuccessAt === null ? 'none yet' : `newest ${ago(r.backup.lastSuccessAt, r.at)}`,
-  },
-  {
-    name: 'ParleyBackupFailed',
-    severity: 'critical',
-    title: 'last backup run',
-    expr: 'parley_backup_last_result == 0',
-    for: '1m',
-    sentence:
-      'The last backup failed: there is no fresh copy of the data. Read the worker’s log (`make logs SERVICE=worker`), fix the cause and run `make backup`.',
-    fires: (r) => r.backup.lastRun?.ok === false,
-    detail: (r) => (r.backup.lastRun ? `failed ${ago(r.backup.lastRun.at, r.at)}` : ''),
-  },
-  {
-    name: 'ParleyRestoreDrillOld',
-    severity: 'warning',
-    title: `last restore drill (at most ${DRILL_MAX_DAYS} days old)`,
-    // Never drilled: due once backups have been taken for that long (a new install is not alarmed).
-    expr: `(time() - parley_backup_drill_last_timestamp_seconds > ${DRILL_MAX_DAYS} * 86400 and parley_backup_drill_last_timestamp_seconds > 0) or (parley_backup_drill_last_timestamp_seconds == 0 and time() - parley_backup_oldest_timestamp_seconds > ${DRILL_MAX_DAYS} * 86400 and parley_backup_oldest_timestamp_seconds > 0)`,
-    for: '1h',
-    sentence: `No restore drill in the last ${DRILL_MAX_DAYS} days: nobody has proved that the backups restore. Run \`make backup-drill KEY=<IT private key>\`, or check the worker’s weekly drill (PARLEY_BACKUP_DRILL_CRON).`,
-    fires: (r) => {
-      const since = r.backup.drill?.at ?? r.backup.oldestAt;
-      return since !== null && r.at - since > DRILL_MAX_DAYS * 24 * HOUR;
-    },
-    detail: (r) =>
-      r.backup.drill ? `last ${ago(r.backup.drill.at, r.at)}` : 'none since the first backup',
-  },
-  {
-    name: 'ParleyRestoreDrillFailed',
-    severity: 'critical',
-    title: 'last restore drill result',
-    expr: 'parley_backup_drill_last_result == 0',
-    for: '1m',
-    sentence:
-      'The last restore drill failed: the newest backup may not restore. `make backup-status` gives the reason; fix it and take a new backup.',
-    fires: (r) => r.backup.drill?.ok === false,
-  },
-  {
-    name: 'ParleyOffsiteCopyFailed',
-    severity: 'warning',
-    title: 'offsite copies of the last backup',
-    expr: 'parley_offsite_failures > 0',
-    for: '1m',
-    sentence:
-      'An offsite copy of the last backup failed: that backup exists only on this server. `make backup-status` names the target and its error.',
-    fires: (r) => r.backup.offsiteFailures > 0,
-    detail: (r) => `${r.backup.offsiteFailures} target(s) failed`,
-  },
+  ...(
+    [
+      {
+        name: 'ParleyBackupTooOld',
+        severity: 'critical',
+        title: `newest backup (at most ${BACKUP_MAX_HOURS} h old)`,
+        expr: `time() - parley_backup_last_success_timestamp_seconds > ${BACKUP_MAX_HOURS} * 3600`,
+        for: '10m',
+        sentence: `No backup in the last ${BACKUP_MAX_HOURS} hours (or none at all): the nightly backup did not run or did not finish. Read \`make logs SERVICE=worker\` and take one with \`make backup\`.`,
+        fires: (r) =>
+          r.backup.lastSuccessAt === null ||
+          r.at - r.backup.lastSuccessAt > BACKUP_MAX_HOURS * HOUR,
+        detail: (r) =>
+          r.backup.lastSuccessAt === null
+            ? 'none yet'
+            : `newest ${ago(r.backup.lastSuccessAt, r.at)}`,
+      },
+      {
+        name: 'ParleyBackupFailed',
+        severity: 'critical',
+        title: 'last backup run',
+        expr: 'parley_backup_last_result == 0',
+        for: '1m',
+        sentence:
+          'The last backup failed: there is no fresh copy of the data. Read the worker’s log (`make logs SERVICE=worker`), fix the cause and run `make backup`.',
+        fires: (r) => r.backup.lastRun?.ok === false,
+        detail: (r) => (r.backup.lastRun ? `failed ${ago(r.backup.lastRun.at, r.at)}` : ''),
+      },
+      {
+        name: 'ParleyRestoreDrillOld',
+        severity: 'warning',
+        title: `last restore drill (at most ${DRILL_MAX_DAYS} days old)`,
+        // Never drilled: due once backups have been taken for that long (a new install is not alarmed).
+        expr: `(time() - parley_backup_drill_last_timestamp_seconds > ${DRILL_MAX_DAYS} * 86400 and parley_backup_drill_last_timestamp_seconds > 0) or (parley_backup_drill_last_timestamp_seconds == 0 and time() - parley_backup_oldest_timestamp_seconds > ${DRILL_MAX_DAYS} * 86400 and parley_backup_oldest_timestamp_seconds > 0)`,
+        for: '1h',
+        sentence: `No restore drill in the last ${DRILL_MAX_DAYS} days: nobody has proved that the backups restore. Run \`make backup-drill KEY=<IT private key>\`, or check the worker’s weekly drill (PARLEY_BACKUP_DRILL_CRON).`,
+        fires: (r) => {
+          const since = r.backup.drill?.at ?? r.backup.oldestAt;
+          return since !== null && r.at - since > DRILL_MAX_DAYS * 24 * HOUR;
+        },
+        detail: (r) =>
+          r.backup.drill ? `last ${ago(r.backup.drill.at, r.at)}` : 'none since the first backup',
+      },
+      {
+        name: 'ParleyRestoreDrillFailed',
+        severity: 'critical',
+        title: 'last restore drill result',
+        expr: 'parley_backup_drill_last_result == 0',
+        for: '1m',
+        sentence:
+          'The last restore drill failed: the newest backup may not restore. `make backup-status` gives the reason; fix it and take a new backup.',
+        fires: (r) => r.backup.drill?.ok === false,
+      },
+      {
+        name: 'ParleyOffsiteCopyFailed',
+        severity: 'warning',
+        title: 'offsite copies of the last backup',
+        expr: 'parley_offsite_failures > 0',
+        for: '1m',
+        sentence:
+          'An offsite copy of the last backup failed: that backup exists only on this server. `make backup-status` names the target and its error.',
+        fires: (r) => r.backup.offsiteFailures > 0,
+        detail: (r) => `${r.backup.offsiteFailures} target(s) failed`,
+      },
+    ] satisfies AlertCondition[]
+  ).map(onThePrimary),
   {
     name: 'ParleyReplicationStopped',
     severity: 'critical',
