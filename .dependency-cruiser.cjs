@@ -30,7 +30,9 @@ module.exports = {
       comment: 'Rules know neither HTTP nor sockets nor the processes that compose them.',
       severity: 'error',
       from: { path: '^app/domain/' },
-      to: { path: '^app/(http|socket)/|^app/(server|main|services)\\.ts$|^(backup|ops|test)/' },
+      to: {
+        path: '^app/(http|socket|metrics)/|^app/(server|main|services)\\.ts$|^(backup|ops|test)/',
+      },
     },
     {
       name: 'domain-no-sql-no-network',
@@ -48,20 +50,21 @@ module.exports = {
         'Storage serves the domain and never calls back up (migrations may run domain rules).',
       severity: 'error',
       from: { path: '^app/storage/', pathNot: '^app/storage/migrations/' },
-      to: { path: '^app/(domain|http|socket)/|^app/(server|main|services)\\.ts$' },
+      to: { path: '^app/(domain|http|socket|metrics)/|^app/(server|main|services)\\.ts$' },
     },
     {
       name: 'transports-are-siblings',
-      comment: 'HTTP and Socket.IO are siblings: what both need lives in the domain or app/shared.',
+      comment:
+        'HTTP, Socket.IO and the metrics endpoint are siblings: what they share lives in the domain or app/shared.',
       severity: 'error',
-      from: { path: '^app/(http|socket)/' },
-      to: { path: '^app/(http|socket)/', pathNot: '^app/$1/' },
+      from: { path: '^app/(http|socket|metrics)/' },
+      to: { path: '^app/(http|socket|metrics)/', pathNot: '^app/$1/' },
     },
     {
       name: 'transport-no-storage',
       comment: 'Transport goes through the domain; it may name a stored row type, never query.',
       severity: 'error',
-      from: { path: '^app/(http|socket)/' },
+      from: { path: '^app/(http|socket|metrics)/' },
       to: { path: '^app/storage/', dependencyTypesNot: ['type-only'] },
     },
     {
@@ -83,7 +86,7 @@ module.exports = {
       comment: 'backup/ and ops/ reuse the domain and storage, never the transport.',
       severity: 'error',
       from: { path: '^(backup|ops)/' },
-      to: { path: '^app/(http|socket)/|^app/(server|main)\\.ts$' },
+      to: { path: '^app/(http|socket|metrics)/|^app/(server|main)\\.ts$' },
     },
     {
       name: 'nothing-imports-tests',

@@ -1,6 +1,6 @@
 # A thin layer over npm scripts and the ops scripts. `make help` lists the targets.
 .PHONY: help dev deps services stop dev-status build lint test bench migrate admin audit-verify redact-card-numbers
-.PHONY: backup backup-drill backup-status restore restore-confirm restore-rollback
+.PHONY: backup backup-drill backup-status restore restore-confirm restore-rollback alert-rules
 
 help:
 	@echo "make dev       install what is missing, start MariaDB, clamd, the app, the worker and a demo site"
@@ -16,6 +16,8 @@ help:
 	@echo "make backup-drill KEY=<recipient private key>  prove the newest backup restores (ARGS=--status: last drill)"
 	@echo "make backup-status  newest backup, last drill, offsite copies and alerts (exit 3 on an alert; ARGS=--json)"
 	@echo "make services  start the private MariaDB, clamd and Redis;  make stop  stops them;  make dev-status"
+	@echo "make status    every alert condition, OK or what to do (exit 3 when one fires); the appliance's when installed"
+	@echo "make alert-rules  write compose/prometheus/parley-alerts.yml from app/domain/monitoring/alerts.ts"
 	@echo "Appliance (Docker Compose; see README 'Install on your server'):"
 	@echo "make install | up | down | status | logs | update | bundle | load | clamav-update SIGS=<dir>"
 	@echo "backup, restore, restore-confirm, restore-rollback, backup-drill, backup-status act on the appliance"
@@ -88,6 +90,17 @@ native-backup-drill: services
 
 native-backup-status: services
 	@node_modules/.bin/node --env-file=.parley/parley.env ops/backupStatus.ts $(ARGS)
+
+# `make status` likewise: the appliance's (services, backups and conditions) or, natively, the alert
+# conditions (app/domain/monitoring/alerts.ts) evaluated now, as the Prometheus rules evaluate them.
+.PHONY: status native-status
+status: $(if $(INSTALLED_APPLIANCE),appliance-status,native-status)
+
+native-status: services
+	@node_modules/.bin/node --env-file=.parley/parley.env ops/status.ts $(ARGS)
+
+alert-rules:
+	@node_modules/.bin/node ops/alertRules.ts
 
 # The appliance's targets (install, up, down, status, logs, update, bundle, load, ...).
 include compose/appliance.mk

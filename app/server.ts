@@ -10,6 +10,9 @@ import { signinServices } from './domain/signin/index.ts';
 import { chatService } from './domain/chats/chats.ts';
 import { chatActions } from './domain/chatActions/chatActions.ts';
 import { messageWriter } from './storage/messageWriter.ts';
+import { takeReadings } from './domain/monitoring/readings.ts';
+import { parleyMetrics } from './metrics/registry.ts';
+import { startMetricsListener, type MetricsListener } from './metrics/listener.ts';
 import { fileService } from './domain/files/files.ts';
 import { ipRulesService } from './domain/ipRules/ipRules.ts';
 import { passwordHasher } from './domain/passwords.ts';
@@ -47,6 +50,8 @@ export interface RunningParley {
   sockets: SocketServer;
   httpsPort: number;
   httpPort: number | null;
+  /** The Prometheus endpoint's port; null when PARLEY_METRICS_PORT is 0 (issue 15). */
+  metricsPort: number | null;
   close(): Promise<void>;
 }
 
@@ -64,7 +69,22 @@ export function buildServices(config: Config, log: Logger, db: Db = openDb(confi
     absoluteHours: env.PARLEY_SESSION_ABSOLUTE_HOURS,
   });
   const delivery = withBoardHints(socketDelivery(sockets.visitors, sockets.agents), sockets.agents);
-  const writer = messageWriter(db); // one group commit for messages, notes and whispers
+  // Issue 15: Parley's own metrics registry, only when the endpoint is on; readings at scrape time.
+  const metrics =
+    env.PARLEY_METRICS_PORT > 0
+      ? parleyMetrics(
+          () =>
+            takeReadings({
+              store: db,
+              clamd: services.clamd,
+              backupDir: env.PARLEY_BACKUP_DIR,
+              filesDir: env.PARLEY_FILES_DIR,
+            }),
+          env.PARLEY_METRICS_CACHE_SECONDS * 1000,
+        )
+      : null;
+  // One group commit for messages, notes and whispers; each commit counted for the metrics.
+  const writer = messageWriter(db, metrics?.committed);
   const routing = routingService(db, routingDelivery(sockets.agents), audit, log);
   const chats = chatService(db, delivery, writer, audit, routing, log);
   routing.onQueueChange(chats.publishQueue);
@@ -123,7 +143,7 @@ export function buildServices(config: Config, log: Logger, db: Db = openDb(confi
       log,
     }),
   };
-  return { services, sockets, hasher };
+  return { services, sockets, hasher, metrics };
 }
 
 function requireTls(config: Config): { cert: Buffer; key: Buffer } {
@@ -140,7 +160,11 @@ const listen = (server: NetServer, port: number, host: string) =>
 /** Starts HTTPS (console, API, widget, Socket.IO) and the plain-HTTP port that only redirects. */
 export async function startParley(config: Config, log: Logger, db?: Db): Promise<RunningParley> {
   const env = config.env;
-  const { services, sockets } = buildServices(config, log, db);
+  const { services, sockets, metrics } = buildServices(config, log, db);
+  // First, so that a missing or short token stops the start before any public port opens.
+  const metricsListener: MetricsListener | null = metrics
+    ? await startMetricsListener(env, requireTls(config), metrics, log)
+    : null;
   await services.siteRole.start(); // a standby's app refuses chats from its first connection
   // Counted in Redis from the first request, when it answers in time (issue 12).
   await services.redis.ready(Math.max(2000, env.PARLEY_REDIS_TIMEOUT_MS * 2));
@@ -182,12 +206,14 @@ export async function startParley(config: Config, log: Logger, db?: Db): Promise
     sockets,
     httpsPort,
     httpPort,
+    metricsPort: metricsListener?.port ?? null,
     async close() {
       await duties.stop();
       tcp.close();
       await sockets.io.close(); // also closes the HTTPS server
       https.closeAllConnections();
       if (redirect) await new Promise((resolve) => redirect.close(resolve));
+      await metricsListener?.close();
       await services.audit.close();
       await services.rateLimits.flush().catch(() => undefined);
       await services.redis.close();

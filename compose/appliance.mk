@@ -1,7 +1,7 @@
 # Parley appliance: the IT admin's commands over docker-compose.yml (see compose/README-install.md).
 # Included by the root Makefile and by the bundle's Makefile; also `make -f compose/appliance.mk TARGET`.
 #   CONFIG=<dir>  the site's settings, secrets and certificates (default: config)
-.PHONY: install up down status logs update bundle load clamav-update appliance-test hardening-check images
+.PHONY: install up down appliance-status logs update bundle load clamav-update appliance-test hardening-check images
 .PHONY: appliance-backup appliance-restore appliance-restore-confirm appliance-restore-rollback
 .PHONY: appliance-backup-drill appliance-backup-status
 
@@ -18,7 +18,8 @@ up:
 down:
 	@$(APPLIANCE_ENV) bash ops/appliance/compose.sh down
 
-status:
+# `make status` (the root Makefile and the bundle's route it here when the appliance is installed).
+appliance-status:
 	@$(APPLIANCE_ENV) bash ops/appliance/status.sh
 
 logs:

@@ -7,7 +7,7 @@ help:
 	@echo "make load           load the images from this bundle (no registry needed)"
 	@echo "make install        first run: settings, secrets, TLS, start, migrate, first admin"
 	@echo "make up / down      start / stop Parley (data is kept)"
-	@echo "make status         health, versions, virus-signature age of each service, and the backups"
+	@echo "make status         health, versions, virus-signature age of each service, the backups, and every alert condition"
 	@echo "make logs           follow the logs (SERVICE=app|worker|db|clamav|redis)"
 	@echo "make update         after loading a newer bundle: migrate and restart"
 	@echo "make clamav-update  SIGS=<folder>: load ClamAV signatures carried in"
@@ -19,7 +19,8 @@ help:
 
 # The backup commands run in the containers (compose/appliance.mk names them appliance-*, since a
 # Parley checkout has native commands with these names).
-.PHONY: backup restore restore-confirm restore-rollback backup-drill backup-status
+.PHONY: status backup restore restore-confirm restore-rollback backup-drill backup-status
+status: appliance-status
 backup: appliance-backup
 restore: appliance-restore
 restore-confirm: appliance-restore-confirm

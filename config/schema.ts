@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseCidr } from '../app/shared/cidr.ts';
 import { drEnv } from './drSchema.ts';
 import { drFilesSchema } from './drFilesSchema.ts';
+import { metricsSchema } from './metricsSchema.ts';
 
 // Every Parley process (app, worker, ops commands) reads this one schema once at start.
 // Secrets are never values here: a `*_FILE` variable names the file that holds them.
@@ -246,6 +247,7 @@ export const envSchema = z.object({
   PARLEY_LOG_LEVEL: logLevel.default('info'),
   ...drEnv, // issue 15
   ...drFilesSchema,
+  ...metricsSchema, // issue 15: the Prometheus endpoint
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -44,6 +44,8 @@ export interface AppendResult {
 
 interface Pending {
   request: AppendRequest;
+  /** performance.now() when it entered the writer: its commit latency is measured from here. */
+  entered: number;
   resolve(result: AppendResult): void;
   reject(error: unknown): void;
 }
@@ -57,12 +59,15 @@ export class ClientIdConflict extends Error {
   }
 }
 
+/** Told after each commit: for every new message, seconds from entering the writer to the commit. */
+export type CommitObserver = (latencies: number[]) => void;
+
 /**
  * Group commit: messages that arrive while a batch is being written wait for the next one, and a
  * batch is one transaction — lock the chats, find resends, insert, bump each chat's counter.
  * Nothing is acknowledged before its transaction commits.
  */
-export function messageWriter(store: Store) {
+export function messageWriter(store: Store, observe?: CommitObserver) {
   const db = knexOf(store);
   let queue: Pending[] = [];
   let writing = false;
@@ -189,6 +194,7 @@ export function messageWriter(store: Store) {
       queue = queue.slice(batch.length);
       try {
         const outcome = await writeBatch(batch);
+        if (observe) observeCommit(batch, outcome, observe);
         for (const pending of batch) {
           const result = outcome.get(pending)!;
           if (result instanceof Error) pending.reject(result);
@@ -204,7 +210,7 @@ export function messageWriter(store: Store) {
   return {
     append(request: AppendRequest): Promise<AppendResult> {
       return new Promise((resolve, reject) => {
-        queue.push({ request, resolve, reject });
+        queue.push({ request, entered: performance.now(), resolve, reject });
         // Let the handlers of this I/O turn join the batch before it starts.
         if (!writing && queue.length === 1) setImmediate(() => void drain());
       });
@@ -213,3 +219,18 @@ export function messageWriter(store: Store) {
 }
 
 export type MessageWriter = ReturnType<typeof messageWriter>;
+
+function observeCommit(
+  batch: Pending[],
+  outcome: Map<Pending, AppendResult | Error>,
+  observe: CommitObserver,
+): void {
+  const committed = performance.now();
+  const latencies: number[] = [];
+  for (const pending of batch) {
+    const result = outcome.get(pending);
+    if (result && !(result instanceof Error) && result.created)
+      latencies.push((committed - pending.entered) / 1000);
+  }
+  if (latencies.length > 0) observe(latencies);
+}

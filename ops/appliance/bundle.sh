@@ -20,10 +20,11 @@ done
 work="$(mktemp -d /var/tmp/parley-bundle.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 dir="$work/$name"
-mkdir -p "$dir/compose/offsite" "$dir/ops/appliance" "$dir/config/tls" "$dir/images"
+mkdir -p "$dir/compose/offsite" "$dir/compose/prometheus" "$dir/ops/appliance" "$dir/config/tls" "$dir/images"
 cp "$ROOT/docker-compose.yml" "$dir/"
 cp "$ROOT/compose/appliance.mk" "$ROOT/compose/appliance.env.template" "$ROOT/compose/README-install.md" "$dir/compose/"
 cp "$ROOT"/compose/offsite/*.yml "$dir/compose/offsite/"
+cp "$ROOT/compose/prometheus/parley-alerts.yml" "$dir/compose/prometheus/" # for the site's Prometheus
 cp "$ROOT/compose/bundle.Makefile" "$dir/Makefile"
 # Host scripts only (bash): the target server has no Node.
 cp "$ROOT"/ops/appliance/*.sh "$dir/ops/appliance/"

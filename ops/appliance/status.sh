@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # `make status`: each service's health and image version, the base image's age, the app's readiness,
 # the age of the virus signatures clamd has loaded, and the backups: the newest one, the last restore
-# drill, the offsite copies and every alert (ops/backupStatus.ts, run in the worker).
-# Exit status: 1 when a service is not healthy, else 3 when the backups raise an alert, else 0.
+# drill, the offsite copies and every alert (ops/backupStatus.ts, run in the worker), then every alert
+# condition of the Prometheus rules in words, OK or what to do (ops/status.ts, run in the app).
+# Exit status: 1 when a service is not healthy, else 3 when the backups raise an alert or a
+# condition fires, else 0.
 set -euo pipefail
 # shellcheck source=ops/appliance/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -71,5 +73,18 @@ if ((backup_rc != 0 && backup_rc != 3)); then
   echo "  could not read the backup status (exit $backup_rc)"
   rc=1
 fi
+
+echo
+conditions_rc=0
+if [[ "${healths[app]}" =~ ^(healthy|running|starting|unhealthy)$ ]]; then
+  compose exec -T app node ops/status.ts || conditions_rc=$?
+else
+  one_off app node ops/status.ts || conditions_rc=$?
+fi
+if ((conditions_rc != 0 && conditions_rc != 3)); then
+  echo "  could not evaluate the alert conditions (exit $conditions_rc)"
+  rc=1
+fi
 ((rc != 0)) || rc="$backup_rc"
+((rc != 0)) || rc="$conditions_rc"
 exit "$rc"

@@ -239,7 +239,7 @@ compose exec -T worker test -s "$BACKUPS/$name" || fail "$name is not in the bac
 files_key="${name%.tar.gz.gpg}.files-key.gpg"
 grep -qx "files master key artifact: $files_key" "$WORK/backup.log" ||
   show "$WORK/backup.log" "make backup wrote no files master key artifact"
-"${MAKE[@]}" status >"$WORK/status.log" 2>&1 || show "$WORK/status.log" "make status failed after a backup"
+"${MAKE[@]}" appliance-status >"$WORK/status.log" 2>&1 || show "$WORK/status.log" "make status failed after a backup"
 grep -qF "newest:   $name, " "$WORK/status.log" || show "$WORK/status.log" "make status does not show $name"
 sed -n '/^Backups/,$p' "$WORK/status.log"
 
@@ -273,7 +273,7 @@ echo "appliance-test: gpg: DECRYPTION_OKAY, VALIDSIG $fingerprint; $files_key ho
 phase "make backup-drill with IT's key streamed in; make status shows the drill"
 "${MAKE[@]}" appliance-backup-drill KEY="$it_key" >"$WORK/drill.log" 2>&1 || show "$WORK/drill.log" "the drill failed"
 grep -q "^last drill: .* OK — $name: " "$WORK/drill.log" || show "$WORK/drill.log" "the drill did not report OK"
-"${MAKE[@]}" status >"$WORK/status.log" 2>&1 || show "$WORK/status.log" "make status failed after the drill"
+"${MAKE[@]}" appliance-status >"$WORK/status.log" 2>&1 || show "$WORK/status.log" "make status failed after the drill"
 grep -q '^  drill:    OK ' "$WORK/status.log" || show "$WORK/status.log" "make status does not show the drill"
 grep '^  drill:' "$WORK/status.log"
 
@@ -450,7 +450,7 @@ cmp -s "$(s3_object "$copied.sha256")" <(compose exec -T worker cat "$BACKUPS/$c
   fail "the .sha256 in the S3 store is not the local backup's"
 cmp -s "$(s3_object "$copied")" <(compose exec -T worker cat "$BACKUPS/$copied") ||
   fail "the S3 store's copy of $copied is not the local backup's bytes"
-"${MAKE[@]}" status >"$WORK/status.log" 2>&1 || show "$WORK/status.log" "make status failed after the offsite copies"
+"${MAKE[@]}" appliance-status >"$WORK/status.log" 2>&1 || show "$WORK/status.log" "make status failed after the offsite copies"
 for target in dir:/var/lib/parley/offsite "$sftp_target" "$s3_target"; do
   grep -qE "^    $target +copied and verified" "$WORK/status.log" ||
     show "$WORK/status.log" "make status does not show the copy to $target"
