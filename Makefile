@@ -1,6 +1,7 @@
 # A thin layer over npm scripts and the ops scripts. `make help` lists the targets.
 .PHONY: help dev deps services stop dev-status build lint test bench migrate admin audit-verify redact-card-numbers
 .PHONY: backup backup-drill backup-status restore restore-confirm restore-rollback alert-rules
+.PHONY: dr-status failover rejoin failback dr-resume
 
 help:
 	@echo "make dev       install what is missing, start MariaDB, clamd, the app, the worker and a demo site"
@@ -17,6 +18,7 @@ help:
 	@echo "make backup-status  newest backup, last drill, offsite copies and alerts (exit 3 on an alert; ARGS=--json)"
 	@echo "make services  start the private MariaDB, clamd and Redis;  make stop  stops them;  make dev-status"
 	@echo "make status    every alert condition, OK or what to do (exit 3 when one fires); the appliance's when installed"
+	@echo "make dr-status | failover | rejoin | failback | dr-resume   the standby site (README 'Disaster recovery'; FORCE=1 overrides a refusal)"
 	@echo "make alert-rules  write compose/prometheus/parley-alerts.yml from app/domain/monitoring/alerts.ts"
 	@echo "Appliance (Docker Compose; see README 'Install on your server'):"
 	@echo "make install | up | down | status | logs | update | bundle | load | clamav-update SIGS=<dir>"
@@ -104,3 +106,19 @@ alert-rules:
 
 # The appliance's targets (install, up, down, status, logs, update, bundle, load, ...).
 include compose/appliance.mk
+
+# Disaster recovery (issue 15), natively: this site's settings in .parley/parley.env (PARLEY_DR_*).
+dr-status:
+	@node_modules/.bin/node --env-file=.parley/parley.env ops/dr.ts status $(ARGS)
+
+failover:
+	@FORCE="$(FORCE)" node_modules/.bin/node --env-file=.parley/parley.env ops/dr.ts failover
+
+rejoin:
+	@node_modules/.bin/node --env-file=.parley/parley.env ops/dr.ts rejoin
+
+failback:
+	@node_modules/.bin/node --env-file=.parley/parley.env ops/dr.ts failback
+
+dr-resume:
+	@FORCE="$(FORCE)" node_modules/.bin/node --env-file=.parley/parley.env ops/dr.ts resume

@@ -4,6 +4,7 @@ import { request } from 'node:https';
 import { loadConfigOrExit } from '../config/load.ts';
 import { openAuditLog } from '../app/domain/audit/openAuditLog.ts';
 import { openDb } from '../app/storage/db.ts';
+import { filesLag } from '../app/storage/fileShipments.ts';
 import { DrRefusal, failover } from './dr/failover.ts';
 import { failback } from './dr/failback.ts';
 import { rejoin } from './dr/rejoin.ts';
@@ -62,13 +63,35 @@ async function appServing(url: string, withinMs: number): Promise<number | null>
   return null;
 }
 
+/** The files volume against the database (the worker ships blobs to the standby). */
+async function filesLagLine(): Promise<string> {
+  const db = openDb(config);
+  try {
+    const lag = await filesLag(db, config.env.PARLEY_FILES_DIR);
+    const unshipped = lag.unshipped
+      ? `${lag.unshipped} file(s) not yet shipped to the standby (oldest ${lag.oldestUnshippedAt?.toISOString() ?? '?'})`
+      : 'every file shipped';
+    const missing = lag.missingHere
+      ? `; ${lag.missingHere} file(s) referenced here have not arrived (ids ${lag.missingExamples.join(', ')})`
+      : '; every referenced file is here';
+    return unshipped + missing;
+  } catch (error) {
+    return `unknown (${(error as Error).message.slice(0, 120)})`;
+  } finally {
+    await db.destroy();
+  }
+}
+
 async function main(): Promise<number> {
   const s = drSettings(config);
   const keepDir = config.env.PARLEY_BACKUP_DIR;
   if (command === 'status') {
     const st = await drStatus(s);
     if (process.argv.includes('--json')) say(JSON.stringify(st, null, 2));
-    else for (const line of statusLines(st, `${s.self.host}:${s.self.port}`)) say(line);
+    else {
+      for (const line of statusLines(st, `${s.self.host}:${s.self.port}`)) say(line);
+      say(`files lag     ${await filesLagLine()}`);
+    }
     return st.failoverWouldLose?.transactions ? 3 : 0;
   }
   if (command === 'failover' || command === 'failback') {
