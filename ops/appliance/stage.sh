@@ -49,12 +49,13 @@ fi
 # layer cache is reused when nothing changed.
 context="$STAGE/context"
 rm -rf "$context"
-mkdir -p "$context/parley/ops/appliance" "$context/parley/ui" "$context/parley/config"
+mkdir -p "$context/parley/ops/appliance" "$context/parley/ops/dr" "$context/parley/ui" "$context/parley/config"
 cp -p "$NODE_BIN" "$context/node"
 cp -a package.json app backup "$context/parley/"
 # Only the configuration code: never a site's settings, secrets or certificates.
 cp -p config/*.ts config/example.env "$context/parley/config/"
 cp -p ops/*.ts "$context/parley/ops/"
+cp -p ops/dr/*.ts "$context/parley/ops/dr/" # make dr-status etc. (issue 15)
 cp -p ops/appliance/healthcheck.ts ops/appliance/backupKey.ts "$context/parley/ops/appliance/"
 cp -a ui/dist "$context/parley/ui/dist"
 cp -al "$deps/node_modules" "$context/parley/node_modules"

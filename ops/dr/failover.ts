@@ -92,7 +92,9 @@ async function promote(s: DrSettings, o: FailoverOptions, here: Site, peer: Site
 
   // Apply what was received: up to the fenced primary's last GTID, or all that arrived.
   const replica = mine.replica === 'unknown' ? null : mine.replica;
-  const target = primaryGtid ?? replica?.receivedGtid ?? mine.currentGtid;
+  // With the replica's IO thread stopped nothing more will arrive: wait only for what did.
+  const target =
+    (replica?.ioRunning ? primaryGtid : null) ?? replica?.receivedGtid ?? mine.currentGtid;
   say(
     `Waiting up to ${s.applyTimeoutSeconds} s for this site to apply up to ${target || '(nothing)'}…`,
   );
