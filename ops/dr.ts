@@ -133,6 +133,12 @@ async function main(): Promise<number> {
   return 64;
 }
 
+// A step left waiting with nothing to wake it must not look like success.
+process.on('beforeExit', () => {
+  process.stderr.write(`dr ${command}: stopped before it finished\n`);
+  process.exit(1);
+});
+
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {

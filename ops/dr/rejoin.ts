@@ -154,8 +154,9 @@ async function dump(address: string, s: DrSettings, to: string): Promise<void> {
     );
     const errors: Buffer[] = [];
     child.stderr.on('data', (c: Buffer) => errors.push(c));
+    const closed = once(child, 'close'); // before the pipeline: the child may close first
     await pipeline(child.stdout, createWriteStream(to, { mode: 0o600 }));
-    const [code] = (await once(child, 'close')) as [number];
+    const [code] = (await closed) as [number];
     if (code !== 0)
       throw new Error(`mariadb-dump failed: ${Buffer.concat(errors).toString().slice(0, 300)}`);
   } finally {
@@ -187,11 +188,9 @@ async function reseed(from: string, into: string, s: DrSettings): Promise<void> 
     const errors: Buffer[] = [];
     out.stderr.on('data', (c: Buffer) => errors.push(c));
     load.stderr.on('data', (c: Buffer) => errors.push(c));
+    const closed = Promise.all([once(out, 'close'), once(load, 'close')]);
     await pipeline(out.stdout, load.stdin);
-    const [[a], [b]] = (await Promise.all([once(out, 'close'), once(load, 'close')])) as [
-      [number],
-      [number],
-    ];
+    const [[a], [b]] = (await closed) as [[number], [number]];
     if (a !== 0 || b !== 0)
       throw new Error(`re-seeding failed: ${Buffer.concat(errors).toString().slice(0, 300)}`);
   } finally {
