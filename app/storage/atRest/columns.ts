@@ -67,6 +67,14 @@ export const COLUMNS: Readonly<Record<string, Readonly<Record<string, ColumnKind
   },
   departments: { name: text(100), description: text(255), visitor_name: text(100) },
   dr_file_shipments: { storage_key: checked },
+  dr_failovers: {
+    kind: checked,
+    from_site: checked,
+    to_site: checked,
+    recovery_point: checked,
+    promoted_at_gtid: checked,
+    by: checked,
+  },
   routing_rules: { mode: checked },
   files: {
     uploader_kind: checked,

@@ -78,6 +78,12 @@ export const COLUMN_INPUTS: Record<string, ColumnInputs> = {
   'dr_file_shipments.storage_key': serverMade(
     "a stored file's storage key, 32 random hex characters",
   ),
+  'dr_failovers.kind': serverMade('failover or failback'),
+  'dr_failovers.from_site': serverMade('a database address host:port from the settings'),
+  'dr_failovers.to_site': serverMade('a database address host:port from the settings'),
+  'dr_failovers.recovery_point': serverMade('a GTID gap described by make failover'),
+  'dr_failovers.promoted_at_gtid': serverMade("MariaDB's GTID position"),
+  'dr_failovers.by': serverMade('make failover and the operating system user'),
   'ip_rules.scope': enumColumn,
   'ip_rules.role': { refused: ['rule-role'] },
   'ip_rules.cidr': { refused: ['rule-cidr'] },
