@@ -1,28 +1,21 @@
 // `make backup`: takes an encrypted, signed backup now (the same job the worker runs on schedule).
 // `ARGS=--prune-dry-run` lists which backups the keep rules would delete without deleting them.
 import { loadConfigOrExit } from '../config/load.ts';
-import { openDb } from '../app/storage/db.ts';
 import type { AuditEntry } from '../app/domain/audit/auditLog.ts';
-import { openAuditLog } from '../app/domain/audit/openAuditLog.ts';
 import { runBackup, type BackupRun } from '../backup/worker/backupJob.ts';
-import { opsLogger } from './opsLogger.ts';
+import { recordOpsAudit } from './opsAudit.ts';
 
 const config = loadConfigOrExit({ process: 'ops' });
 const dryRun = process.argv.includes('--prune-dry-run');
 const started = performance.now();
 
 async function audit(entry: Omit<AuditEntry, 'actor'>): Promise<void> {
-  const db = openDb(config);
-  const log = openAuditLog(config, db, opsLogger(config));
   try {
-    await log.record({ actor: { kind: 'system', label: 'worker' }, ...entry });
+    await recordOpsAudit(config, 'worker', entry);
   } catch (error) {
     console.error(
       `warning: the audit entry could not be written (${(error as Error).message.split('\n')[0]})`,
     );
-  } finally {
-    await log.close();
-    await db.destroy();
   }
 }
 

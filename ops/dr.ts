@@ -2,7 +2,6 @@
 //   node ops/dr.ts status [--json] | failover | rejoin | failback      FORCE=1 to override a refusal
 import { request } from 'node:https';
 import { loadConfigOrExit } from '../config/load.ts';
-import { openAuditLog } from '../app/domain/audit/openAuditLog.ts';
 import { openDb } from '../app/storage/db.ts';
 import { filesLag } from '../app/storage/fileShipments.ts';
 import { DrRefusal, failover } from './dr/failover.ts';
@@ -11,7 +10,7 @@ import { rejoin } from './dr/rejoin.ts';
 import { resume } from './dr/resume.ts';
 import { drSettings } from './dr/site.ts';
 import { drStatus, statusLines } from './dr/status.ts';
-import { opsLogger } from './opsLogger.ts';
+import { recordOpsAudit } from './opsAudit.ts';
 
 const config = loadConfigOrExit({ process: 'ops' });
 const command = process.argv[2] ?? 'status';
@@ -21,27 +20,18 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 const started = Date.now();
 
 /** Audited where writes go: the primary (for a rejoin, the peer; this site is read-only). */
-async function audited(
+function audited(
   action: string,
   details: Record<string, unknown>,
   at?: { host: string; port: number },
-): Promise<void> {
-  const where = at
-    ? { ...config, env: { ...config.env, PARLEY_DB_HOST: at.host, PARLEY_DB_PORT: at.port } }
-    : config;
-  const db = openDb(where);
-  const audit = openAuditLog(config, db, opsLogger(config));
-  try {
-    await audit.record({
-      actor: { kind: 'system', label: 'ops' },
-      action,
-      outcome: 'success',
-      details,
-    });
-  } finally {
-    await audit.close();
-    await db.destroy();
-  }
+) {
+  const db = at
+    ? openDb({
+        ...config,
+        env: { ...config.env, PARLEY_DB_HOST: at.host, PARLEY_DB_PORT: at.port },
+      })
+    : undefined;
+  return recordOpsAudit(config, 'ops', { action, outcome: 'success', details }, db);
 }
 
 /** Polls this site's app until /readyz says primary; the milliseconds it took, or null. */

@@ -12,11 +12,7 @@ import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { loadConfigOrExit } from '../config/load.ts';
 import { migrationsDir, openDb } from '../app/storage/db.ts';
-import {
-  forwardEntriesAfter,
-  newestEntryId,
-  openAuditLog,
-} from '../app/domain/audit/openAuditLog.ts';
+import { forwardEntriesAfter, newestEntryId } from '../app/domain/audit/openAuditLog.ts';
 import { dbAccess, offsiteTargets, parleyVersion } from '../backup/worker/settings.ts';
 import {
   backupHead,
@@ -28,23 +24,15 @@ import { locateBackup } from '../backup/offsite/locateBackup.ts';
 import type { BackupKeys } from '../backup/archive/decryption.ts';
 import { restore } from '../backup/archive/restore.ts';
 import { confirmRestore, rollbackRestore } from '../backup/archive/rollback.ts';
+import { recordOpsAudit } from './opsAudit.ts';
 import { opsLogger } from './opsLogger.ts';
 
 const config = loadConfigOrExit({ process: 'ops' });
 const access = dbAccess(config);
 const filesDir = config.env.PARLEY_FILES_DIR;
-const system = { kind: 'system' as const, label: 'restore' };
 
-async function audited(action: string, details: Record<string, unknown>): Promise<void> {
-  const db = openDb(config);
-  const audit = openAuditLog(config, db, opsLogger(config));
-  try {
-    await audit.record({ actor: system, action, outcome: 'success', details });
-  } finally {
-    await audit.close();
-    await db.destroy();
-  }
-}
+const audited = (action: string, details: Record<string, unknown>) =>
+  recordOpsAudit(config, 'restore', { action, outcome: 'success', details });
 
 async function main(): Promise<void> {
   if (process.argv.includes('--confirm')) {

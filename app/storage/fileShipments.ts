@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { knexOf } from './db.ts';
 import { blobPath, storedBlobNames } from './fileStore.ts';
 import type { Store } from './store.ts';
+import { isReadOnly } from './replication.ts';
 
 // Issue 15: which stored files' blobs have reached the standby site (dr_file_shipments, written
 // on the primary, replicated), and how far the files volume lags the database on either side.
@@ -32,11 +33,8 @@ export function fileShipmentsRepo(store: Store) {
       .leftJoin('dr_file_shipments as s', 's.storage_key', 'f.storage_key')
       .whereNull('s.storage_key');
   return {
-    /** Whether this side's database takes writes: a standby's is read-only (`@@read_only`). */
-    async writable(): Promise<boolean> {
-      const [rows] = (await db.raw('SELECT @@read_only AS readOnly')) as [{ readOnly: unknown }[]];
-      return Number(rows[0]?.readOnly) === 0;
-    },
+    /** Whether this side's database takes writes: a standby's is read-only (replication.ts). */
+    writable: async (): Promise<boolean> => !(await isReadOnly(db)),
 
     /** The id of the newest stored file (0: none). */
     async newestId(): Promise<number> {

@@ -43,6 +43,8 @@ export interface ReplicationState {
   appliedGtid: string;
   /** binlog and applied together (@@gtid_current_pos). */
   currentGtid: string;
+  /** Every server's last GTID per domain (@@gtid_binlog_state): what divergence is judged on. */
+  binlogState: string;
   /** null: not a replica; 'unknown': no privilege to ask. */
   replica: ReplicaState | null | 'unknown';
   semiSync: SemiSyncState;
@@ -56,7 +58,8 @@ export async function readReplication(db: Knex): Promise<ReplicationState> {
   const [vars] = rowsOf(
     await db.raw(
       `SELECT @@read_only AS readOnly, @@server_id AS serverId, @@gtid_binlog_pos AS binlogGtid,
-              @@gtid_slave_pos AS appliedGtid, @@gtid_current_pos AS currentGtid`,
+              @@gtid_slave_pos AS appliedGtid, @@gtid_current_pos AS currentGtid,
+              @@gtid_binlog_state AS binlogState`,
     ),
   );
   const status = new Map<string, string>();
@@ -76,6 +79,7 @@ export async function readReplication(db: Knex): Promise<ReplicationState> {
     binlogGtid: String(vars?.binlogGtid ?? ''),
     appliedGtid: String(vars?.appliedGtid ?? ''),
     currentGtid: String(vars?.currentGtid ?? ''),
+    binlogState: String(vars?.binlogState ?? ''),
     replica: await readReplica(db),
     semiSync: {
       primaryEnabled: on(status.get('RPL_SEMI_SYNC_MASTER_ENABLED')),

@@ -74,12 +74,12 @@ export async function standBy(
   } else {
     o.say(`DIVERGED: this site wrote ${describeGap(gaps)} that ${there.address} never received.`);
     keptIn = join(o.keepDir, `diverged-${new Date().toISOString().replace(/[:.]/g, '-')}.sql`);
-    await dump(here.address, s, keptIn);
+    await dump(here.at, s, keptIn);
     o.say(
       `Those writes are NOT merged: this site's whole database before re-seeding is kept in ${keptIn}.`,
     );
     await here.db.raw('RESET MASTER'); // the diverged binlog would break the strict GTID order
-    await reseed(there.address, here.address, s);
+    await reseed(there.at, here.at, s);
     o.say(`Re-seeded from ${there.address}.`);
   }
   const ssl = s.caFile
@@ -123,13 +123,9 @@ async function waitRunning(site: Site): Promise<void> {
 }
 
 /** A client options file (0600) so no password is on a command line. */
-async function clientOptions(address: string, s: DrSettings) {
+async function clientOptions({ host, port }: Site['at'], s: DrSettings) {
   const dir = await mkdtemp(join(tmpdir(), 'parley-dr-'));
   const file = join(dir, 'client.cnf');
-  const [host, port] = [
-    address.slice(0, address.lastIndexOf(':')),
-    address.slice(address.lastIndexOf(':') + 1),
-  ];
   const tls = s.caFile ? `ssl-ca=${s.caFile}\nssl-verify-server-cert\n` : '';
   await writeFile(
     file,
@@ -139,8 +135,8 @@ async function clientOptions(address: string, s: DrSettings) {
   return { file, done: () => rm(dir, { recursive: true, force: true }) };
 }
 
-async function dump(address: string, s: DrSettings, to: string): Promise<void> {
-  const options = await clientOptions(address, s);
+async function dump(at: Site['at'], s: DrSettings, to: string): Promise<void> {
+  const options = await clientOptions(at, s);
   try {
     const child = spawn(
       'mariadb-dump',
@@ -165,7 +161,7 @@ async function dump(address: string, s: DrSettings, to: string): Promise<void> {
 }
 
 /** The new primary's database, with its GTID position, loaded here without writing this binlog. */
-async function reseed(from: string, into: string, s: DrSettings): Promise<void> {
+async function reseed(from: Site['at'], into: Site['at'], s: DrSettings): Promise<void> {
   const source = await clientOptions(from, s);
   const target = await clientOptions(into, s);
   try {

@@ -10,14 +10,10 @@ import { readReplication, type ReplicationState } from '../../app/storage/replic
 export interface Site {
   name: 'here' | 'peer';
   address: string;
+  at: { host: string; port: number };
   db: Knex;
-  state(): Promise<SiteState>;
+  state(): Promise<ReplicationState>;
   close(): Promise<void>;
-}
-
-export interface SiteState extends ReplicationState {
-  /** Every server's last GTID per domain (@@gtid_binlog_state): what divergence is judged on. */
-  binlogState: string;
 }
 
 export interface DrSettings {
@@ -96,11 +92,8 @@ export function openSite(
     name,
     address: `${at.host}:${at.port}`,
     db,
-    async state() {
-      const replication = await readReplication(db);
-      const [rows] = (await db.raw('SELECT @@gtid_binlog_state AS s')) as [{ s: string }[]];
-      return { ...replication, binlogState: rows[0]?.s ?? '' };
-    },
+    at,
+    state: () => readReplication(db),
     close: () => db.destroy(),
   };
 }
@@ -108,7 +101,7 @@ export function openSite(
 /** The peer's state, or why it could not be read (down, unreachable, refused). */
 export async function reach(
   site: Site,
-): Promise<{ ok: true; state: SiteState } | { ok: false; why: string }> {
+): Promise<{ ok: true; state: ReplicationState } | { ok: false; why: string }> {
   try {
     return { ok: true, state: await site.state() };
   } catch (error) {

@@ -1,14 +1,15 @@
 import { describeGap, gapBetween, lostTransactions } from './gtid.ts';
 import { lastFailover, type FailoverRecord } from './records.ts';
-import { openSite, reach, type DrSettings, type SiteState } from './site.ts';
+import type { ReplicationState } from '../../app/storage/replication.ts';
+import { openSite, reach, type DrSettings } from './site.ts';
 
 // `make dr-status` (issue 15): this site's role, its peer, replication and lag, semi-sync, the last
 // failover, and whether a failover now would lose data. Files lag joins it from the file shipper.
 
 export interface DrStatus {
   role: 'primary' | 'standby';
-  here: SiteState;
-  peer: { address: string; reachable: boolean; why?: string; state?: SiteState } | null;
+  here: ReplicationState;
+  peer: { address: string; reachable: boolean; why?: string; state?: ReplicationState } | null;
   lastFailover: FailoverRecord | null;
   /** Run on the standby: what a failover now would lose. */
   failoverWouldLose: { transactions: number | null; detail: string } | null;

@@ -16,7 +16,7 @@ type Ack =
 
 let pair: Awaited<ReturnType<typeof drPair>>;
 let name: Awaited<ReturnType<typeof publicName>>;
-const acked: string[] = [];
+let acked: string[] = [];
 
 async function token(url: string): Promise<string> {
   const res = await fetch(`${url}/api/visitor/token`, {
@@ -84,31 +84,11 @@ describe('a standby site', () => {
 
 describe('make failover after the primary is killed mid-chat', () => {
   it('loses no acknowledged message and serves again within 60 s', async () => {
-    const visitor: VisitorSocket = io(`${name.url}/visitor`, {
-      ca: caCert().toString(),
-      auth: { token: await token(name.url) },
-      reconnectionDelay: 100,
-      reconnectionDelayMax: 500,
-      forceNew: true,
-    });
-    widgetLike(visitor);
-    await new Promise<void>((r) => visitor.once('connect', () => r()));
-    const started = (await visitor.emitWithAck('chat:start', {})) as Ack;
-    if (!started.ok) throw new Error(JSON.stringify(started));
-    const chatId = started.chat!.id;
-    const send = async (clientId: string) => {
-      for (;;) {
-        const ack = (await visitor
-          .timeout(2000)
-          .emitWithAck('message:send', { chatId, clientId, body: `m ${clientId}` })
-          .catch(() => null)) as Ack | null;
-        if (ack?.ok) return acked.push(clientId);
-        await sleep(100); // not acknowledged: the widget resends the same clientId
-      }
-    };
+    const visitor = await chatting();
+    acked = visitor.ids; // each pushed once acknowledged
     let stop = false;
     const sender = (async () => {
-      while (!stop) await send(randomUUID());
+      while (!stop) await visitor.send(1);
     })();
     while (acked.length < 40) await sleep(20);
     // The primary site dies: its database and its app, SIGKILL, mid-chat.
@@ -140,13 +120,16 @@ describe('make failover after the primary is killed mid-chat', () => {
       `DR failover: RPO ${missing.length} acknowledged messages missing of ${acked.length}`,
     );
     expect(missing).toEqual([]);
-    const rows = await pair.B.sql('messages').count({ n: '*' }).where({ chat_id: chatId });
+    const rows = await pair.B.sql('messages').count({ n: '*' }).where({ chat_id: visitor.chatId });
     expect(Number(rows[0]!.n)).toBe(new Set(acked).size); // none twice
     expect((await pair.dr(pair.B, 'failover')).out).toMatch(/already the primary: nothing to do/);
   }, 180_000);
 });
 
-/** A visitor through the public name with one chat; `send(n)` sends n messages, each acknowledged. */
+/**
+ * A visitor through the public name with one chat; `send(n)` sends n messages, each resent until
+ * acknowledged, and `ids` lists them as they are.
+ */
 async function chatting() {
   const visitor: VisitorSocket = io(`${name.url}/visitor`, {
     ca: caCert().toString(),
@@ -162,6 +145,7 @@ async function chatting() {
   const ids: string[] = [];
   return {
     ids,
+    chatId: started.chat!.id,
     async send(n: number) {
       for (let i = 0; i < n; i++) {
         const clientId = randomUUID();
@@ -175,7 +159,7 @@ async function chatting() {
             })
             .catch(() => null)) as Ack | null;
           if (ack?.ok) break;
-          await sleep(100);
+          await sleep(100); // not acknowledged: the widget resends the same clientId
         }
         ids.push(clientId);
       }

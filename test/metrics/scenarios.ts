@@ -29,6 +29,7 @@ export const healthy: Readings = {
     binlogGtid: '0-1-100',
     appliedGtid: '',
     currentGtid: '0-1-100',
+    binlogState: '0-1-100',
     replica: null,
     semiSync: {
       primaryEnabled: true,

@@ -1,3 +1,4 @@
+import { signatureAgeDays } from '../../../domain/monitoring/readings.ts';
 import type { Services } from '../../../services.ts';
 import type { Routes } from '../../route.ts';
 
@@ -30,15 +31,15 @@ export function healthRoutes(routes: Routes, services: Services) {
       role,
       checks: {
         database,
-        clamd: { ...clamd, signatureAgeDays: signatureAgeDays(clamd.signaturesDate) },
+        clamd: { ...clamd, signatureAgeDays: wholeDays(clamd.signaturesDate) },
         redis: { ...redis, limits: redis.state === 'up' ? 'shared' : 'process' },
       },
     };
   });
 }
 
-function signatureAgeDays(date: string | undefined): number | null {
-  if (!date) return null;
-  const parsed = Date.parse(date);
-  return Number.isNaN(parsed) ? null : Math.floor((Date.now() - parsed) / 86_400_000);
+/** The signatures' age in whole days (the monitoring reading keeps the fraction). */
+function wholeDays(date: string | undefined): number | null {
+  const days = signatureAgeDays(date, Date.now());
+  return days === null ? null : Math.floor(days);
 }
