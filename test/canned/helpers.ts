@@ -1,26 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Permission } from '../../app/shared/permissions.ts';
 import type { Db } from '../../app/storage/db.ts';
-import { createAgent } from '../harness/factories.ts';
+import { createAgent, createRole } from '../harness/factories.ts';
 import { signIn, type TestParley } from '../harness/parley.ts';
 
 // Roles, agents in departments and chats for the issue-14 canned/notifications/deletion tests.
 
-export async function role(
-  db: Db,
-  name: string,
-  grants: { permission: Permission; scope?: 'all' | 'departments' | 'groups'; ids?: number[] }[],
-): Promise<void> {
-  await db('roles').insert({ name, description: name });
-  for (const grant of grants) {
-    await db('permission_grants').insert({
-      permission: grant.permission,
-      role: name,
-      scope: grant.scope ?? 'all',
-      scope_ids: grant.ids ? JSON.stringify(grant.ids) : null,
-    });
-  }
-}
+export const role = createRole;
 
 export async function departments(db: Db): Promise<{ cards: number; loans: number }> {
   const cards = Number((await db('departments').insert({ name: 'Cards' }))[0]);

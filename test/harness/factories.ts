@@ -1,3 +1,4 @@
+import type { Permission } from '../../app/shared/permissions.ts';
 import { passwordHasher } from '../../app/domain/passwords.ts';
 import { agentsRepo, type AgentRow } from '../../app/storage/agents.ts';
 import type { Db } from '../../app/storage/db.ts';
@@ -25,4 +26,23 @@ export async function createAgent(
   });
   const agent = await agentsRepo(db).byId(id);
   return { agent: agent!, password };
+}
+
+export interface RoleGrant {
+  permission: Permission;
+  /** Default: `departments` when ids are given, otherwise `all`. */
+  scope?: 'all' | 'departments' | 'groups';
+  ids?: number[];
+}
+
+/** A role with its permission grants, as Admin › Roles would save it. */
+export async function createRole(db: Db, name: string, grants: RoleGrant[]): Promise<void> {
+  await db('roles').insert({ name, description: name });
+  for (const grant of grants)
+    await db('permission_grants').insert({
+      permission: grant.permission,
+      role: name,
+      scope: grant.scope ?? (grant.ids ? 'departments' : 'all'),
+      scope_ids: grant.ids ? JSON.stringify(grant.ids) : null,
+    });
 }

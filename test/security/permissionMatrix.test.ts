@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ALL_PERMISSIONS, type Permission } from '../../app/shared/permissions.ts';
+import { ALL_PERMISSIONS } from '../../app/shared/permissions.ts';
 import { loadGrants } from '../../app/domain/permissions/policy.ts';
 import type { AgentRow } from '../../app/storage/agents.ts';
 import type { Db } from '../../app/storage/db.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
-import { createAgent } from '../harness/factories.ts';
+import { createAgent, createRole, type RoleGrant } from '../harness/factories.ts';
 import {
   connectAgent,
   connectVisitor,
@@ -24,20 +24,7 @@ let departmentA: number;
 let departmentB: number;
 let group: number;
 
-async function role(
-  name: string,
-  grants: { permission: Permission; scope?: string; ids?: number[] }[],
-) {
-  await db('roles').insert({ name, description: name });
-  for (const grant of grants) {
-    await db('permission_grants').insert({
-      permission: grant.permission,
-      role: name,
-      scope: grant.scope ?? 'all',
-      scope_ids: grant.ids ? JSON.stringify(grant.ids) : null,
-    });
-  }
-}
+const role = (name: string, grants: RoleGrant[]) => createRole(db, name, grants);
 
 async function agentWith(roleName: string, departments: number[] = [], groups: number[] = []) {
   const { agent, password } = await createAgent(db, { role: roleName as 'agent' });

@@ -1,5 +1,5 @@
+import { createRole, type RoleGrant } from '../harness/factories.ts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Permission } from '../../app/shared/permissions.ts';
 import type { Db } from '../../app/storage/db.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
 import { startTestParley, type TestParley } from '../harness/parley.ts';
@@ -21,20 +21,7 @@ const agent = agentFactory(
   sockets,
 );
 
-async function role(
-  name: string,
-  grants: { permission: Permission; scope?: string; ids?: number[] }[],
-) {
-  await db('roles').insert({ name, description: name });
-  for (const grant of grants) {
-    await db('permission_grants').insert({
-      permission: grant.permission,
-      role: name,
-      scope: grant.scope ?? 'all',
-      scope_ids: grant.ids ? JSON.stringify(grant.ids) : null,
-    });
-  }
-}
+const role = (name: string, grants: RoleGrant[]) => createRole(db, name, grants);
 
 beforeAll(async () => {
   db = testDb();

@@ -2,11 +2,10 @@
 // need departments.manage, the widget's list needs a visitor token, and a chat started in a
 // department reaches only the agents whose chats.accept covers that department.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Permission } from '../../app/shared/permissions.ts';
 import type { Db } from '../../app/storage/db.ts';
 import { TEST_ORIGIN, WIDGET_ORIGIN } from '../harness/config.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
-import { createAgent } from '../harness/factories.ts';
+import { createAgent, createRole, type RoleGrant } from '../harness/factories.ts';
 import {
   connectAgent,
   connectVisitor,
@@ -22,17 +21,7 @@ let db: Db;
 let cards: number;
 let loans: number;
 
-async function role(name: string, grants: { permission: Permission; ids?: number[] }[]) {
-  await db('roles').insert({ name, description: name });
-  for (const grant of grants) {
-    await db('permission_grants').insert({
-      permission: grant.permission,
-      role: name,
-      scope: grant.ids ? 'departments' : 'all',
-      scope_ids: grant.ids ? JSON.stringify(grant.ids) : null,
-    });
-  }
-}
+const role = (name: string, grants: RoleGrant[]) => createRole(db, name, grants);
 
 async function cookieOf(roleName: string, departments: number[] = []) {
   const { agent, password } = await createAgent(db, { role: roleName as 'agent' });

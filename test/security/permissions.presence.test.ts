@@ -1,5 +1,5 @@
+import { createRole, type RoleGrant } from '../harness/factories.ts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Permission } from '../../app/shared/permissions.ts';
 import type { Db } from '../../app/storage/db.ts';
 import { TEST_ORIGIN } from '../harness/config.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
@@ -28,19 +28,7 @@ let loans: number;
 let group: number;
 const sockets: AgentSocket[] = [];
 
-async function role(
-  name: string,
-  grants: { permission: Permission; scope?: string; ids?: number[] }[],
-): Promise<void> {
-  await db('roles').insert({ name, description: name });
-  for (const grant of grants)
-    await db('permission_grants').insert({
-      permission: grant.permission,
-      role: name,
-      scope: grant.scope ?? 'all',
-      scope_ids: grant.ids ? JSON.stringify(grant.ids) : null,
-    });
-}
+const role = (name: string, grants: RoleGrant[]) => createRole(db, name, grants);
 
 async function socketOf(roleName: string, departments: number[] = []) {
   const agent = await signedInAgent(db, t, roleName, departments);

@@ -1,10 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Permission } from '../../app/shared/permissions.ts';
 import type { RoutingRulesResponse } from '../../app/shared/routing.ts';
 import type { Db } from '../../app/storage/db.ts';
 import { TEST_ORIGIN } from '../harness/config.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
-import { createAgent } from '../harness/factories.ts';
+import { createAgent, createRole, type RoleGrant } from '../harness/factories.ts';
 import {
   connectAgent,
   connected,
@@ -24,17 +23,7 @@ let departmentA: number;
 let departmentB: number;
 const sockets: { disconnect(): unknown }[] = [];
 
-async function role(name: string, grants: { permission: Permission; ids?: number[] }[]) {
-  await db('roles').insert({ name, description: name });
-  for (const grant of grants) {
-    await db('permission_grants').insert({
-      permission: grant.permission,
-      role: name,
-      scope: grant.ids ? 'departments' : 'all',
-      scope_ids: grant.ids ? JSON.stringify(grant.ids) : null,
-    });
-  }
-}
+const role = (name: string, grants: RoleGrant[]) => createRole(db, name, grants);
 
 async function signedIn(roleName: string) {
   const { agent, password } = await createAgent(db, { role: roleName as 'agent' });
