@@ -1,3 +1,4 @@
+import { createRole } from '../harness/factories.ts';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -41,13 +42,7 @@ beforeEach(async () => {
   await db('roles').whereNotIn('name', ['admin', 'agent']).delete();
   cards = Number((await db('departments').insert({ name: 'Cards' }))[0]);
   loans = Number((await db('departments').insert({ name: 'Loans' }))[0]);
-  await db('roles').insert({ name: 'cards_supervisor', description: '' });
-  await db('permission_grants').insert({
-    permission: 'chats.monitor',
-    role: 'cards_supervisor',
-    scope: 'departments',
-    scope_ids: JSON.stringify([cards]),
-  });
+  await createRole(db, 'cards_supervisor', [{ permission: 'chats.monitor', ids: [cards] }]);
 });
 afterEach(() => {
   for (const socket of sockets.splice(0)) socket.disconnect();

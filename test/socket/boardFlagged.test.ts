@@ -1,3 +1,4 @@
+import { createRole } from '../harness/factories.ts';
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BoardView } from '../../app/shared/presence.ts';
@@ -32,13 +33,7 @@ afterAll(async () => {
 beforeEach(async () => {
   await truncateAll(db);
   cards = Number((await db('departments').insert({ name: 'Cards' }))[0]);
-  await db('roles').insert({ name: 'cards_supervisor', description: '' });
-  await db('permission_grants').insert({
-    permission: 'chats.monitor',
-    role: 'cards_supervisor',
-    scope: 'departments',
-    scope_ids: JSON.stringify([cards]),
-  });
+  await createRole(db, 'cards_supervisor', [{ permission: 'chats.monitor', ids: [cards] }]);
 });
 afterEach(() => {
   for (const socket of sockets.splice(0)) socket.disconnect();
