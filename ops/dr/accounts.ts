@@ -1,27 +1,28 @@
-// The accounts and server options of a DR pair (issue 15), in one place for the README, the
-// appliance and the tests. Run as root on each site; kept out of the binary log (each site has its
-// own accounts, so replication never carries a password change).
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-/** mariadbd options both sites run with, so either can be primary or standby without a restart. */
+// The accounts and server options of a DR pair (issue 15). They are written once, for the appliance's
+// database image: compose/db/dr.cnf and compose/db/dr-accounts.sql. The native DR tests start their
+// private MariaDB instances from the same two files through these functions.
+
+const dbImage = (name: string) =>
+  fileURLToPath(new URL(`../../compose/db/${name}`, import.meta.url));
+
+/** mariadbd options both sites run with: dr.cnf's, then the site's own id, TLS files and timeout. */
 export function replicationOptions(
   serverId: number,
   tls: { cert: string; key: string; ca: string },
   semiSyncTimeoutMs = 5000,
 ): string[] {
+  const shared = readFileSync(dbImage('dr.cnf'), 'utf8')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#') && !line.startsWith('['))
+    .map((line) => `--${line.replace(/\s*=\s*/, '=')}`);
   return [
     `--server-id=${serverId}`,
-    // Both sites start read-only: a restarted primary takes no writes until make dr-resume says so.
-    '--read-only=1',
-    '--log-bin=binlog',
-    '--binlog-format=ROW',
-    '--sync-binlog=1',
-    '--log-slave-updates=1',
-    '--gtid-strict-mode=1',
-    '--rpl-semi-sync-master-enabled=1',
-    '--rpl-semi-sync-slave-enabled=1',
-    '--rpl-semi-sync-master-wait-point=AFTER_SYNC',
+    ...shared,
     `--rpl-semi-sync-master-timeout=${semiSyncTimeoutMs}`,
-    '--slave-net-timeout=10',
     `--ssl-cert=${tls.cert}`,
     `--ssl-key=${tls.key}`,
     `--ssl-ca=${tls.ca}`,
@@ -36,21 +37,25 @@ export interface PairAccounts {
   repl: { user: string; password: string };
 }
 
-export function accountsSql(a: PairAccounts, host = '%'): string {
-  const at = (user: string) => `${quote(user)}@${quote(host)}`;
+/** The app's account (the image's entrypoint makes it in the appliance) and dr-accounts.sql's. */
+export function accountsSql(a: PairAccounts): string {
+  const app = `${quote(a.app.user)}@'%'`;
+  const values: Record<string, string> = {
+    DB: a.app.database,
+    ADMIN_USER: quote(a.admin.user),
+    ADMIN_PASSWORD: quote(a.admin.password),
+    REPL_USER: quote(a.repl.user),
+    REPL_PASSWORD: quote(a.repl.password),
+  };
+  const dr = readFileSync(dbImage('dr-accounts.sql'), 'utf8').replace(
+    /@([A-Z_]+)@/g,
+    (_, name: string) => values[name] ?? `@${name}@`,
+  );
   return [
     'SET sql_log_bin = 0;',
-    `CREATE USER IF NOT EXISTS ${at(a.app.user)} IDENTIFIED BY ${quote(a.app.password)};`,
-    `GRANT ALL PRIVILEGES ON \`${a.app.database}\`.* TO ${at(a.app.user)};`,
-    `GRANT SLAVE MONITOR, BINLOG MONITOR ON *.* TO ${at(a.app.user)};`,
-    // Fence and promote (READ_ONLY ADMIN, also what lets it write while read-only), repoint
-    // replication, reload a re-seed; the parley database for the failover record and the re-seed.
-    `CREATE USER IF NOT EXISTS ${at(a.admin.user)} IDENTIFIED BY ${quote(a.admin.password)};`,
-    `GRANT READ_ONLY ADMIN, REPLICATION SLAVE ADMIN, REPLICATION MASTER ADMIN, BINLOG ADMIN, BINLOG MONITOR, SLAVE MONITOR, RELOAD, CONNECTION ADMIN ON *.* TO ${at(a.admin.user)};`,
-    `GRANT ALL PRIVILEGES ON \`${a.app.database}\`.* TO ${at(a.admin.user)};`,
-    // Replication only, and only over TLS.
-    `CREATE USER IF NOT EXISTS ${at(a.repl.user)} IDENTIFIED BY ${quote(a.repl.password)} REQUIRE SSL;`,
-    `GRANT REPLICATION SLAVE ON *.* TO ${at(a.repl.user)};`,
-    'SET sql_log_bin = 1;',
+    `CREATE USER IF NOT EXISTS ${app} IDENTIFIED BY ${quote(a.app.password)};`,
+    `GRANT ALL PRIVILEGES ON \`${a.app.database}\`.* TO ${app};`,
+    `GRANT SLAVE MONITOR, BINLOG MONITOR ON *.* TO ${app};`,
+    dr,
   ].join('\n');
 }
