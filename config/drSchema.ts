@@ -24,6 +24,8 @@ export const drEnv = {
   PARLEY_DR_REPL_PASSWORD_FILE: z.string().default(''),
   /** The CA that signed both sites' database certificates. */
   PARLEY_DR_DB_TLS_CA_FILE: z.string().default(''),
+  /** The app's /readyz as the DR commands reach it; default https://127.0.0.1:PARLEY_HTTPS_PORT. */
+  PARLEY_DR_APP_READY_URL: z.url({ error: 'must be an https URL' }).or(z.literal('')).default(''),
   /** A second failover within this many minutes of the last is refused unless FORCE=1. */
   PARLEY_DR_ANTIFLAP_MINUTES: count(0, 10_080).default(30),
   /** How long failover waits for the standby to apply what it received before it gives up. */

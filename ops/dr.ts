@@ -116,7 +116,12 @@ async function main(): Promise<number> {
     return 0;
   }
   if (command === 'resume') {
-    if ((await resume(s, { force, say })) === 'resumed') await audited('dr.resume', { force });
+    if ((await resume(s, { force, say })) === 'resumed')
+      await audited('dr.resume', { force }).catch((error: { code?: string }) => {
+        // make install resumes a new primary before its first migration: no audit log exists yet.
+        if (error.code !== 'ER_NO_SUCH_TABLE') throw error;
+        say('Not audited: this database has no schema yet (a first install).');
+      });
     return 0;
   }
   say(`unknown command ${command}: status, failover, rejoin, failback or resume`);

@@ -12,10 +12,11 @@ import { openSite, type DrSettings, type Site } from './site.ts';
 // `make rejoin`, run on the old primary once it is back (issue 15): it becomes the standby of the
 // promoted site. From its own GTID position when it has not diverged; otherwise its diverged
 // writes are reported and kept in a dump file, and it is re-seeded from the new primary. It is
-// read-only from the first step, so it never takes writes meanwhile.
+// read-only from the first step, so it never takes writes meanwhile. A new standby, with no history
+// at all, is seeded the same way.
 
 export interface RejoinResult {
-  outcome: 'rejoined' | 'reseeded' | 'already_standby';
+  outcome: 'rejoined' | 'reseeded' | 'seeded' | 'already_standby';
   diverged: string;
   divergedTransactions: number;
   keptIn: string | null;
@@ -66,7 +67,15 @@ export async function standBy(
   await here.db.raw('STOP SLAVE').catch(() => undefined);
   await here.db.raw('RESET SLAVE ALL');
   let keptIn: string | null = null;
-  if (gaps.length === 0) {
+  const fresh = !mine.currentGtid && Boolean(theirs.binlogState);
+  if (fresh) {
+    // A new standby (make install ROLE=standby): nothing of its own, and the primary's binary log
+    // may not reach back to its first write, so it starts from a copy rather than from position 0.
+    o.say(
+      `This site holds no replicated history: seeding it from a fresh copy of ${there.address}.`,
+    );
+    await reseed(there.at, here.at, s);
+  } else if (gaps.length === 0) {
     o.say(
       `No divergence: following ${there.address} from this site's own position ${mine.binlogGtid || '(empty)'}.`,
     );
@@ -101,7 +110,7 @@ export async function standBy(
   await there.db.raw('SET GLOBAL rpl_semi_sync_master_enabled = 1');
   o.say(`This site is now the standby of ${there.address} (semi-sync on there).`);
   return {
-    outcome: gaps.length ? 'reseeded' : 'rejoined',
+    outcome: fresh ? 'seeded' : gaps.length ? 'reseeded' : 'rejoined',
     diverged: describeGap(gaps),
     divergedTransactions: lostTransactions(gaps),
     keptIn,
@@ -172,13 +181,14 @@ async function reseed(from: Site['at'], into: Site['at'], s: DrSettings): Promis
         '--single-transaction',
         '--gtid',
         '--master-data=1',
+        '--databases', // with CREATE DATABASE IF NOT EXISTS: a new standby may have none yet
         s.database,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const load = spawn(
       'mariadb',
-      [`--defaults-extra-file=${target.file}`, '--init-command=SET sql_log_bin = 0', s.database],
+      [`--defaults-extra-file=${target.file}`, '--init-command=SET sql_log_bin = 0'],
       { stdio: ['pipe', 'ignore', 'pipe'] },
     );
     const errors: Buffer[] = [];

@@ -64,7 +64,7 @@ export function drSettings(config: Config): DrSettings {
     applyTimeoutSeconds: env.PARLEY_DR_APPLY_TIMEOUT_SECONDS,
     semiSyncTimeoutMs: env.PARLEY_DR_SEMISYNC_TIMEOUT_MS,
     publicUrl: env.PARLEY_PUBLIC_URL,
-    appReadyUrl: `https://127.0.0.1:${env.PARLEY_HTTPS_PORT}/readyz`,
+    appReadyUrl: env.PARLEY_DR_APP_READY_URL || `https://127.0.0.1:${env.PARLEY_HTTPS_PORT}/readyz`,
   };
 }
 
@@ -87,6 +87,13 @@ export function openSite(
       ...(ca ? { ssl: { ca, rejectUnauthorized: true } } : {}),
     },
     pool: { min: 0, max: 2 },
+    // An unreachable peer is reported by reach() in words; knex would print a stack trace too.
+    log: {
+      warn: () => undefined,
+      error: () => undefined,
+      deprecate: () => undefined,
+      debug: () => undefined,
+    },
   });
   return {
     name,
