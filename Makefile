@@ -107,18 +107,23 @@ alert-rules:
 # The appliance's targets (install, up, down, status, logs, update, bundle, load, ...).
 include compose/appliance.mk
 
-# Disaster recovery (issue 15), natively: this site's settings in .parley/parley.env (PARLEY_DR_*).
-dr-status:
+# Disaster recovery (issue 15): on the appliance when it is installed here (ops/appliance/dr.sh, in its
+# ops container), else natively with this site's settings in .parley/parley.env (PARLEY_DR_*).
+DR_COMMANDS := dr-status failover rejoin failback dr-resume
+.PHONY: $(addprefix native-,$(DR_COMMANDS))
+$(DR_COMMANDS): %: $(if $(INSTALLED_APPLIANCE),appliance-%,native-%)
+
+native-dr-status:
 	@node_modules/.bin/node --env-file=.parley/parley.env ops/dr.ts status $(ARGS)
 
-failover:
+native-failover:
 	@FORCE="$(FORCE)" node_modules/.bin/node --env-file=.parley/parley.env ops/dr.ts failover
 
-rejoin:
+native-rejoin:
 	@node_modules/.bin/node --env-file=.parley/parley.env ops/dr.ts rejoin
 
-failback:
+native-failback:
 	@node_modules/.bin/node --env-file=.parley/parley.env ops/dr.ts failback
 
-dr-resume:
+native-dr-resume:
 	@FORCE="$(FORCE)" node_modules/.bin/node --env-file=.parley/parley.env ops/dr.ts resume

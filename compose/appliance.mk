@@ -1,16 +1,18 @@
 # Parley appliance: the IT admin's commands over docker-compose.yml (see compose/README-install.md).
 # Included by the root Makefile and by the bundle's Makefile; also `make -f compose/appliance.mk TARGET`.
 #   CONFIG=<dir>  the site's settings, secrets and certificates (default: config)
-.PHONY: install up down appliance-status logs update bundle load clamav-update appliance-test hardening-check images
+.PHONY: install up down appliance-status logs update bundle load clamav-update appliance-test dr-test hardening-check images
 .PHONY: appliance-backup appliance-restore appliance-restore-confirm appliance-restore-rollback
 .PHONY: appliance-backup-drill appliance-backup-status
+.PHONY: appliance-dr-status appliance-failover appliance-rejoin appliance-failback appliance-dr-resume
 
 APPLIANCE_ENV = PARLEY_CONFIG_DIR="$(or $(CONFIG),$(PARLEY_CONFIG_DIR),config)"
 
 install:
 	@$(APPLIANCE_ENV) PUBLIC_URL="$(PUBLIC_URL)" BIND_ADDRESS="$(BIND_ADDRESS)" HTTPS_PORT="$(HTTPS_PORT)" \
 	  HTTP_PORT="$(HTTP_PORT)" WIDGET_ORIGINS="$(WIDGET_ORIGINS)" ADMIN_EMAIL="$(ADMIN_EMAIL)" \
-	  TLS_EXTRA_NAMES="$(TLS_EXTRA_NAMES)" SIGS="$(SIGS)" bash ops/appliance/install.sh
+	  TLS_EXTRA_NAMES="$(TLS_EXTRA_NAMES)" SIGS="$(SIGS)" ROLE="$(ROLE)" PEER="$(or $(PEER),$(PRIMARY))" \
+	  DR_ADDRESS="$(DR_ADDRESS)" bash ops/appliance/install.sh
 
 up:
 	@$(APPLIANCE_ENV) bash ops/appliance/up.sh
@@ -63,9 +65,30 @@ appliance-backup-drill:
 appliance-backup-status:
 	@$(APPLIANCE_ENV) bash ops/appliance/backup.sh status $(ARGS)
 
+# Disaster recovery (ops/appliance/dr.sh): the DR commands in a one-off ops container. The bundle's
+# Makefile maps dr-status, failover, rejoin, failback and dr-resume to these. FORCE=1 overrides a refusal.
+appliance-dr-status:
+	@$(APPLIANCE_ENV) bash ops/appliance/dr.sh status $(ARGS)
+
+appliance-failover:
+	@$(APPLIANCE_ENV) FORCE="$(FORCE)" bash ops/appliance/dr.sh failover
+
+appliance-rejoin:
+	@$(APPLIANCE_ENV) bash ops/appliance/dr.sh rejoin
+
+appliance-failback:
+	@$(APPLIANCE_ENV) bash ops/appliance/dr.sh failback
+
+appliance-dr-resume:
+	@$(APPLIANCE_ENV) FORCE="$(FORCE)" bash ops/appliance/dr.sh resume
+
 # CI and development only (they need the checkout's Node and npm packages).
 appliance-test:
 	@bash test/appliance/appliance-test.sh
+
+# A primary and a standby appliance on this host: replication, a failover and a rejoin (issue 15).
+dr-test:
+	@bash test/appliance/dr-test.sh
 
 hardening-check:
 	@node_modules/.bin/node ops/appliance/hardeningCheck.ts docker-compose.yml

@@ -16,6 +16,7 @@ help:
 	@echo "make restore-confirm / restore-rollback   keep the restored data / put back what it replaced"
 	@echo "make backup-drill   KEY=<IT private key file>: prove the newest backup restores (nothing live changes)"
 	@echo "make backup-status  newest backup, last drill, offsite copies and alerts (also in make status)"
+	@echo "make dr-status | failover | rejoin | failback | dr-resume   the standby site (README-install 'Disaster recovery')"
 
 # The backup commands run in the containers (compose/appliance.mk names them appliance-*, since a
 # Parley checkout has native commands with these names).
@@ -27,3 +28,9 @@ restore-confirm: appliance-restore-confirm
 restore-rollback: appliance-restore-rollback
 backup-drill: appliance-backup-drill
 backup-status: appliance-backup-status
+.PHONY: dr-status failover rejoin failback dr-resume
+dr-status: appliance-dr-status
+failover: appliance-failover
+rejoin: appliance-rejoin
+failback: appliance-failback
+dr-resume: appliance-dr-resume

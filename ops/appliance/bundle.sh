@@ -24,6 +24,7 @@ mkdir -p "$dir/compose/offsite" "$dir/compose/prometheus" "$dir/ops/appliance" "
 cp "$ROOT/docker-compose.yml" "$dir/"
 cp "$ROOT/compose/appliance.mk" "$ROOT/compose/appliance.env.template" "$ROOT/compose/README-install.md" "$dir/compose/"
 cp "$ROOT"/compose/offsite/*.yml "$dir/compose/offsite/"
+cp "$ROOT/compose/dr.yml" "$dir/compose/" # a site of a DR pair (issue 15)
 cp "$ROOT/compose/prometheus/parley-alerts.yml" "$dir/compose/prometheus/" # for the site's Prometheus
 cp "$ROOT/compose/bundle.Makefile" "$dir/Makefile"
 # Host scripts only (bash): the target server has no Node.

@@ -1,9 +1,9 @@
-// `make hardening-check` (CI): reads docker-compose.yml, the offsite overrides the make targets add to
-// it (compose/offsite/*.yml) and the Dockerfiles under compose/, and fails naming the service (or
-// Dockerfile) and the rule for every hardening rule that is not met. The compose rules run on the
-// file alone and on the file with every override applied (every offsite target configured).
+// `make hardening-check` (CI): reads docker-compose.yml, the overrides the make targets add to it (the
+// offsite targets' compose/offsite/*.yml, a DR pair's compose/dr.yml) and the Dockerfiles under
+// compose/, and fails naming the service (or Dockerfile) and the rule for every hardening rule that is
+// not met. The compose rules run on the file alone and on the file with every override applied.
 //   node ops/appliance/hardeningCheck.ts [docker-compose.yml] [--dockerfiles DIR] [--overrides DIR]
-// DIR defaults to compose/ (compose/offsite/) beside the compose file; skipped when it does not exist.
+// DIR defaults to compose/ (compose/offsite/, and then compose/dr.yml too) beside the compose file.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -69,9 +69,12 @@ if (!existsSync(composeFile)) {
   process.exit(2);
 }
 const dockerfiles = findDockerfiles(values.dockerfiles ?? join(dirname(composeFile), 'compose'));
-const overrides = findOverrides(
-  values.overrides ?? join(dirname(composeFile), 'compose', 'offsite'),
-);
+// The offsite targets' overrides and a DR pair's (compose/dr.yml), all applied at once.
+const drOverride = join(dirname(composeFile), 'compose', 'dr.yml');
+const overrides = [
+  ...findOverrides(values.overrides ?? join(dirname(composeFile), 'compose', 'offsite')),
+  ...(values.overrides === undefined && existsSync(drOverride) ? [drOverride] : []),
+];
 const findings = runChecks(composeFile, dockerfiles, overrides);
 const shown = (file: string) => {
   const path = relative(process.cwd(), file);
@@ -89,6 +92,6 @@ if (findings.length > 0) {
   process.exitCode = 1;
 } else {
   console.log(
-    `hardening-check: ${shown(composeFile)} (alone and with ${overrides.length} offsite override(s)) and ${dockerfiles.length} Dockerfile(s) meet every hardening rule`,
+    `hardening-check: ${shown(composeFile)} (alone and with ${overrides.length} override(s)) and ${dockerfiles.length} Dockerfile(s) meet every hardening rule`,
   );
 }

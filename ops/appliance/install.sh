@@ -7,6 +7,11 @@
 #   PUBLIC_URL=https://chat.bank.example  BIND_ADDRESS=0.0.0.0  HTTPS_PORT=443  HTTP_PORT=80
 #   WIDGET_ORIGINS=https://www.bank.example  ADMIN_EMAIL=it@bank.example  TLS_EXTRA_NAMES=IP:10.0.0.5
 #   SIGS=/media/usb/clamav   (air-gapped: the folder with main.cvd, daily.cvd, bytecode.cvd)
+# A site of a DR pair (compose/README-install.md, "Disaster recovery"; ops/appliance/dr.sh):
+#   ROLE=primary PEER=<standby's database address[:port]> DR_ADDRESS=<this site's, on the sites' link>
+#   ROLE=standby PEER=<primary's ...> DR_ADDRESS=<...>   (make install takes PRIMARY= for PEER=), after
+#   copying config/secrets/ and config/dr/ca.crt from the primary: the standby is seeded from the
+#   primary's database and serves no chats until make failover.
 set -euo pipefail
 # shellcheck source=ops/appliance/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -35,6 +40,12 @@ if [[ ! -f "$ENV_FILE" ]]; then
   say "wrote $ENV_FILE (the site's settings: edit it, then run make up)"
 fi
 
+first_dr=""
+if [[ -n "${ROLE:-}" && -z "$(env_value PARLEY_DR_PEER_DB_HOST)" ]]; then
+  bash "$ROOT/ops/appliance/dr.sh" configure "$ROLE" "${PEER:-}" "${DR_ADDRESS:-}"
+  first_dr=1
+fi
+
 # --- 2. Images --------------------------------------------------------------------------------------
 missing=()
 for name in "${IMAGES[@]}"; do
@@ -51,6 +62,7 @@ if ((${#missing[@]} > 0)); then
 fi
 
 # --- 3. Secrets and TLS -----------------------------------------------------------------------------
+bash "$ROOT/ops/appliance/dr.sh" secrets "${ROLE:-}"
 bash "$ROOT/ops/appliance/secrets.sh"
 
 # --- 4. Virus signatures ----------------------------------------------------------------------------
@@ -78,7 +90,9 @@ wait_healthy 180 db || {
   show_logs db
   die "the database did not become healthy"
 }
-quiet_compose run --rm --no-deps -T app node ops/migrate.ts | sed 's/^/parley: /'
+# A standby's schema and data come from its primary; only a primary migrates and has a first admin.
+role="$(DR_FIRST_INSTALL="$first_dr" bash "$ROOT/ops/appliance/dr.sh" settle "${ROLE:-}")"
+[[ "$role" == standby ]] || quiet_compose run --rm --no-deps -T app node ops/migrate.ts | sed 's/^/parley: /'
 files_layout
 quiet_compose up -d --remove-orphans
 if ! wait_healthy 240 db clamav redis app worker; then
@@ -86,6 +100,15 @@ if ! wait_healthy 240 db clamav redis app worker; then
   die "Parley did not come up; the logs above say why (make logs shows more)"
 fi
 offsite_settled
+if [[ "$role" == standby ]]; then
+  cat <<DONE
+
+Parley is installed as the standby of $(env_value PARLEY_DR_PEER_DB_HOST):$(env_value PARLEY_DR_PEER_DB_PORT).
+  It replicates the primary's database and serves no chats; make dr-status shows how closely it follows.
+  If the primary is lost: make failover (here), then point $(env_value PARLEY_PUBLIC_URL) at this site.
+DONE
+  exit 0
+fi
 
 admin_email="$(env_value PARLEY_ADMIN_EMAIL)"
 admin_file="$SECRETS_DIR/initial_admin_password"

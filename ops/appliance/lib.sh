@@ -63,6 +63,8 @@ compose() {
   local args=(--project-directory "$ROOT" -f "$ROOT/docker-compose.yml" -p "$PROJECT") name
   [[ -f "$ENV_FILE" ]] && args+=(--env-file "$ENV_FILE")
   for name in $(offsite_overrides); do args+=(-f "$ROOT/compose/offsite/$name.yml"); done
+  # A site of a DR pair (compose/dr.yml): its database replicates with the peer's.
+  [[ -z "$(env_value PARLEY_DR_PEER_DB_HOST)" ]] || args+=(-f "$ROOT/compose/dr.yml")
   if command -v docker-compose >/dev/null 2>&1; then
     docker-compose "${args[@]}" "$@"
   else
@@ -174,6 +176,26 @@ files_layout() {
   if ! quiet_compose run --rm --no-deps -T ops bash -c "$FILES_LAYOUT" files-layout move </dev/null | sed 's/^/parley: /'; then
     die "could not move the uploaded files into the uploads volume's files/ folder"
   fi
+}
+
+protect() { # protect FILE...: readable by root and Parley's service accounts only
+  chgrp "$SECRETS_GID" "$@"
+  chmod 0440 "$@"
+}
+
+make_secret() { # make_secret FILE COMMAND...: COMMAND's output into FILE unless FILE exists
+  local file="$1" tmp
+  shift
+  [[ -s "$file" ]] && return 0
+  tmp="$(mktemp "$file.XXXXXX")"
+  if ! "$@" >"$tmp" 2>/dev/null || [[ ! -s "$tmp" ]]; then
+    rm -f "$tmp"
+    die "could not generate $file"
+  fi
+  protect "$tmp"
+  mv -n "$tmp" "$file"
+  rm -f "$tmp"
+  say "generated $file"
 }
 
 # Secrets added after a site installed (an update brings a compose file that names them): made once.

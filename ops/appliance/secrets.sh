@@ -20,26 +20,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 command -v openssl >/dev/null 2>&1 || die "openssl is required (apt-get install openssl)"
 [[ -f "$ENV_FILE" ]] || die "$ENV_FILE missing (make install writes it first)"
 
-protect() { # protect FILE...: readable by root and Parley's service accounts only
-  chgrp "$SECRETS_GID" "$@"
-  chmod 0440 "$@"
-}
-
-make_secret() { # make_secret FILE COMMAND...: COMMAND's output into FILE unless FILE exists
-  local file="$1" tmp
-  shift
-  [[ -s "$file" ]] && return 0
-  tmp="$(mktemp "$file.XXXXXX")"
-  if ! "$@" >"$tmp" 2>/dev/null || [[ ! -s "$tmp" ]]; then
-    rm -f "$tmp"
-    die "could not generate $file"
-  fi
-  protect "$tmp"
-  mv -n "$tmp" "$file"
-  rm -f "$tmp"
-  say "generated $file"
-}
-
 install -d -m 0700 "$SECRETS_DIR"
 install -d -m 0755 "$TLS_DIR"
 install -d -m 0755 "$CONFIG_DIR/public-keys"

@@ -7,16 +7,21 @@ import { asList, asMap, text, type YamlMap, type YamlNode } from './composeYaml.
  * The only networks with a route out (not `internal: true`) each service may join; every other
  * service, and every other network, is internal only. The app serves the published ports, freshclam
  * (optional) fetches signatures, and the worker copies backups offsite (compose/offsite/network.yml,
- * only when a target is configured); an ops run fetches a copy back for a restore.
+ * only when a target is configured); an ops run fetches a copy back for a restore. On a site of a DR
+ * pair (compose/dr.yml) the database and the ops runs (the DR commands) reach the peer site by `dr`.
  */
 export const EXTERNAL_NETWORKS: Record<string, string[]> = {
   app: ['edge'],
   freshclam: ['egress'],
   worker: ['offsite'],
-  ops: ['offsite'],
+  ops: ['offsite', 'dr'],
+  db: ['dr'],
 };
-/** The only service that publishes ports, and the container ports it may publish (HTTPS, redirect). */
-export const PUBLISHERS: Record<string, number[]> = { app: [8443, 8080] };
+/**
+ * The services that publish ports, and the container ports each may publish: the app's HTTPS and
+ * redirect; the database's port only for the peer site of a DR pair (compose/dr.yml).
+ */
+export const PUBLISHERS: Record<string, number[]> = { app: [8443, 8080], db: [3306] };
 
 const SENSITIVE_HOST_PATHS = [
   '/',

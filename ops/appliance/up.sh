@@ -22,3 +22,6 @@ if ! wait_healthy 300 db clamav redis app worker; then
 fi
 offsite_settled
 say "Parley is up at $(env_value PARLEY_PUBLIC_URL)/"
+# A site of a DR pair starts read-only (compose/db/dr.cnf): say what it is and what would change that.
+[[ -z "$(env_value PARLEY_DR_PEER_DB_HOST)" || "$(bash "$ROOT/ops/appliance/dr.sh" settle "")" == primary ]] ||
+  say "it serves no chats: it is a standby (make dr-status), or a primary that restarted (make dr-resume)"

@@ -30,7 +30,12 @@ wait_healthy 180 db || {
   show_logs db
   die "the database did not become healthy"
 }
-quiet_compose run --rm --no-deps -T app node ops/migrate.ts | sed 's/^/parley: /'
+# A DR standby (read-only) takes the primary's migrations by replication: update the primary first.
+if [[ "$(bash "$ROOT/ops/appliance/dr.sh" settle "")" == primary ]]; then
+  quiet_compose run --rm --no-deps -T app node ops/migrate.ts | sed 's/^/parley: /'
+else
+  say "not migrated here: the schema comes from the primary (if this is the primary, make dr-resume, then make update again)"
+fi
 bash "$ROOT/ops/appliance/up.sh"
 # Exit 3 from status is a backup alert (no backup yet, a failed drill): the update itself went well.
 bash "$ROOT/ops/appliance/status.sh" || (($? == 3))
