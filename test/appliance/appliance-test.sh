@@ -28,56 +28,19 @@ SFTP_PORT=9022
 S3_PORT=9023
 PUBLIC_URL="https://localhost:$HTTPS_PORT"
 
-started=$SECONDS
-phase_started=$SECONDS
-phase_name=""
-phase() { # phase NAME: ends the previous phase (printing its time) and starts the next
-  [[ -z "$phase_name" ]] || echo "appliance-test: ok, $phase_name ($((SECONDS - phase_started)) s)"
-  phase_name="$*"
-  phase_started=$SECONDS
-  [[ -z "$phase_name" ]] || echo "appliance-test: == $phase_name"
-}
-fail() {
-  echo "appliance-test: FAILED: $*" >&2
-  exit 1
-}
+TEST=appliance-test
+# shellcheck source=test/appliance/testlib.sh
+source "$ROOT/test/appliance/testlib.sh"
 
 # --- Docker ---------------------------------------------------------------------------------------
-missing=()
-for pkg in docker.io docker-compose debootstrap clamav-testfiles gnupg openssh-server; do
-  [[ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null)" == ii* ]] || missing+=("$pkg")
-done
-if ((${#missing[@]} > 0)); then
-  echo "appliance-test: installing ${missing[*]}"
-  apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >/dev/null
-fi
-mkdir -p "$STATE/logs"
-if ! "$DOCKER" info >/dev/null 2>&1; then
-  echo "appliance-test: starting dockerd (log: $STATE/logs/dockerd.log)"
-  setsid nohup /usr/sbin/dockerd >>"$STATE/logs/dockerd.log" 2>&1 </dev/null &
-  for _ in $(seq 1 60); do
-    "$DOCKER" info >/dev/null 2>&1 && break
-    sleep 1
-  done
-  "$DOCKER" info >/dev/null 2>&1 || {
-    tail -n 20 "$STATE/logs/dockerd.log" >&2
-    fail "dockerd did not start"
-  }
-fi
+ensure_docker
 
 # shellcheck source=ops/appliance/lib.sh
 source "$ROOT/ops/appliance/lib.sh"
 MAKE=(make --no-print-directory -C "$ROOT" -f "$ROOT/compose/appliance.mk")
 
-remove_test_project() { # by label, so it works whatever state a previous run was left in
-  local label="label=com.docker.compose.project=$PARLEY_PROJECT" ids
-  mapfile -t ids < <("$DOCKER" ps -aq --filter "$label")
-  ((${#ids[@]} == 0)) || "$DOCKER" rm -f "${ids[@]}" >/dev/null
-  mapfile -t ids < <("$DOCKER" volume ls -q --filter "$label")
-  ((${#ids[@]} == 0)) || "$DOCKER" volume rm -f "${ids[@]}" >/dev/null
-  mapfile -t ids < <("$DOCKER" network ls -q --filter "$label")
-  ((${#ids[@]} == 0)) || "$DOCKER" network rm "${ids[@]}" >/dev/null
+remove_test_project() {
+  remove_project "$PARLEY_PROJECT"
   rm -rf "$WORK"
 }
 
