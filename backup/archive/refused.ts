@@ -3,6 +3,9 @@
 
 export class BackupRefusedError extends Error {}
 
+/** A sound backup this Parley cannot take (newer, or an unknown schema): an older copy is no cure. */
+export class BackupIncompatibleError extends BackupRefusedError {}
+
 export function refused(why: string, cause?: unknown): BackupRefusedError {
   if (cause instanceof BackupRefusedError) return cause;
   const detail = cause instanceof Error ? ` (${cause.message.split('\n')[0]})` : '';

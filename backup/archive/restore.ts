@@ -18,7 +18,7 @@ import { connect, connectVerbatim, countRows, takeLock, type DbAccess } from './
 import { authenticate, type Authenticated } from './authenticate.ts';
 import type { BackupKeys } from './decryption.ts';
 import { readBackup } from './readBackup.ts';
-import { BackupRefusedError } from './refused.ts';
+import { BackupIncompatibleError, BackupRefusedError } from './refused.ts';
 
 /** The keys: IT's armored private key, or `sessionKey` from gpg-agent (`KEY=agent`). */
 export interface RestoreOptions extends BackupKeys {
@@ -53,14 +53,14 @@ const stampOf = (at: Date) => at.toISOString().replace(/\D/g, '').slice(0, 14);
 /** Checks a manifest against this Parley: a newer version or an unknown schema is refused. */
 export function checkCompatible(manifest: BackupHeader, version: string, known: string[]): void {
   if (compareVersions(manifest.parleyVersion, version) > 0) {
-    throw new BackupRefusedError(
+    throw new BackupIncompatibleError(
       `backup refused: it was made by Parley ${manifest.parleyVersion}, newer than this Parley ${version}. ` +
         `Upgrade this installation to Parley ${manifest.parleyVersion} or later, then restore again; nothing was changed`,
     );
   }
   const bare = (name: string) => name.replace(/\.(ts|js)$/, '');
   if (!known.map(bare).includes(bare(manifest.migration))) {
-    throw new BackupRefusedError(
+    throw new BackupIncompatibleError(
       `backup refused: its database schema (migration ${manifest.migration}) is unknown to Parley ${version}. ` +
         'Upgrade to the Parley release that made the backup, then restore again; nothing was changed',
     );
