@@ -8,28 +8,24 @@
 // BACKUP may be a path, a backup's name in PARLEY_BACKUP_DIR, or the name of an offsite copy
 // (`sftp:NAME`, `s3:NAME`, `dir:NAME` to pick the kind), downloaded for this restore only.
 // `--confirm` / `--rollback` finish a restore.
-import { readdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { loadConfigOrExit } from '../config/load.ts';
-import { migrationsDir, openDb } from '../app/storage/db.ts';
-import { forwardEntriesAfter, newestEntryId } from '../app/domain/audit/openAuditLog.ts';
-import { dbAccess, offsiteTargets, parleyVersion } from '../backup/worker/settings.ts';
-import {
-  backupHead,
-  parseSessionKey,
-  sessionKeyFromAgent,
-  type SessionKey,
-} from '../backup/archive/agentSessionKey.ts';
+import { offsiteTargets } from '../backup/worker/settings.ts';
+import { backupHead } from '../backup/archive/agentSessionKey.ts';
 import { locateBackup } from '../backup/offsite/locateBackup.ts';
-import type { BackupKeys } from '../backup/archive/decryption.ts';
 import { restore } from '../backup/archive/restore.ts';
 import { confirmRestore, rollbackRestore } from '../backup/archive/rollback.ts';
 import { recordOpsAudit } from './opsAudit.ts';
-import { opsLogger } from './opsLogger.ts';
+import {
+  decryptionKeysFromEnv,
+  liveRestoreOptions,
+  signingKeyFile,
+  signingPublicKey,
+  type DecryptionKeys,
+} from './restoreSetup.ts';
 
 const config = loadConfigOrExit({ process: 'ops' });
-const access = dbAccess(config);
-const filesDir = config.env.PARLEY_FILES_DIR;
+const live = liveRestoreOptions(config);
+const { access, filesDir } = live;
 
 const audited = (action: string, details: Record<string, unknown>) =>
   recordOpsAudit(config, 'restore', { action, outcome: 'success', details });
@@ -65,26 +61,26 @@ async function main(): Promise<void> {
     }
     return;
   }
-  if (!spec || (!process.env.KEY && !process.env.KEY_SESSION_FILE)) {
+  const keys = spec ? await decryptionKeysFromEnv() : null;
+  if (!spec || !keys) {
     console.error(
       'usage: make restore BACKUP=<backup file, or name here or offsite> KEY=<IT private key file, or agent> [KEY_PASSPHRASE_FILE=<file>]',
     );
     process.exitCode = 64;
     return;
   }
-  const signingKeyFile =
-    process.env.SIGNING_PUBLIC_KEY || config.env.PARLEY_BACKUP_SIGNING_KEY_FILE;
-  if (!signingKeyFile) {
+  const signingFile = signingKeyFile(config);
+  if (!signingFile) {
     console.error(
       'set SIGNING_PUBLIC_KEY=<appliance signing public key> or PARLEY_BACKUP_SIGNING_KEY_FILE',
     );
     process.exitCode = 64;
     return;
   }
-  const verificationKeys = await signingPublicKey(signingKeyFile);
+  const verificationKeys = await signingPublicKey(signingFile);
   const located = await locate(spec, (line) => console.log(line));
   try {
-    await restoreFrom(located.file, verificationKeys);
+    await restoreFrom(located.file, { ...(await keys.keysFor(located.file)), verificationKeys });
   } finally {
     await located.cleanup();
   }
@@ -98,39 +94,14 @@ function locate(spec: string, say: (line: string) => void) {
   });
 }
 
-/** The keys for `file`: KEY (a file, or agent), or KEY_SESSION_FILE (the appliance's agent path). */
-async function keysFor(file: string): Promise<Omit<BackupKeys, 'verificationKeys'>> {
-  const sessionFile = process.env.KEY_SESSION_FILE;
-  if (sessionFile) return { sessionKey: sessionKeyIn(await readFile(sessionFile, 'utf8')) };
-  const keyFile = process.env.KEY!;
-  if (keyFile === 'agent') return { sessionKey: await sessionKeyFromAgent(file) };
-  const passFile = process.env.KEY_PASSPHRASE_FILE;
-  return {
-    decryptionKey: await readFile(keyFile, 'utf8'),
-    ...(passFile ? { passphrase: (await readFile(passFile, 'utf8')).trim() } : {}),
-  };
-}
-
-async function restoreFrom(file: string, verificationKeys: string): Promise<void> {
+async function restoreFrom(
+  file: string,
+  keys: DecryptionKeys & { verificationKeys: string },
+): Promise<void> {
   const report = await restore({
-    access,
+    ...live,
     file,
-    ...(await keysFor(file)),
-    verificationKeys,
-    filesDir,
-    parleyVersion,
-    knownMigrations: readdirSync(migrationsDir).filter((n) => n.endsWith('.ts')),
-    migrate: async () => {
-      const db = openDb(config);
-      try {
-        const before = await newestEntryId(db);
-        const [, names] = (await db.migrate.latest()) as [number, string[]];
-        await forwardEntriesAfter(config, db, before, opsLogger(config));
-        return names;
-      } finally {
-        await db.destroy();
-      }
-    },
+    ...keys,
     progress: (line) => console.log(line),
   });
   await audited('restore.swap', {
@@ -152,21 +123,6 @@ async function restoreFrom(file: string, verificationKeys: string): Promise<void
   console.log(
     '  check Parley, then run `make restore-confirm` to keep this, or `make restore-rollback` to undo it',
   );
-}
-
-/** The signing key's public half: accepts a public key file or the appliance's private key file. */
-function sessionKeyIn(text: string): SessionKey {
-  const key = parseSessionKey(text);
-  if (!key)
-    throw new Error('KEY_SESSION_FILE holds no session key as gpg --show-session-key prints it');
-  return key;
-}
-
-async function signingPublicKey(path: string): Promise<string> {
-  const text = await readFile(path, 'utf8');
-  if (!text.includes('PRIVATE KEY BLOCK')) return text;
-  const openpgp = await import('openpgp');
-  return (await openpgp.readPrivateKey({ armoredKey: text })).toPublic().armor();
 }
 
 try {
