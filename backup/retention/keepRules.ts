@@ -1,6 +1,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { backupTime } from '../../app/storage/backupStatus.ts';
+import { filesKeyArtifactName } from '../archive/filesKeyArtifact.ts';
 
 export interface KeepRules {
   last: number;
@@ -96,7 +97,7 @@ export async function prune(
     if (!dryRun) {
       await store.remove(b.name);
       await store.remove(`${b.name}.sha256`);
-      await store.remove(b.name.replace('.tar.gz.gpg', '.files-key.gpg'));
+      await store.remove(filesKeyArtifactName(b.name));
     }
   }
   return result;

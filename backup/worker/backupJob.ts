@@ -4,6 +4,7 @@ import * as openpgp from 'openpgp';
 import type { Config } from '../../config/load.ts';
 import { OFFSITE_STATUS, writeStatusFile } from '../../app/storage/backupStatus.ts';
 import { withBackupLock } from '../archive/backupLock.ts';
+import { filesKeyArtifactName } from '../archive/filesKeyArtifact.ts';
 import { writeBackup, type BackupResult } from '../archive/createBackup.ts';
 import { replicate, type ReplicaResult } from '../offsite/replicate.ts';
 import { prune, pruneDirectory, type PruneResult } from '../retention/keepRules.ts';
@@ -104,7 +105,7 @@ async function writeFilesKeyArtifact(
     signingKeys: await openpgp.readPrivateKey({ armoredKey: keys.signingKey }),
     format: 'binary',
   })) as unknown as Uint8Array;
-  const name = backupName.replace('.tar.gz.gpg', '.files-key.gpg');
+  const name = filesKeyArtifactName(backupName);
   const out = join(config.env.PARLEY_BACKUP_DIR, name);
   await writeFile(`${out}.tmp`, encrypted, { mode: 0o600 });
   await rename(`${out}.tmp`, out);
