@@ -1,5 +1,5 @@
 import { createReadStream, existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { backupTime } from '../../app/storage/backupStatus.ts';
 import { digestOf } from '../archive/streams.ts';
@@ -74,6 +74,7 @@ export async function locateBackup(
     const file = join(options.backupDir, `.${name}.${process.pid}.fetching`);
     const cleanup = () => rm(file, { force: true });
     try {
+      await mkdir(options.backupDir, { recursive: true, mode: 0o700 }); // a new site has none yet
       options.say?.(`   downloading ${name} from ${target.name}`);
       await target.get(name, file);
       const got = await digestOf(createReadStream(file));
@@ -103,6 +104,44 @@ export async function locateBackup(
   throw new BackupNotFoundError(
     `no backup named ${name} in ${looked.length ? looked.join(', ') : `any ${kind ?? ''} target (none is configured)`}`,
   );
+}
+
+export interface OffsiteBackup {
+  name: string;
+  at: Date;
+  /** The target's name, e.g. `dir:/mnt/offsite`. */
+  target: string;
+  /** What `BACKUP=` calls this copy (`dir:NAME`): locateBackup fetches it from that target. */
+  spec: string;
+  /** Every file on that target (a backup's companions: `.sha256`, `.files-key.gpg`). */
+  listing: ReadonlySet<string>;
+}
+
+/**
+ * Every backup on every target, newest first; a backup copied to two targets is two entries (in
+ * the targets' order), so a damaged copy on one leaves the other to try. A target that cannot be
+ * listed is reported and passed over.
+ */
+export async function offsiteBackups(
+  targets: Target[],
+  say?: (line: string) => void,
+): Promise<OffsiteBackup[]> {
+  const found: OffsiteBackup[] = [];
+  for (const target of targets) {
+    try {
+      const listing = new Set(await target.list());
+      const kind = target.name.slice(0, target.name.indexOf(':'));
+      for (const name of listing) {
+        const at = backupTime(name);
+        if (at) found.push({ name, at, target: target.name, spec: `${kind}:${name}`, listing });
+      }
+    } catch (error) {
+      say?.(`   ${target.name} could not be listed (${firstLine(error)})`);
+    } finally {
+      await target.close();
+    }
+  }
+  return found.sort((a, b) => b.at.getTime() - a.at.getTime()); // stable: ties keep target order
 }
 
 function firstLine(error: unknown): string {
