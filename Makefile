@@ -19,6 +19,7 @@ help:
 	@echo "make services  start the private MariaDB, clamd and Redis;  make stop  stops them;  make dev-status"
 	@echo "make status    every alert condition, OK or what to do (exit 3 when one fires); the appliance's when installed"
 	@echo "make dr-status | failover | rejoin | failback | dr-resume   the standby site (README 'Disaster recovery'; FORCE=1 overrides a refusal)"
+	@echo "make failover FROM=offsite KEY=<IT private key>  no standby: rebuild this site from the newest offsite backup that verifies"
 	@echo "make alert-rules  write compose/prometheus/parley-alerts.yml from app/domain/monitoring/alerts.ts"
 	@echo "Appliance (Docker Compose; see README 'Install on your server'):"
 	@echo "make install | up | down | status | logs | update | bundle | load | clamav-update SIGS=<dir>"
@@ -116,8 +117,9 @@ $(DR_COMMANDS): %: $(if $(INSTALLED_APPLIANCE),appliance-%,native-%)
 native-dr-status:
 	@node_modules/.bin/node --env-file=.parley/parley.env ops/dr.ts status $(ARGS)
 
+# FROM=offsite: no standby; this site is rebuilt from the newest offsite backup that verifies.
 native-failover:
-	@FORCE="$(FORCE)" node_modules/.bin/node --env-file=.parley/parley.env ops/dr.ts failover
+	@FORCE="$(FORCE)" FROM="$(FROM)" KEY="$(KEY)" KEY_PASSPHRASE_FILE="$(KEY_PASSPHRASE_FILE)" SIGNING_PUBLIC_KEY="$(SIGNING_PUBLIC_KEY)" node_modules/.bin/node --env-file=.parley/parley.env ops/dr.ts failover
 
 native-rejoin:
 	@node_modules/.bin/node --env-file=.parley/parley.env ops/dr.ts rejoin

@@ -1,21 +1,25 @@
 // make dr-status | failover | rejoin | failback (issue 15). See README "Disaster recovery".
 //   node ops/dr.ts status [--json] | failover | rejoin | failback      FORCE=1 to override a refusal
+//   FROM=offsite (or --from=offsite) failover: no standby; rebuild from the offsite backups
 import { request } from 'node:https';
 import { loadConfigOrExit } from '../config/load.ts';
 import { openDb } from '../app/storage/db.ts';
 import { filesLag } from '../app/storage/fileShipments.ts';
 import { DrRefusal, failover } from './dr/failover.ts';
 import { failback } from './dr/failback.ts';
+import { failoverFromOffsite } from './dr/fromOffsite.ts';
 import { rejoin } from './dr/rejoin.ts';
 import { resume } from './dr/resume.ts';
-import { drSettings } from './dr/site.ts';
+import { drSettings, switchLine } from './dr/site.ts';
 import { drStatus, statusLines } from './dr/status.ts';
 import { recordOpsAudit } from './opsAudit.ts';
 
 const config = loadConfigOrExit({ process: 'ops' });
 const command = process.argv[2] ?? 'status';
 const force = process.env.FORCE === '1';
-const by = `make ${command === 'status' ? 'dr-status' : command} (${process.env.SUDO_USER ?? process.env.USER ?? 'unknown'})`;
+const fromOffsite =
+  process.env.FROM === 'offsite' || process.argv.slice(3).includes('--from=offsite');
+const by = `make ${command === 'status' ? 'dr-status' : command}${fromOffsite ? ' FROM=offsite' : ''} (${process.env.SUDO_USER ?? process.env.USER ?? 'unknown'})`;
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const started = Date.now();
 
@@ -73,6 +77,14 @@ async function filesLagLine(): Promise<string> {
 }
 
 async function main(): Promise<number> {
+  if (command === 'failover' && process.env.FROM && !fromOffsite) {
+    say(`FROM=${process.env.FROM}: the only other source is FROM=offsite (the offsite backups)`);
+    return 64;
+  }
+  if (command === 'failover' && fromOffsite) {
+    await failoverFromOffsite(config, { force, by, started, say }); // needs no DR settings
+    return 0;
+  }
   const s = drSettings(config);
   const keepDir = config.env.PARLEY_BACKUP_DIR;
   if (command === 'status') {
@@ -103,10 +115,7 @@ async function main(): Promise<number> {
         ? `This site's app is not ready yet (${s.appReadyUrl}); check make status.`
         : `This site's app serves chats (${serving} ms after promotion; ${Date.now() - started} ms after the command started).`,
     );
-    const name = new URL(s.publicUrl).hostname;
-    say(
-      `NOW: point ${name} (its DNS record or virtual IP) at this site. Check: curl https://${name}/readyz must answer "role":"primary".`,
-    );
+    say(switchLine(s.publicUrl));
     say('Consoles and widgets reconnect by themselves and resync by sequence number.');
     return 0;
   }

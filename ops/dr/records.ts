@@ -1,11 +1,11 @@
 import type { Knex } from 'knex';
 
 // The dr_failovers table (migration 20261209100000): what `make failover` and `make failback`
-// did, replicated to the other site once it rejoins.
+// did, replicated to the other site once it rejoins; `offsite`: a site rebuilt from the backups.
 
 export interface FailoverRecord {
   at: Date;
-  kind: 'failover' | 'failback';
+  kind: 'failover' | 'failback' | 'offsite';
   fromSite: string;
   toSite: string;
   forced: boolean;

@@ -68,6 +68,12 @@ export function drSettings(config: Config): DrSettings {
   };
 }
 
+/** What IT must switch once this site serves, and how to check it. */
+export function switchLine(publicUrl: string): string {
+  const name = new URL(publicUrl).hostname;
+  return `NOW: point ${name} (its DNS record or virtual IP) at this site. Check: curl https://${name}/readyz must answer "role":"primary".`;
+}
+
 export function openSite(
   name: Site['name'],
   at: { host: string; port: number },
