@@ -104,7 +104,7 @@ async function main(): Promise<number> {
     if (result.outcome === 'already_primary') return 0;
     await audited(`dr.${command}`, {
       force,
-      recoveryPoint: result.recoveryPoint,
+      rpo: result.recoveryPoint, // not `recoveryPoint`: the audit log drops keys that say "recovery"
       lostTransactions: result.lostTransactions,
       promotedAtGtid: result.promotedAtGtid,
       fenced: result.fenced,
