@@ -12,7 +12,8 @@ install:
 	@$(APPLIANCE_ENV) PUBLIC_URL="$(PUBLIC_URL)" BIND_ADDRESS="$(BIND_ADDRESS)" HTTPS_PORT="$(HTTPS_PORT)" \
 	  HTTP_PORT="$(HTTP_PORT)" WIDGET_ORIGINS="$(WIDGET_ORIGINS)" ADMIN_EMAIL="$(ADMIN_EMAIL)" \
 	  TLS_EXTRA_NAMES="$(TLS_EXTRA_NAMES)" SIGS="$(SIGS)" ROLE="$(ROLE)" PEER="$(or $(PEER),$(PRIMARY))" \
-	  DR_ADDRESS="$(DR_ADDRESS)" bash ops/appliance/install.sh
+	  DR_ADDRESS="$(DR_ADDRESS)" DR_FILES_PORT="$(DR_FILES_PORT)" PEER_FILES_PORT="$(PEER_FILES_PORT)" \
+	  bash ops/appliance/install.sh
 
 up:
 	@$(APPLIANCE_ENV) bash ops/appliance/up.sh

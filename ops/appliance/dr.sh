@@ -3,6 +3,7 @@
 #   dr.sh status [--json] | failover | rejoin | failback | resume    ops/dr.ts in a one-off ops
 #                          container (FORCE=1 from the environment overrides a refusal)
 #   dr.sh configure ROLE PEER DR_ADDRESS    make install: writes this site's DR settings once
+#                          (DR_FILES_PORT, PEER_FILES_PORT: the file receivers' ports when not 2222)
 #   dr.sh secrets ROLE                      make install: the DR secrets and this site's database
 #                          certificate (a standby must have the primary's secrets copied first)
 #   dr.sh settle ROLE                       make install, with the database up: a primary becomes
@@ -55,6 +56,9 @@ PARLEY_DR_SELF_DB_HOST=${self[0]}
 PARLEY_DR_SELF_DB_PORT=${self[1]}
 # Where this site's database port is published for the peer: an address of the sites' link.
 PARLEY_DR_BIND_ADDRESS=$bind
+# The file receivers' ports (SFTP): this site's, published there too, and the peer's.
+PARLEY_DR_FILES_PORT=${DR_FILES_PORT:-2222}
+PARLEY_DR_PEER_FILES_PORT=${PEER_FILES_PORT:-2222}
 ENV
   say "wrote this site's DR settings ($role, peer ${peer[0]}:${peer[1]}) into $ENV_FILE"
 }
@@ -64,7 +68,7 @@ secrets() { # secrets ROLE
   dr_configured || return 0
   if [[ "$role" == standby ]]; then
     # The standby decrypts the primary's files and sessions: it must hold the same secrets.
-    for name in secret_key files_master_key dr_admin_password dr_repl_password dr_ca.key; do
+    for name in secret_key files_master_key dr_admin_password dr_repl_password dr_ca.key dr_files_host_key dr_files_client_key; do
       [[ -s "$SECRETS_DIR/$name" ]] ||
         die "$SECRETS_DIR/$name is missing: copy config/secrets/ and config/dr/ca.crt from the primary first (compose/README-install.md, Disaster recovery)"
     done
@@ -73,6 +77,7 @@ secrets() { # secrets ROLE
   install -d -m 0755 "$DR_DIR"
   make_secret "$SECRETS_DIR/dr_admin_password" openssl rand -hex 32
   make_secret "$SECRETS_DIR/dr_repl_password" openssl rand -hex 32
+  files_keys
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' RETURN
   if [[ ! -s "$SECRETS_DIR/dr_ca.key" || ! -s "$DR_DIR/ca.crt" ]]; then
@@ -108,6 +113,40 @@ secrets() { # secrets ROLE
   mv "$work/db.key" "$SECRETS_DIR/dr_db.key"
   mv "$work/db.crt" "$DR_DIR/db.crt"
   say "created this site's database certificate for DNS:db,$san ($DR_DIR/db.crt)"
+}
+
+key_public() { # key_public NAME: the public half of config/secrets/NAME (ssh-keygen in the sftp image: hosts need no OpenSSH)
+  "$DOCKER" run --rm --network none --read-only --cap-drop ALL --security-opt no-new-privileges:true \
+    --user 10001:10001 -v "$SECRETS_DIR/$1:/run/key:ro" "$(image_name sftp)" ssh-keygen -y -f /run/key
+}
+
+# The files' way to the standby (backup/worker/fileShipper.ts): the pair's SFTP host key and the
+# workers' login key, both the same on the two sites (copied with the secrets), so either site's
+# worker ships to the other's receiver and pins the one fingerprint written into appliance.env.
+files_keys() {
+  local name fingerprint
+  for name in dr_files_host_key dr_files_client_key; do
+    [[ -s "$SECRETS_DIR/$name" ]] && continue
+    # shellcheck disable=SC2016 # the container's shell expands it
+    "$DOCKER" run --rm --network none --read-only --tmpfs /tmp --cap-drop ALL \
+      --security-opt no-new-privileges:true --user 10001:10001 "$(image_name sftp)" \
+      sh -c 'ssh-keygen -q -t ed25519 -N "" -C parley-dr -f /tmp/k && cat /tmp/k' >"$SECRETS_DIR/$name.tmp" ||
+      die "could not generate $SECRETS_DIR/$name"
+    protect "$SECRETS_DIR/$name.tmp"
+    mv "$SECRETS_DIR/$name.tmp" "$SECRETS_DIR/$name"
+    say "generated $SECRETS_DIR/$name"
+  done
+  protect "$SECRETS_DIR/dr_files_host_key" "$SECRETS_DIR/dr_files_client_key"
+  key_public dr_files_client_key >"$DR_DIR/files_client_key.pub" ||
+    die "could not read the public half of $SECRETS_DIR/dr_files_client_key"
+  fingerprint="$(key_public dr_files_host_key | "$DOCKER" run --rm -i --network none --read-only --cap-drop ALL \
+    --user 10001:10001 "$(image_name sftp)" ssh-keygen -l -f - | awk '{ print $2 }')"
+  [[ "$fingerprint" == SHA256:* ]] || die "could not read the fingerprint of $SECRETS_DIR/dr_files_host_key"
+  if [[ "$(env_value PARLEY_DR_FILES_SFTP_HOST_KEY)" != "$fingerprint" ]]; then
+    sed -i '/^PARLEY_DR_FILES_SFTP_HOST_KEY=/d' "$ENV_FILE"
+    printf '# The host key of the pair'"'"'s file receivers (config/secrets/dr_files_host_key), pinned.\nPARLEY_DR_FILES_SFTP_HOST_KEY=%s\n' \
+      "$fingerprint" >>"$ENV_FILE"
+  fi
 }
 
 settle() { # settle ROLE: echoes primary or standby

@@ -40,7 +40,7 @@ PARLEY_VERSION="${PARLEY_VERSION:-$(parley_version)}"
 export PARLEY_VERSION
 PROJECT="${PARLEY_PROJECT:-$(env_value COMPOSE_PROJECT_NAME)}"
 PROJECT="${PROJECT:-parley}"
-IMAGES=(app db clamav redis)
+IMAGES=(app db clamav redis sftp)
 
 image_name() { echo "parley/$1:$PARLEY_VERSION"; }
 

@@ -8,20 +8,22 @@ import { asList, asMap, text, type YamlMap, type YamlNode } from './composeYaml.
  * service, and every other network, is internal only. The app serves the published ports, freshclam
  * (optional) fetches signatures, and the worker copies backups offsite (compose/offsite/network.yml,
  * only when a target is configured); an ops run fetches a copy back for a restore. On a site of a DR
- * pair (compose/dr.yml) the database and the ops runs (the DR commands) reach the peer site by `dr`.
+ * pair (compose/dr.yml) the database, the ops runs (the DR commands), the worker (shipping files) and
+ * the file receiver reach the peer site by `dr`.
  */
 export const EXTERNAL_NETWORKS: Record<string, string[]> = {
   app: ['edge'],
   freshclam: ['egress'],
-  worker: ['offsite'],
+  worker: ['offsite', 'dr'],
   ops: ['offsite', 'dr'],
   db: ['dr'],
+  sftp: ['dr'],
 };
 /**
  * The services that publish ports, and the container ports each may publish: the app's HTTPS and
- * redirect; the database's port only for the peer site of a DR pair (compose/dr.yml).
+ * redirect; the database's and the file receiver's only for the peer site of a DR pair (compose/dr.yml).
  */
-export const PUBLISHERS: Record<string, number[]> = { app: [8443, 8080], db: [3306] };
+export const PUBLISHERS: Record<string, number[]> = { app: [8443, 8080], db: [3306], sftp: [2222] };
 
 const SENSITIVE_HOST_PATHS = [
   '/',

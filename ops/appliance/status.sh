@@ -12,6 +12,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 [[ -f "$ENV_FILE" ]] || die "not installed here ($ENV_FILE missing): run make install"
 services=(app worker db clamav redis)
 [[ ",$(env_value COMPOSE_PROFILES)," == *,freshclam,* ]] && services+=(freshclam)
+[[ -z "$(env_value PARLEY_DR_PEER_DB_HOST)" ]] || services+=(sftp) # a DR pair's file receiver
 rc=0
 declare -A healths
 software() { # software SERVICE CONTAINER: the version of what the service runs
@@ -21,6 +22,7 @@ software() { # software SERVICE CONTAINER: the version of what the service runs
     db) "$DOCKER" exec "$2" mariadbd --version | sed -n 's/.*Ver \([0-9.]*\).*/MariaDB \1/p' ;;
     clamav | freshclam) "$DOCKER" exec "$2" clamd --version | cut -d/ -f1 ;;
     redis) "$DOCKER" exec "$2" redis-server --version | sed -n 's/.* v=\([0-9.]*\).*/Redis \1/p' ;;
+    sftp) "$DOCKER" exec "$2" /usr/sbin/sshd -V 2>&1 | sed -n 's/^\(OpenSSH_[^,]*\).*/\1/p' ;;
   esac
 }
 printf '%-10s %-10s %-20s %-26s %s\n' SERVICE HEALTH IMAGE SOFTWARE "BASE (built)"
