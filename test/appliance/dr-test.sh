@@ -2,10 +2,11 @@
 # `make dr-test` (CI, after appliance-test, whose images it reuses): a DR pair of appliances on this host
 # (issue 15). Site A is installed as the primary and site B as its standby, each its own Compose
 # project, settings and volumes, their databases published on docker0 (A :9306, B :9307) as the
-# sites' link. Checks: B is seeded and replicates over TLS with semi-sync, serves no chats (its
-# /readyz says standby); a visitor and an agent talk on A; A's app and database are killed (SIGKILL);
+# sites' link, with their file receivers (sftp) on :9322 and :9323. Checks: B is seeded and replicates
+# over TLS with semi-sync, serves no chats (its /readyz says standby); a visitor and an agent talk on A
+# and the visitor shares a file, which A's worker ships to B; A's app and database are killed (SIGKILL);
 # make failover on B refuses without FORCE (A unreachable), promotes with FORCE=1, and every message
-# acknowledged on A is on B, which serves the same chat; A comes back read-only, make rejoin makes it
+# acknowledged on A is on B, which serves the same chat and the file; A comes back read-only, make rejoin makes it
 # B's standby from its own position, and it receives what B took since. Prints the RTO.
 # A separate target rather than more of appliance-test: two whole stacks at once (clamd twice) would
 # double that test's memory, and keeping them apart lets each fail on its own. PARLEY_KEEP_TEST=1
@@ -21,7 +22,7 @@ source "$ROOT/test/appliance/testlib.sh"
 ensure_docker
 
 PUBLIC_URL="https://localhost:9453" # the public name both sites answer for
-declare -A HTTPS=([a]=9453 [b]=9463) HTTP=([a]=9090 [b]=9091) DB=([a]=9306 [b]=9307)
+declare -A HTTPS=([a]=9453 [b]=9463) HTTP=([a]=9090 [b]=9091) DB=([a]=9306 [b]=9307) FILES=([a]=9322 [b]=9323)
 project() { echo "parley-dr-test-$1"; }
 site() { # site a|b MAKE_TARGET [VAR=VALUE...]: a make target of the appliance, as IT runs it there
   local s="$1"
@@ -81,7 +82,8 @@ common=(PUBLIC_URL="$PUBLIC_URL" BIND_ADDRESS=127.0.0.1 TLS_EXTRA_NAMES=IP:127.0
 
 phase "make install ROLE=primary on site A"
 site a install "${common[@]}" HTTPS_PORT="${HTTPS[a]}" HTTP_PORT="${HTTP[a]}" \
-  ROLE=primary PEER="$bridge:${DB[b]}" DR_ADDRESS="$bridge:${DB[a]}" >"$WORK/install-a.log" 2>&1 || {
+  ROLE=primary PEER="$bridge:${DB[b]}" DR_ADDRESS="$bridge:${DB[a]}" \
+  DR_FILES_PORT="${FILES[a]}" PEER_FILES_PORT="${FILES[b]}" >"$WORK/install-a.log" 2>&1 || {
   cat "$WORK/install-a.log" >&2
   fail "make install ROLE=primary failed"
 }
@@ -93,7 +95,8 @@ cp -a "$WORK/a/config/secrets" "$WORK/a/config/tls" "$WORK/a/config/public-keys"
 install -d "$WORK/b/config/dr" && cp -a "$WORK/a/config/dr/ca.crt" "$WORK/b/config/dr/"
 rm -f "$WORK/b/config/secrets/initial_admin_password" "$WORK/b/config/secrets/dr_db.key"
 site b install "${common[@]}" HTTPS_PORT="${HTTPS[b]}" HTTP_PORT="${HTTP[b]}" \
-  ROLE=standby PRIMARY="$bridge:${DB[a]}" DR_ADDRESS="$bridge:${DB[b]}" >"$WORK/install-b.log" 2>&1 || {
+  ROLE=standby PRIMARY="$bridge:${DB[a]}" DR_ADDRESS="$bridge:${DB[b]}" \
+  DR_FILES_PORT="${FILES[b]}" PEER_FILES_PORT="${FILES[a]}" >"$WORK/install-b.log" 2>&1 || {
   cat "$WORK/install-b.log" >&2
   fail "make install ROLE=standby failed"
 }
@@ -113,8 +116,15 @@ expect_in "$WORK/status-b.log" 'semi-sync +on' "semi-sync is not on"
 curl -sk "https://127.0.0.1:${HTTPS[b]}/readyz" | grep -q '"role":"standby"' || fail "B's /readyz does not say standby"
 host_test a converse || fail "the conversation on A failed"
 for i in 1 2 3; do host_test a send --body "Acknowledged on A, number $i." || fail "A did not acknowledge message $i"; done
-# Every message of the chat so far: the conversation's, then the three the visitor sent.
-sent=$(("$("$ROOT/node_modules/.bin/node" -p "JSON.parse(require('fs').readFileSync('$WORK/conversation.json','utf8')).bodies.length")" + 3))
+host_test a upload || fail "the visitor's file upload on A failed"
+# Every message of the chat so far: the conversation's, the three the visitor sent, and the file.
+sent=$(("$("$ROOT/node_modules/.bin/node" -p "JSON.parse(require('fs').readFileSync('$WORK/conversation.json','utf8')).bodies.length")" + 4))
+for _ in $(seq 1 30); do
+  site a appliance-dr-status >"$WORK/status-a.log" 2>&1 || true
+  grep -q 'every file shipped' "$WORK/status-a.log" && break
+  sleep 1
+done
+expect_in "$WORK/status-a.log" 'every file shipped' "A's worker did not ship the file to B's receiver within 30 s"
 
 phase "site A lost: its app and database killed (SIGKILL); make failover on B"
 for service in app db; do
@@ -135,6 +145,7 @@ expect_in "$WORK/failover.log" 'serves chats' "the promoted site's app does not 
 host_test b send --body "Accepted by B after the failover." || fail "B does not accept messages after the failover"
 rto_ms=$((($(date +%s%N) - from) / 1000000))
 host_test b messages --count $((sent + 1)) || fail "B lacks a message A acknowledged (RPO is not 0)"
+host_test b download || fail "the file shared on A does not download from B"
 grep -E 'Recovery point|lose' "$WORK/failover.log" | head -n 3
 echo "$TEST: RTO ${rto_ms} ms from make failover FORCE=1 to the first message B accepted; RPO 0 of $sent acknowledged messages"
 

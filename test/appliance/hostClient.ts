@@ -43,9 +43,14 @@ export function hostClient({ url, origin, ca, email, passwordFile }: HostSetting
     options: { body?: unknown; headers?: Record<string, string> } = {},
   ): Promise<Reply> {
     const address = new URL(target);
-    const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const raw = Buffer.isBuffer(options.body);
+    const payload =
+      options.body === undefined || raw
+        ? (options.body as Buffer | undefined)
+        : JSON.stringify(options.body);
     const headers: Record<string, string> = { ...options.headers };
-    if (payload !== undefined) headers['Content-Type'] = 'application/json';
+    if (payload !== undefined)
+      headers['Content-Type'] = raw ? 'application/octet-stream' : 'application/json';
     return new Promise((resolve, reject) => {
       const done = (res: IncomingMessage) => {
         const chunks: Buffer[] = [];

@@ -11,6 +11,7 @@
 //                                                         (without --alert: no alert)
 //   node test/appliance/hostTest.ts limits --state FILE     a visitor limit refuses (429) and is counted
 //                                                         in Redis (Admin › Visitor limits)
+//   node test/appliance/hostTest.ts upload|download --state FILE   a file in the chat (hostFiles.ts)
 // Settings: --url https://127.0.0.1:9443 --http-url http://127.0.0.1:9080 --origin https://localhost:9443
 //           --ca config/tls/ca.crt --email admin@parley.local --password-file <file>
 import { randomUUID } from 'node:crypto';
@@ -24,6 +25,7 @@ import type {
 } from '../../app/shared/protocol.ts';
 import { nextEvent, type AgentSocket, type VisitorSocket } from '../harness/parley.ts';
 import { check, hostClient, ok, type Reply } from './hostClient.ts';
+import { download, upload } from './hostFiles.ts';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -44,13 +46,14 @@ const { positionals, values } = parseArgs({
 const phase = positionals[0];
 const url = values.url;
 const origin = values.origin;
-const { call, visitorSocket, agentSocket, readiness, signIn } = hostClient({
+const client = hostClient({
   url,
   origin,
   ca: values.ca ? readFileSync(values.ca, 'utf8') : undefined,
   email: values.email,
   passwordFile: values['password-file'],
 });
+const { call, visitorSocket, agentSocket, readiness, signIn } = client;
 
 interface State {
   visitorToken: string;
@@ -245,9 +248,11 @@ try {
   else if (phase === 'messages' && values.count) await messages(statePath, Number(values.count));
   else if (phase === 'backups' && values.newest) await backups(values.newest, values.alert);
   else if (phase === 'limits') await limits();
+  else if (phase === 'upload') await upload(client, url, origin, statePath);
+  else if (phase === 'download') await download(client, url, origin, statePath);
   else
     throw new Error(
-      'usage: hostTest.ts converse|verify|send --body TEXT|messages --count N|backups --newest NAME [--alert TEXT]|limits --state FILE [options]',
+      'usage: hostTest.ts converse|verify|send --body TEXT|messages --count N|backups --newest NAME [--alert TEXT]|limits|upload|download --state FILE [options]',
     );
 } catch (error) {
   console.error(`host-test: FAILED: ${(error as Error).message}`);
