@@ -6,6 +6,7 @@ import { openDb } from '../../app/storage/db.ts';
 import { isReadOnly } from '../../app/storage/replication.ts';
 import { openAuditLog } from '../../app/domain/audit/openAuditLog.ts';
 import { startFileShipping } from './fileShipper.ts';
+import { semiSyncWatch } from './semiSyncWatch.ts';
 import { guarded, workerJobs } from './jobs.ts';
 import { standbyFilesSettings } from './settings.ts';
 
@@ -37,12 +38,14 @@ const standby = await standbyFilesSettings(config).catch((error: unknown) => {
   process.exit(78);
 });
 const shipping = standby ? startFileShipping(config, db, standby, log) : null;
+// A site of a DR pair records each fall back to asynchronous replication, and each recovery.
+const semiSync = config.env.PARLEY_DR_PEER_DB_HOST ? semiSyncWatch(db, audit, log) : null;
 
 const stop = () => {
   for (const task of tasks) void task.stop();
   // The shipper ends after the blob it is sending; then the audit log: entries still queued for
   // the syslog collector are sent before exiting.
-  void Promise.resolve(shipping?.stop())
+  void Promise.all([shipping?.stop(), semiSync?.stop()])
     .catch(() => {})
     .then(() => audit.close())
     .catch(() => {})

@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditLog } from '../../app/domain/audit/auditLog.ts';
+import { createLogger } from '../../app/log.ts';
+import { semiSyncWatch } from '../../backup/worker/semiSyncWatch.ts';
 import { caCert, type VisitorSocket } from '../harness/parley.ts';
 import { drPair } from './drPair.ts';
 import { publicName } from './publicName.ts';
@@ -218,6 +221,14 @@ describe('the old primary comes back', () => {
 
 describe('replication broken before the failover', () => {
   it('shows the loss, refuses without FORCE, and with FORCE reports the gap exactly', async () => {
+    // The primary's worker keeps the record of the fall back (here its watch alone, on A's database).
+    const watch = semiSyncWatch(
+      pair.A.sql,
+      auditLog(pair.A.sql),
+      createLogger('silent', 'test'),
+      200,
+    );
+    await sleep(500);
     pair.B.db.root('STOP SLAVE IO_THREAD');
     const visitor = await chatting();
     const from = Date.now();
@@ -226,6 +237,13 @@ describe('replication broken before the failover', () => {
     visitor.close();
     const primary = await pair.dr(pair.A, 'status');
     expect(primary.out).toMatch(/FELL BACK TO ASYNCHRONOUS/);
+    await watch.stop();
+    const [rows] = (await pair.A.sql.raw(
+      "SELECT outcome, CAST(details AS CHAR) AS details FROM audit_events WHERE action = 'dr.semisync'",
+    )) as [{ outcome: string; details: string }[]];
+    const recorded = rows;
+    expect(recorded.map((r) => r.outcome)).toEqual(['failure']);
+    expect(recorded[0]!.details).toMatch(/"from":"sync".*"to":"async"/);
     const st = await pair.dr(pair.B, 'status');
     expect(st.code, st.out).toBe(3);
     expect(st.out).toMatch(/WOULD LOSE DATA/);
