@@ -72,7 +72,7 @@ appliance-dr-status:
 	@$(APPLIANCE_ENV) bash ops/appliance/dr.sh status $(ARGS)
 
 appliance-failover:
-	@$(APPLIANCE_ENV) FORCE="$(FORCE)" bash ops/appliance/dr.sh failover
+	@$(APPLIANCE_ENV) FORCE="$(FORCE)" FROM="$(FROM)" $(APPLIANCE_KEYS) bash ops/appliance/dr.sh failover
 
 appliance-rejoin:
 	@$(APPLIANCE_ENV) bash ops/appliance/dr.sh rejoin

@@ -8,6 +8,7 @@
 #   restore                       a one-off `ops` container: ops/restore.ts, with the app and the
 #   restore-confirm               worker stopped while the data is swapped (restore, rollback)
 #   restore-rollback
+#   failover-offsite              make failover FROM=offsite: ops/dr.ts in a one-off `ops` container
 # The `ops` container uses the database account that may create and drop a restore's databases, and
 # mounts the uploads volume writable; the worker and the app never get either.
 # IT's private key (KEY, and KEY_PASSPHRASE_FILE, SIGNING_PUBLIC_KEY when given) travels to that
@@ -75,6 +76,24 @@ in_ops() {
   return "$rc"
 }
 
+# The one-off run's options for IT's key file (and its passphrase file) and the signing public key
+# given for this run: streamed in with `sent`, named to the command by environment variables.
+options=()
+key_options() {
+  sent+=("key=$KEY")
+  options+=(-e "KEY=$KEYS_DIR/key")
+  [[ -n "${KEY_PASSPHRASE_FILE:-}" ]] || return 0
+  key_file KEY_PASSPHRASE_FILE "$KEY_PASSPHRASE_FILE"
+  sent+=("passphrase=$KEY_PASSPHRASE_FILE")
+  options+=(-e "KEY_PASSPHRASE_FILE=$KEYS_DIR/passphrase")
+}
+signing_key_option() {
+  [[ -n "${SIGNING_PUBLIC_KEY:-}" ]] || return 0
+  key_file SIGNING_PUBLIC_KEY "$SIGNING_PUBLIC_KEY"
+  sent+=("signing.asc=$SIGNING_PUBLIC_KEY")
+  options+=(-e "SIGNING_PUBLIC_KEY=$KEYS_DIR/signing.asc")
+}
+
 restart_app() {
   say "starting the app and the worker again"
   quiet_compose up -d app worker
@@ -115,12 +134,7 @@ case "$action" in
     [[ -n "${BACKUP:-}" && -n "${KEY:-}" ]] ||
       die "usage: make restore BACKUP=<backup name, sftp:|s3:|dir:NAME, or file> KEY=<IT private key file, or agent> [KEY_PASSPHRASE_FILE=<file>] [SIGNING_PUBLIC_KEY=<file>]"
     [[ "$KEY" == agent ]] || key_file KEY "$KEY"
-    options=()
-    if [[ -n "${SIGNING_PUBLIC_KEY:-}" ]]; then
-      key_file SIGNING_PUBLIC_KEY "$SIGNING_PUBLIC_KEY"
-      sent+=("signing.asc=$SIGNING_PUBLIC_KEY")
-      options+=(-e "SIGNING_PUBLIC_KEY=$KEYS_DIR/signing.asc")
-    fi
+    signing_key_option
     backup="$BACKUP"
     if [[ "$BACKUP" != */* && "$BACKUP" != *:* ]]; then
       # A name in the backups volume: checked before the app stops.
@@ -154,16 +168,23 @@ case "$action" in
       sent+=("session=$agent_dir/session")
       options+=(-e "KEY_SESSION_FILE=$KEYS_DIR/session")
     else
-      sent+=("key=$KEY")
-      options+=(-e "KEY=$KEYS_DIR/key")
-      if [[ -n "${KEY_PASSPHRASE_FILE:-}" ]]; then
-        key_file KEY_PASSPHRASE_FILE "$KEY_PASSPHRASE_FILE"
-        sent+=("passphrase=$KEY_PASSPHRASE_FILE")
-        options+=(-e "KEY_PASSPHRASE_FILE=$KEYS_DIR/passphrase")
-      fi
+      key_options
     fi
     stop_app
     in_ops "${options[@]}" -e "BACKUP=$backup" -- node ops/restore.ts
+    ;;
+  failover-offsite)
+    # make failover FROM=offsite (issue 15; ops/dr/fromOffsite.ts): no standby, so this appliance is
+    # rebuilt from the newest offsite copy that verifies, IT's key streamed in as for a restore.
+    [[ -n "${KEY:-}" && "$KEY" != agent ]] ||
+      die "usage: make failover FROM=offsite KEY=<IT private key file> [KEY_PASSPHRASE_FILE=<file>] [SIGNING_PUBLIC_KEY=<the lost appliance's signing public key>] [FORCE=1]  (KEY=agent opens one backup at a time: use make restore BACKUP=sftp:|s3:|dir:NAME KEY=agent)"
+    key_file KEY "$KEY"
+    key_options
+    signing_key_option
+    db_up
+    stop_app
+    in_ops "${options[@]}" -e FROM=offsite -e "FORCE=${FORCE:-}" \
+      -e "SUDO_USER=${SUDO_USER:-${USER:-root}}" -- node ops/dr.ts failover
     ;;
   restore-confirm)
     db_up
@@ -175,6 +196,6 @@ case "$action" in
     in_ops -- node ops/restore.ts --rollback
     ;;
   *)
-    die "usage: ops/appliance/backup.sh backup|status|drill|restore|restore-confirm|restore-rollback"
+    die "usage: ops/appliance/backup.sh backup|status|drill|restore|restore-confirm|restore-rollback|failover-offsite"
     ;;
 esac

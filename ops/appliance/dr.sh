@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A site of a DR pair in the appliance (issue 15; compose/README-install.md "Disaster recovery").
 #   dr.sh status [--json] | failover | rejoin | failback | resume    ops/dr.ts in a one-off ops
-#                          container (FORCE=1 from the environment overrides a refusal)
+#                          container (FORCE=1 from the environment overrides a refusal); failover with
+#                          FROM=offsite (and KEY=...) goes to backup.sh failover-offsite
 #   dr.sh configure ROLE PEER DR_ADDRESS    make install: writes this site's DR settings once
 #                          (DR_FILES_PORT, PEER_FILES_PORT: the file receivers' ports when not 2222)
 #   dr.sh secrets ROLE                      make install: the DR secrets and this site's database
@@ -177,7 +178,13 @@ command="${1:-status}"
 shift || true
 case "$command" in
   status) run_dr status "$@" ;;
-  failover | rejoin | failback | resume) run_dr "$command" ;;
+  failover)
+    # Without a standby: rebuilt from the newest verified offsite backup, IT's key streamed in.
+    [[ "${FROM:-}" != offsite ]] || exec bash "$ROOT/ops/appliance/backup.sh" failover-offsite
+    [[ -z "${FROM:-}" ]] || die "FROM=$FROM: the only other source is FROM=offsite (the offsite backups)"
+    run_dr failover
+    ;;
+  rejoin | failback | resume) run_dr "$command" ;;
   configure) configure "$@" ;;
   secrets) secrets "$@" ;;
   settle) settle "$@" ;;

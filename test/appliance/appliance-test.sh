@@ -474,6 +474,21 @@ grep -q '^restore confirmed; dropped rollback point' "$WORK/confirm.log" ||
 "${host_test[@]}" messages --count 3 || fail "the restore of the S3 copy does not hold the chat as it was"
 files_are appliance-test-marker
 
+phase "make failover FROM=offsite: the newest offsite copy that verifies replaces the data (FORCE=1: it holds chats)"
+"${host_test[@]}" send --body "Written before the failover from offsite." || fail "could not write before it"
+"${MAKE[@]}" appliance-failover FROM=offsite KEY="$it_key" >"$WORK/failover-refused.log" 2>&1 &&
+  show "$WORK/failover-refused.log" "make failover FROM=offsite replaced a site that holds chats without FORCE=1"
+grep -q 'chat(s)' "$WORK/failover-refused.log" || show "$WORK/failover-refused.log" "the refusal does not say why"
+"${MAKE[@]}" appliance-failover FROM=offsite KEY="$it_key" FORCE=1 >"$WORK/failover-offsite.log" 2>&1 ||
+  show "$WORK/failover-offsite.log" "make failover FROM=offsite FORCE=1 failed"
+grep -qF "$local_only" "$WORK/failover-offsite.log" ||
+  show "$WORK/failover-offsite.log" "it did not restore the newest offsite copy, $local_only"
+grep -q 'is lost' "$WORK/failover-offsite.log" || show "$WORK/failover-offsite.log" "it printed no recovery point"
+"${MAKE[@]}" appliance-restore-confirm >"$WORK/confirm.log" 2>&1 || show "$WORK/confirm.log" "confirm failed"
+"${host_test[@]}" messages --count 3 || fail "the failover from offsite does not hold the chat as it was"
+files_are appliance-test-marker
+grep -E 'Recovery point|is lost|RTO' "$WORK/failover-offsite.log" | head -n 3
+
 phase "make down, make up (which moves files an older install kept at the uploads volume's root)"
 in_app "mkdir -p /var/lib/parley/uploads/store && echo old > /var/lib/parley/uploads/store/appliance-test-old"
 "${MAKE[@]}" down >"$WORK/down.log" 2>&1 || {
