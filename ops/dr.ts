@@ -10,7 +10,7 @@ import { failback } from './dr/failback.ts';
 import { failoverFromOffsite } from './dr/fromOffsite.ts';
 import { rejoin } from './dr/rejoin.ts';
 import { resume } from './dr/resume.ts';
-import { drSettings, switchLine } from './dr/site.ts';
+import { adminConnection, drSettings, switchLine, type DrSettings } from './dr/site.ts';
 import { drStatus, statusLines } from './dr/status.ts';
 import { recordOpsAudit } from './opsAudit.ts';
 
@@ -23,18 +23,16 @@ const by = `make ${command === 'status' ? 'dr-status' : command}${fromOffsite ? 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const started = Date.now();
 
-/** Audited where writes go: the primary (for a rejoin, the peer; this site is read-only). */
+/**
+ * Audited where writes go: the primary. For a rejoin that is the peer (this site is read-only),
+ * reached as every other DR step reaches it: the DR account, over verified TLS.
+ */
 function audited(
   action: string,
   details: Record<string, unknown>,
-  at?: { host: string; port: number },
+  peer?: { at: { host: string; port: number }; settings: DrSettings },
 ) {
-  const db = at
-    ? openDb({
-        ...config,
-        env: { ...config.env, PARLEY_DB_HOST: at.host, PARLEY_DB_PORT: at.port },
-      })
-    : undefined;
+  const db = peer ? adminConnection(peer.at, peer.settings, config.env.PARLEY_DB_NAME) : undefined;
   return recordOpsAudit(config, 'ops', { action, outcome: 'success', details }, db);
 }
 
@@ -121,7 +119,8 @@ async function main(): Promise<number> {
   }
   if (command === 'rejoin') {
     const result = await rejoin(s, { say, keepDir });
-    if (result.outcome !== 'already_standby') await audited('dr.rejoin', { ...result }, s.peer!);
+    if (result.outcome !== 'already_standby')
+      await audited('dr.rejoin', { ...result }, { at: s.peer!, settings: s });
     return 0;
   }
   if (command === 'resume') {

@@ -79,16 +79,37 @@ export function openSite(
   at: { host: string; port: number },
   settings: DrSettings,
 ): Site {
-  // The peer is reached over TLS with its certificate verified; this site's own database too
-  // when a CA is given (in the appliance both sit on a private network).
+  const db = adminConnection(at, settings);
+  return {
+    name,
+    address: `${at.host}:${at.port}`,
+    db,
+    at,
+    state: () => readReplication(db),
+    close: () => db.destroy(),
+  };
+}
+
+/**
+ * The DR account's connection to a site's database server; with `database`, to Parley's database
+ * there (what an audit entry written at the peer needs). The peer is reached over TLS with its
+ * certificate verified; this site's own database too when a CA is given (in the appliance both sit
+ * on a private network).
+ */
+export function adminConnection(
+  at: { host: string; port: number },
+  settings: DrSettings,
+  database?: string,
+): Knex {
   const ca = settings.caFile ? readFileSync(settings.caFile) : null;
-  const db = knex({
+  return knex({
     client: 'mysql2',
     connection: {
       host: at.host,
       port: at.port,
       user: settings.adminUser,
       password: settings.adminPassword,
+      ...(database ? { database } : {}),
       connectTimeout: 3000,
       ...(ca ? { ssl: { ca, rejectUnauthorized: true } } : {}),
     },
@@ -101,14 +122,6 @@ export function openSite(
       debug: () => undefined,
     },
   });
-  return {
-    name,
-    address: `${at.host}:${at.port}`,
-    db,
-    at,
-    state: () => readReplication(db),
-    close: () => db.destroy(),
-  };
 }
 
 /** The peer's state, or why it could not be read (down, unreachable, refused). */

@@ -42,6 +42,14 @@ const messagesOn = async (sql: typeof pair.A.sql) =>
     (await sql('messages').select('client_id')).map((r: { client_id: string }) => r.client_id),
   );
 
+async function auditedOn(sql: typeof pair.A.sql, action: string) {
+  const [rows] = (await sql.raw(
+    'SELECT outcome, CAST(details AS CHAR) AS details FROM audit_events WHERE action = ?',
+    [action],
+  )) as [{ outcome: string; details: string }[]];
+  return rows;
+}
+
 beforeAll(async () => {
   process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0'; // fetch to the test CA's 127.0.0.1 certificate
   pair = await drPair(1000);
@@ -187,10 +195,13 @@ describe('the old primary comes back', () => {
     expect(pair.A.db.root('SELECT @@read_only').trim()).toBe('1'); // never serves writes by itself
     await pair.startApp(pair.A);
     expect((await fetch(`${pair.A.app!.url}/readyz`)).status).toBe(503);
+    const rejoins = (await auditedOn(pair.B.sql, 'dr.rejoin')).length; // B's own, replicated from A
     const back = await pair.dr(pair.A, 'rejoin');
     expect(back.code, back.out).toBe(0);
     // A write in flight at the kill may have reached A's binlog unacknowledged: then it is reported and kept.
     if (/DIVERGED/.test(back.out)) expect(back.out).toMatch(/kept in .*diverged-.*\.sql/);
+    // Audited where writes go, the promoted B, reached with the DR account over TLS.
+    expect(await auditedOn(pair.B.sql, 'dr.rejoin')).toHaveLength(rejoins + 1);
     const visitor = await chatting();
     await visitor.send(5);
     const fb = await pair.dr(pair.A, 'failback');
@@ -238,10 +249,7 @@ describe('replication broken before the failover', () => {
     const primary = await pair.dr(pair.A, 'status');
     expect(primary.out).toMatch(/FELL BACK TO ASYNCHRONOUS/);
     await watch.stop();
-    const [rows] = (await pair.A.sql.raw(
-      "SELECT outcome, CAST(details AS CHAR) AS details FROM audit_events WHERE action = 'dr.semisync'",
-    )) as [{ outcome: string; details: string }[]];
-    const recorded = rows;
+    const recorded = await auditedOn(pair.A.sql, 'dr.semisync');
     expect(recorded.map((r) => r.outcome)).toEqual(['failure']);
     expect(recorded[0]!.details).toMatch(/"from":"sync".*"to":"async"/);
     const st = await pair.dr(pair.B, 'status');
