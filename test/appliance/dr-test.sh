@@ -79,14 +79,19 @@ bash "$ROOT/ops/appliance/images.sh"
 bash "$ROOT/test/appliance/test-signatures.sh" "$WORK/sigs" >/dev/null
 common=(PUBLIC_URL="$PUBLIC_URL" BIND_ADDRESS=127.0.0.1 TLS_EXTRA_NAMES=IP:127.0.0.1 ADMIN_EMAIL=admin@parley.local
   SIGS="$WORK/sigs")
+install_site() { # install_site SITE ROLE PEER_SITE: make install as IT runs it there (PRIMARY= on a standby)
+  local s="$1" role="$2" peer="$3" name=PEER
+  [[ "$role" == standby ]] && name=PRIMARY
+  site "$s" install "${common[@]}" HTTPS_PORT="${HTTPS[$s]}" HTTP_PORT="${HTTP[$s]}" ROLE="$role" \
+    "$name=$bridge:${DB[$peer]}" DR_ADDRESS="$bridge:${DB[$s]}" \
+    DR_FILES_PORT="${FILES[$s]}" PEER_FILES_PORT="${FILES[$peer]}" >"$WORK/install-$s.log" 2>&1 || {
+    cat "$WORK/install-$s.log" >&2
+    fail "make install ROLE=$role failed on site $s"
+  }
+}
 
 phase "make install ROLE=primary on site A"
-site a install "${common[@]}" HTTPS_PORT="${HTTPS[a]}" HTTP_PORT="${HTTP[a]}" \
-  ROLE=primary PEER="$bridge:${DB[b]}" DR_ADDRESS="$bridge:${DB[a]}" \
-  DR_FILES_PORT="${FILES[a]}" PEER_FILES_PORT="${FILES[b]}" >"$WORK/install-a.log" 2>&1 || {
-  cat "$WORK/install-a.log" >&2
-  fail "make install ROLE=primary failed"
-}
+install_site a primary b
 expect_in "$WORK/install-a.log" 'Parley is installed and running' "site A did not come up as the primary"
 
 phase "copy A's secrets and certificates to B (IT does it out of band), make install ROLE=standby"
@@ -94,12 +99,7 @@ install -d -m 0700 "$WORK/b/config"
 cp -a "$WORK/a/config/secrets" "$WORK/a/config/tls" "$WORK/a/config/public-keys" "$WORK/b/config/"
 install -d "$WORK/b/config/dr" && cp -a "$WORK/a/config/dr/ca.crt" "$WORK/b/config/dr/"
 rm -f "$WORK/b/config/secrets/initial_admin_password" "$WORK/b/config/secrets/dr_db.key"
-site b install "${common[@]}" HTTPS_PORT="${HTTPS[b]}" HTTP_PORT="${HTTP[b]}" \
-  ROLE=standby PRIMARY="$bridge:${DB[a]}" DR_ADDRESS="$bridge:${DB[b]}" \
-  DR_FILES_PORT="${FILES[b]}" PEER_FILES_PORT="${FILES[a]}" >"$WORK/install-b.log" 2>&1 || {
-  cat "$WORK/install-b.log" >&2
-  fail "make install ROLE=standby failed"
-}
+install_site b standby a
 expect_in "$WORK/install-b.log" 'seeding it from a fresh copy' "the standby was not seeded from the primary"
 expect_in "$WORK/install-b.log" 'installed as the standby of' "site B did not come up as the standby"
 cmp -s "$WORK/a/config/secrets/files_master_key" "$WORK/b/config/secrets/files_master_key" ||
