@@ -18,12 +18,18 @@ export interface SiteRoleWatch {
   onChange(listener: (role: SiteRole) => void): () => void;
 }
 
+/** Clients ask again after this many seconds: `retryAfter` in the body, the handshake's data. */
+const STANDBY_RETRY_AFTER_SECONDS = 5;
+
 export const standbyError = () =>
-  new ParleyError(
-    'standby',
-    503,
-    'This Parley is the standby site: it takes chats only after a failover (make failover). Use the primary site.',
-    true,
+  Object.assign(
+    new ParleyError(
+      'standby',
+      503,
+      'This Parley is the standby site: it takes chats only after a failover (make failover). Use the primary site.',
+      true,
+    ),
+    { retryAfter: STANDBY_RETRY_AFTER_SECONDS },
   );
 
 export function siteRoleWatch(

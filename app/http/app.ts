@@ -29,6 +29,7 @@ import { sessionRoutes } from './routes/sessions/sessions.routes.ts';
 import { signinRoutes } from './routes/signin/signin.routes.ts';
 import { totpRoutes } from './routes/totp/totp.routes.ts';
 import { securityHeaders } from './securityHeaders.ts';
+import { widgetCors } from './widgetCors.ts';
 import { defaultUiDir, staticUi } from './staticUi.ts';
 
 /** The Koa application: every route is declared here, after the shared middleware. */
@@ -62,11 +63,13 @@ export function createHttpApp(services: Services): Koa<ParleyState> {
   app.use(errorHandler(services.log));
   app.use(clientAddressMiddleware(trustedProxies(services.config.env.PARLEY_TRUSTED_PROXIES)));
   app.use(securityHeaders());
-  // A standby site answers its health and its static console, and nothing else (issue 15).
+  // A standby site answers its health and its static console, and nothing else (issue 15). The
+  // widget's CORS comes first, so that its origins can read the refusal and wait as it says.
+  const standbyCors = widgetCors(services);
   app.use(async (ctx, next) => {
     if (services.siteRole.role() === 'standby' && ctx.path.startsWith('/api/'))
-      throw standbyError();
-    await next();
+      await standbyCors(ctx, () => Promise.reject(standbyError()));
+    else await next();
   });
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: BODY_LIMIT_BYTES, encoding: 'utf-8' }));
   app.use(router.routes());

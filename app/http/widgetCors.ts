@@ -1,7 +1,7 @@
-import type { Next } from 'koa';
+import type { Next, ParameterizedContext } from 'koa';
 import { errors } from '../domain/errors.ts';
 import type { Services } from '../services.ts';
-import type { ParleyContext } from './context.ts';
+import type { ParleyState } from './context.ts';
 
 /** CORS for the widget: only configured site origins (and Parley's own) may call the visitor API. */
 export function widgetCors(services: Services) {
@@ -9,7 +9,8 @@ export function widgetCors(services: Services) {
     services.config.publicOrigin,
     ...services.config.env.PARLEY_WIDGET_ORIGINS,
   ]);
-  return async (ctx: ParleyContext, next: Next) => {
+  // Any context: a route's, or the app's own before routing (a standby site's refusal, issue 15).
+  return async (ctx: ParameterizedContext<ParleyState>, next: Next) => {
     const origin = ctx.get('Origin');
     ctx.vary('Origin');
     if (origin !== '') {

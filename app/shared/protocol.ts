@@ -64,7 +64,7 @@ export interface QueueEntry {
 export interface ErrorBody {
   id: string;
   message: string;
-  /** Seconds to wait before trying again (`too_many_requests`, issue 12). */
+  /** Seconds to wait before trying again (`too_many_requests`, issue 12; `standby`, issue 15). */
   retryAfter?: number;
 }
 

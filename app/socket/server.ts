@@ -42,7 +42,7 @@ export function attachSocketHandlers(
     // to the promoted site under the same name.
     next(
       Object.assign(new Error(error.message), {
-        data: { id: error.id, retryable: true, retryAfter: 5 },
+        data: { id: error.id, retryable: true, retryAfter: error.retryAfter },
       }),
     );
   };

@@ -115,3 +115,16 @@ export async function signInConsole(
   await page.getByTestId('signin-submit').click();
   await page.locator('[data-testid=connection-status][data-state=connected]').waitFor();
 }
+
+/** On the customer's page, a visitor opens the widget and starts a chat (fields optional). */
+export async function startWidgetChat(
+  page: Page,
+  siteUrl: string,
+  details: { name?: string; email?: string; question?: string } = {},
+): Promise<void> {
+  await page.goto(`${siteUrl}/`);
+  await page.getByTestId('widget-launcher').click();
+  for (const [field, value] of Object.entries(details))
+    await page.getByTestId(`prechat-${field}`).fill(value);
+  await page.getByTestId('prechat-start').click();
+}

@@ -4,7 +4,7 @@ import type {
   FileView,
   MessageView,
 } from '../../app/shared/protocol.ts';
-import { HttpError } from './http.ts';
+import { HttpError, reported } from './http.ts';
 import { newClientId } from '../../app/shared/clientIds.ts';
 
 // File transfers (issue 5): the upload is the raw file body, so the browser streams it and reports
@@ -27,11 +27,13 @@ function errorOf(status: number, text: string): HttpError {
   } catch {
     error = undefined;
   }
-  return new HttpError(
-    error?.id ?? `http_${status}`,
-    error?.message ?? `The server answered with status ${status}.`,
-    status,
-    error?.retryAfter,
+  return reported(
+    new HttpError(
+      error?.id ?? `http_${status}`,
+      error?.message ?? `The server answered with status ${status}.`,
+      status,
+      error?.retryAfter,
+    ),
   );
 }
 

@@ -8,17 +8,26 @@ export const MAX_WAIT_SECONDS = 120;
 export const MAX_TRIES = 4;
 
 /**
- * Seconds the server asked to wait, or null when this is not a limit's refusal. Accepts an ack's
- * `error`, an HttpError, or a `connect_error` (its `data`).
+ * The refusal with this error id in `failure`, or null: an ack's `error`, an HttpError, or a
+ * `connect_error` (its `data`). Its `retryAfter` is as the server sent it.
  */
-export function retryAfterOf(failure: unknown): number | null {
+export function refusalOf(failure: unknown, id: string): { retryAfter?: unknown } | null {
   if (typeof failure !== 'object' || failure === null) return null;
   const candidate = failure as { id?: unknown; retryAfter?: unknown; data?: unknown };
-  if (candidate.id === 'too_many_requests') {
-    const seconds = Number(candidate.retryAfter);
-    return Number.isFinite(seconds) && seconds > 0 ? Math.ceil(seconds) : 1;
-  }
-  return candidate.data === undefined ? null : retryAfterOf(candidate.data);
+  if (candidate.id === id) return candidate;
+  return candidate.data === undefined ? null : refusalOf(candidate.data, id);
+}
+
+/** A refusal's `retryAfter` in whole seconds, or `fallback` when it gives none. */
+export function secondsOf(retryAfter: unknown, fallback: number): number {
+  const seconds = Number(retryAfter);
+  return Number.isFinite(seconds) && seconds > 0 ? Math.ceil(seconds) : fallback;
+}
+
+/** Seconds the server asked to wait, or null when this is not a limit's refusal. */
+export function retryAfterOf(failure: unknown): number | null {
+  const refusal = refusalOf(failure, 'too_many_requests');
+  return refusal ? secondsOf(refusal.retryAfter, 1) : null;
 }
 
 /** The wait before trying again, in ms: what was asked (capped), plus up to half a second so that
@@ -27,7 +36,7 @@ export function waitMs(seconds: number, random: () => number = Math.random): num
   return Math.min(seconds, MAX_WAIT_SECONDS) * 1000 + Math.floor(random() * 500);
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Runs `attempt`, and while it fails with a limit's refusal waits as asked and runs it again, at

@@ -1,5 +1,6 @@
 import type { Socket } from 'socket.io-client';
 import { MAX_TRIES, MAX_WAIT_SECONDS, retryAfterOf, waitMs } from '../shared/retryAfter.ts';
+import { standbyRetryOf } from '../shared/standby.ts';
 
 const CONNECT_TIMEOUT_MS = 15_000;
 const UNAVAILABLE = 'Chat is not available right now. Please try again later.';
@@ -16,9 +17,9 @@ export function waitForConnect(socket: Socket): Promise<void> {
     };
     const onConnect = (): void => finish();
     const onError = (error: Error): void => {
-      const wait = retryAfterOf(error);
+      const wait = retryAfterOf(error) ?? standbyRetryOf(error);
       if (wait !== null && wait <= MAX_WAIT_SECONDS) {
-        // A visitor limit: the session connects again after the wait; keep waiting for that.
+        // A visitor limit or a standby site (issue 15): the session connects again after the wait.
         window.clearTimeout(timer);
         timer = window.setTimeout(
           () => finish(new Error(error.message)),
@@ -38,6 +39,7 @@ export function waitForConnect(socket: Socket): Promise<void> {
 /**
  * After a visitor limit refused the connection (issue 12): connects again once the server said,
  * unless this was the MAX_TRIES-th refusal in a row or the wait is too long. False when giving up.
+ * A standby site's refusals are not counted (`refusals` 0): its wait lasts until a failover.
  */
 export function reconnectAfterRefusal(socket: Socket, seconds: number, refusals: number): boolean {
   if (refusals >= MAX_TRIES || seconds > MAX_WAIT_SECONDS) return false;

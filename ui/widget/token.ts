@@ -1,6 +1,7 @@
 import type { VisitorTokenResponse } from '../../app/shared/protocol.ts';
 import { HttpError, requestJson } from '../shared/http.ts';
 import { withRetryAfter } from '../shared/retryAfter.ts';
+import { whileStandby } from '../shared/standby.ts';
 import { readItem, writeItem } from './storage.ts';
 
 /** Kept in the customer page's localStorage so a returning visitor keeps their identity. */
@@ -14,14 +15,21 @@ function saveToken(token: string | null): void {
   writeItem(() => localStorage, TOKEN_KEY, token);
 }
 
-/** Exchanges the saved token (if any) for a current one; a refused saved token is forgotten. */
-export async function issueToken(origin: string): Promise<string> {
+/**
+ * Exchanges the saved token (if any) for a current one; a refused saved token is forgotten. While
+ * the site is a standby (issue 15) it asks again as told, telling `onStandby`, until it serves.
+ */
+export async function issueToken(origin: string, onStandby = () => {}): Promise<string> {
   const url = `${origin}/api/visitor/token`;
   const saved = readSavedToken();
   // Past a visitor limit (issue 12) the server says how long to wait: wait, then ask again.
   const ask = (body: { token?: string }) =>
-    withRetryAfter(() =>
-      requestJson<VisitorTokenResponse>(url, { method: 'POST', body, credentials: 'omit' }),
+    whileStandby(
+      () =>
+        withRetryAfter(() =>
+          requestJson<VisitorTokenResponse>(url, { method: 'POST', body, credentials: 'omit' }),
+        ),
+      onStandby,
     );
   let reply: VisitorTokenResponse;
   try {

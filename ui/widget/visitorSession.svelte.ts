@@ -9,6 +9,7 @@ import type {
 import { request, type EventInput, type EventReply } from '../shared/acks.ts';
 import { Conversation, type ChatChannel } from '../shared/conversation.svelte.ts';
 import { ackWithRetryAfter, retryAfterOf } from '../shared/retryAfter.ts';
+import { standbyRetryOf } from '../shared/standby.ts';
 import { TypingSignal } from '../shared/typingSignal.ts';
 import { VisitorSecureForm } from '../shared/secureFormVisitor.svelte.ts';
 import { maskCardNumbers } from '../../app/shared/cardNumbers.ts';
@@ -193,7 +194,7 @@ export class VisitorSession {
   async #connect(): Promise<void> {
     if (this.#socket?.connected) return;
     this.connection = 'connecting';
-    this.#token = await issueToken(this.origin);
+    this.#token = await issueToken(this.origin, () => (this.connection = 'reconnecting'));
     if (!this.#socket) {
       // No `transports: ['websocket']`: enterprise proxies often block websockets; polling must work.
       this.#socket = io(`${this.origin}/visitor`, {
@@ -230,7 +231,7 @@ export class VisitorSession {
   async #refreshAndReconnect(socket: VisitorSocket): Promise<void> {
     this.#refreshing = true;
     try {
-      this.#token = await issueToken(this.origin);
+      this.#token = await issueToken(this.origin, () => (this.connection = 'reconnecting'));
       socket.connect();
     } catch {
       this.connection = 'offline';
@@ -252,11 +253,12 @@ export class VisitorSession {
       }
     });
     socket.on('connect_error', (error) => {
-      const wait = retryAfterOf(error);
+      const standby = standbyRetryOf(error);
+      const wait = standby ?? retryAfterOf(error);
       if (wait !== null && !socket.active) {
-        // Refused by a visitor limit (issue 12): connect again once the server says so.
+        // Refused by a visitor limit (issue 12) or a standby site: connect again once it says.
         this.connection = 'reconnecting';
-        this.#refusals += 1;
+        if (standby === null) this.#refusals += 1;
         if (!reconnectAfterRefusal(socket, wait, this.#refusals)) {
           this.connection = 'offline';
           this.error = error.message;

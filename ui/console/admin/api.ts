@@ -1,15 +1,18 @@
 import type { PasswordViolationView } from '../../../app/shared/accounts.ts';
 import type { ErrorBody } from '../../../app/shared/protocol.ts';
+import { HttpError, reported } from '../../shared/http.ts';
 
 /** A failed admin API call: `message` is for the person; `violations` lists broken password rules. */
-export class ApiError extends Error {
-  readonly id: string;
-  readonly status: number;
+export class ApiError extends HttpError {
   readonly violations: PasswordViolationView[];
-  constructor(id: string, message: string, status: number, violations: PasswordViolationView[]) {
-    super(message);
-    this.id = id;
-    this.status = status;
+  constructor(
+    id: string,
+    message: string,
+    status: number,
+    violations: PasswordViolationView[],
+    retryAfter?: number,
+  ) {
+    super(id, message, status, retryAfter);
     this.violations = violations;
   }
 }
@@ -30,17 +33,22 @@ export async function api<T>(method: Method, url: string, body?: unknown): Promi
       body: sendsBody ? JSON.stringify(body ?? {}) : undefined,
     });
   } catch {
-    throw new ApiError('network', 'The server could not be reached. Please try again.', 0, []);
+    throw reported(
+      new ApiError('network', 'The server could not be reached. Please try again.', 0, []),
+    );
   }
   const payload: unknown = response.status === 204 ? null : await response.json().catch(() => null);
   if (!response.ok) {
     type Failure = { error?: Partial<ErrorBody> & { details?: unknown } } | null;
     const error = (payload as Failure)?.error;
-    throw new ApiError(
-      error?.id ?? `http_${response.status}`,
-      error?.message ?? `The server answered with status ${response.status}.`,
-      response.status,
-      Array.isArray(error?.details) ? (error.details as PasswordViolationView[]) : [],
+    throw reported(
+      new ApiError(
+        error?.id ?? `http_${response.status}`,
+        error?.message ?? `The server answered with status ${response.status}.`,
+        response.status,
+        Array.isArray(error?.details) ? (error.details as PasswordViolationView[]) : [],
+        error?.retryAfter,
+      ),
     );
   }
   return payload as T;

@@ -17,6 +17,7 @@ import { mergeQueueSlice } from './queueSlices.ts';
 import { currentAgent } from './session.ts';
 import { notifier } from './notifications.svelte.ts';
 import { socketArea, type SocketArea } from './socketArea.ts';
+import { standbySite } from './standbySite.svelte.ts';
 
 type AgentSocket = Socket<AgentServerEvents, AgentClientEvents>;
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting';
@@ -196,7 +197,8 @@ export class AgentStore {
       // The server cut us off on purpose (not a network blip): find out whether we are signed out.
       if (reason === 'io server disconnect') void this.#checkSession();
     });
-    socket.on('connect_error', () => {
+    socket.on('connect_error', (error) => {
+      if (standbySite.noted(error)) return; // a standby site (issue 15): App connects once it serves
       this.connection = 'reconnecting';
       // An inactive socket means the server refused the handshake, which it does without a session.
       if (!socket.active) void this.#checkSession();
