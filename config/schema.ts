@@ -96,6 +96,9 @@ export const envSchema = z.object({
   PARLEY_DB_USER: z.string().min(1).default('parley'),
   PARLEY_DB_PASSWORD_FILE: z.string().min(1),
   PARLEY_DB_POOL_MAX: positiveInt.max(200).default(10),
+  // Set: every connection to MariaDB uses TLS, its certificate verified against this CA (a DR pair's
+  // appliance sets it: its database port is published on the sites' link and requires TLS).
+  PARLEY_DB_TLS_CA_FILE: z.string().default(''),
   // ClamAV
   PARLEY_CLAMD_HOST: z.string().min(1).default('127.0.0.1'),
   PARLEY_CLAMD_PORT: port.default(3310),

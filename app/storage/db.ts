@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import knex, { type Knex } from 'knex';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../config/load.ts';
@@ -30,11 +31,17 @@ export function openDb(config: Config, database = config.env.PARLEY_DB_NAME): Db
       dateStrings: false,
       supportBigNumbers: true,
       bigNumberStrings: false,
+      ...dbTls(config.env.PARLEY_DB_TLS_CA_FILE),
     },
     pool: { min: 0, max: config.env.PARLEY_DB_POOL_MAX },
     migrations: migrationConfig(),
   });
   return guardAtRest(db);
+}
+
+/** mysql2's TLS options when PARLEY_DB_TLS_CA_FILE names a CA: verified, never plain. */
+export function dbTls(caFile: string): { ssl?: { ca: Buffer; rejectUnauthorized: true } } {
+  return caFile ? { ssl: { ca: readFileSync(caFile), rejectUnauthorized: true } } : {};
 }
 
 export { ER_DUP_ENTRY, ER_LOCK_DEADLOCK, sqlErrno } from './sqlErrors.ts';

@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
+import { dbTls } from '../../app/storage/db.ts';
 
 export interface DbAccess {
   host: string;
@@ -11,6 +12,8 @@ export interface DbAccess {
   user: string;
   password: string;
   database: string;
+  /** The CA of the server's certificate: TLS, verified (PARLEY_DB_TLS_CA_FILE); absent: plain TCP. */
+  tlsCaFile?: string;
 }
 
 /**
@@ -26,7 +29,8 @@ export async function withDefaultsFile<T>(
   const quoted = access.password.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
   await writeFile(
     path,
-    `[client]\nhost="${access.host}"\nport=${access.port}\nuser="${access.user}"\npassword="${quoted}"\nprotocol=TCP\n`,
+    `[client]\nhost="${access.host}"\nport=${access.port}\nuser="${access.user}"\npassword="${quoted}"\nprotocol=TCP\n` +
+      (access.tlsCaFile ? `ssl-ca="${access.tlsCaFile}"\nssl-verify-server-cert\n` : ''),
     { mode: 0o600 },
   );
   try {
@@ -86,6 +90,7 @@ function clientOptions(access: DbAccess, database: string | null) {
     user: access.user,
     password: access.password,
     ...(database ? { database } : {}),
+    ...dbTls(access.tlsCaFile ?? ''),
   };
 }
 

@@ -25,6 +25,7 @@ export function dbAccess(config: Config, database = config.env.PARLEY_DB_NAME): 
     user: config.env.PARLEY_DB_USER,
     password: config.dbPassword,
     database,
+    tlsCaFile: config.env.PARLEY_DB_TLS_CA_FILE || undefined,
   };
 }
 

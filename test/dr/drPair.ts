@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import knex, { type Knex } from 'knex';
@@ -53,6 +53,9 @@ export async function drPair(semiSyncTimeoutMs = 1000) {
       PARLEY_DR_ADMIN_PASSWORD_FILE: files.admin,
       PARLEY_DR_REPL_PASSWORD_FILE: files.repl,
       PARLEY_DR_DB_TLS_CA_FILE: join(db.dir, 'ca.crt'),
+      // The app, its migrations and the DR commands' audit reach the database over TLS, as in an
+      // appliance of a DR pair, where the database requires it.
+      PARLEY_DB_TLS_CA_FILE: join(db.dir, 'ca.crt'),
       PARLEY_BACKUP_DIR: mkdtempSync(join(dir, `backups-${name}-`)),
       PARLEY_FILES_DIR: mkdtempSync(join(dir, `files-${name}-`)),
       PARLEY_SITE_ROLE_POLL_MS: '200',
@@ -65,6 +68,7 @@ export async function drPair(semiSyncTimeoutMs = 1000) {
         user: 'parley',
         password: accounts.app.password,
         database: 'parley',
+        ssl: { ca: readFileSync(join(db.dir, 'ca.crt')), rejectUnauthorized: true },
       },
       pool: { min: 0, max: 2 },
     }),
