@@ -6,6 +6,8 @@
 # Settings for the first run (later, edit config/appliance.env):
 #   PUBLIC_URL=https://chat.bank.example  BIND_ADDRESS=0.0.0.0  HTTPS_PORT=443  HTTP_PORT=80
 #   WIDGET_ORIGINS=https://www.bank.example  ADMIN_EMAIL=it@bank.example  TLS_EXTRA_NAMES=IP:10.0.0.5
+#   METRICS_PORT=9464   (the Prometheus endpoint's published port, on 127.0.0.1 until the admin sets
+#                        PARLEY_METRICS_BIND_ADDRESS to a management address)
 #   SIGS=/media/usb/clamav   (air-gapped: the folder with main.cvd, daily.cvd, bytecode.cvd)
 # A site of a DR pair (compose/README-install.md, "Disaster recovery"; ops/appliance/dr.sh):
 #   ROLE=primary PEER=<standby's database address[:port]> DR_ADDRESS=<this site's, on the sites' link>
@@ -33,6 +35,7 @@ if [[ ! -f "$ENV_FILE" ]]; then
     -e "s|@WIDGET_ORIGINS@|${WIDGET_ORIGINS:-}|" \
     -e "s|@ADMIN_EMAIL@|${ADMIN_EMAIL:-admin@parley.local}|" \
     -e "s|@TLS_EXTRA_NAMES@|${TLS_EXTRA_NAMES:-}|" \
+    -e "s|@METRICS_PORT@|${METRICS_PORT:-9464}|" \
     -e "s|@PROJECT@|$PROJECT|" \
     "$ROOT/compose/appliance.env.template" >"$ENV_FILE.tmp"
   chmod 0644 "$ENV_FILE.tmp"

@@ -201,7 +201,8 @@ make_secret() { # make_secret FILE COMMAND...: COMMAND's output into FILE unless
 # Secrets added after a site installed (an update brings a compose file that names them): made once.
 ensure_secrets() {
   [[ -s "$SECRETS_DIR/db_ops_password" && -s "$SECRETS_DIR/backup_signing_key.asc" &&
-    -s "$CONFIG_DIR/public-keys/backup_signing_public_key.asc" && -s "$SECRETS_DIR/redis_password" ]] ||
+    -s "$CONFIG_DIR/public-keys/backup_signing_public_key.asc" && -s "$SECRETS_DIR/redis_password" &&
+    -s "$SECRETS_DIR/metrics_token" ]] ||
     bash "$ROOT/ops/appliance/secrets.sh"
 }
 

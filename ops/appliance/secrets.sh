@@ -5,6 +5,7 @@
 #   config/secrets/db_ops_password               random: the database account of restores and drills
 #                                                (it may create and drop the restore's databases)
 #   config/secrets/redis_password                random: Redis, the visitor limits' counters (the app's)
+#   config/secrets/metrics_token                 random: the bearer token Prometheus scrapes /metrics with
 #   config/secrets/backup_public_key.asc         generated with its private key (moved off the server by
 #                                                the admin), unless the site put its own public key there
 #   config/secrets/backup_signing_key.asc        the appliance's signing key (the worker's secret); its
@@ -32,8 +33,9 @@ make_secret "$SECRETS_DIR/secret_key" openssl rand -base64 48
 make_secret "$SECRETS_DIR/files_master_key" openssl rand 32
 make_secret "$SECRETS_DIR/db_ops_password" openssl rand -hex 32
 make_secret "$SECRETS_DIR/redis_password" openssl rand -hex 32
+make_secret "$SECRETS_DIR/metrics_token" openssl rand -hex 32
 protect "$SECRETS_DIR/db_password" "$SECRETS_DIR/secret_key" "$SECRETS_DIR/files_master_key" \
-  "$SECRETS_DIR/db_ops_password" "$SECRETS_DIR/redis_password"
+  "$SECRETS_DIR/db_ops_password" "$SECRETS_DIR/redis_password" "$SECRETS_DIR/metrics_token"
 
 # --- TLS --------------------------------------------------------------------------------------------
 crt="$TLS_DIR/server.crt"

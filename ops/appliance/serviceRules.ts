@@ -19,11 +19,13 @@ export const EXTERNAL_NETWORKS: Record<string, string[]> = {
   db: ['dr'],
   sftp: ['dr'],
 };
-/**
- * The services that publish ports, and the container ports each may publish: the app's HTTPS and
- * redirect; the database's and the file receiver's only for the peer site of a DR pair (compose/dr.yml).
- */
-export const PUBLISHERS: Record<string, number[]> = { app: [8443, 8080], db: [3306], sftp: [2222] };
+/** The services that publish ports, and the container ports each may publish: the app's HTTPS,
+ * redirect and metrics (on the management address). */
+export const PUBLISHERS: Record<string, number[]> = { app: [8443, 8080, 9464] };
+/** What only a DR pair's override (compose/dr.yml) may publish, on the sites' link: the database
+ * for the peer's replication and DR commands, and the file receiver. */
+export const DR_PUBLISHERS: Record<string, number[]> = { db: [3306], sftp: [2222] };
+const fromDrOverride = (node: YamlNode) => /(^|\/)compose\/dr\.yml$/.test(node.file ?? '');
 
 const SENSITIVE_HOST_PATHS = [
   '/',
@@ -157,17 +159,16 @@ export function checkService(
     }
   }
 
-  const ports = asList(get('ports'));
-  const allowed = PUBLISHERS[name];
-  if (ports.length > 0 && !allowed) {
-    report(
-      'published-ports',
-      `only ${Object.keys(PUBLISHERS).join(', ')} may publish ports; remove "ports"`,
-      get('ports'),
-    );
-  }
-  for (const port of ports) {
-    if (!allowed) break;
+  for (const port of asList(get('ports'))) {
+    const allowed = (fromDrOverride(port) ? DR_PUBLISHERS : PUBLISHERS)[name];
+    if (!allowed) {
+      report(
+        'published-ports',
+        `only ${Object.keys(PUBLISHERS).join(', ')} may publish ports (and, in compose/dr.yml, ${Object.keys(DR_PUBLISHERS).join(', ')}); remove "ports"`,
+        port,
+      );
+      continue;
+    }
     const parts = text(port)
       .replace(/\$\{[^}]*\}/g, 'VAR')
       .split(':');

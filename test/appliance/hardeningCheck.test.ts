@@ -56,7 +56,7 @@ describe('the hardening check', () => {
       // offsite/ holds compose overrides and prometheus/ the alert rules: neither builds an image.
       (d) => d.isDirectory() && d.name !== 'offsite' && d.name !== 'prometheus',
     );
-    expect(dirs.map((d) => d.name).sort()).toEqual(['app', 'clamav', 'db', 'redis']);
+    expect(dirs.map((d) => d.name).sort()).toEqual(['app', 'clamav', 'db', 'redis', 'sftp']);
     for (const dir of dirs) {
       const file = `compose/${dir.name}/Dockerfile`;
       expect(checkDockerfile(readFileSync(`${root}${file}`, 'utf8'), file)).toEqual([]);
@@ -153,6 +153,20 @@ describe('the hardening check', () => {
     expect(rulesOf(withOverrides([secretInEnv]))).toEqual(['service "worker": secrets-from-files']);
     const privileged = 'services:\n  ops:\n    privileged: true\n';
     expect(rulesOf(withOverrides([privileged]))).toEqual(['service "ops": no-privileged']);
+  });
+
+  it("lets only a DR pair's override publish the database and the file receiver", () => {
+    const dr = readFileSync(`${root}compose/dr.yml`, 'utf8');
+    const withDr = (source: string, file = 'compose/dr.yml') =>
+      checkCompose(mergeCompose(parseYaml(compose), parseYaml(source, file)), 'docker-compose.yml');
+    expect(withDr(dr)).toEqual([]);
+    // The same ports from any other file are refused, and so is another port from dr.yml.
+    expect(rulesOf(withDr(dr, 'compose/offsite/dir.yml'))).toEqual([
+      'service "db": published-ports',
+      'service "sftp": published-ports',
+    ]);
+    const sshPort = dr.replace(":2222'", ":22'");
+    expect(rulesOf(withDr(sshPort))).toEqual(['service "sftp": published-ports']);
   });
 
   it('accepts an added capability that says why', () => {
