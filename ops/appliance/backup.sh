@@ -94,6 +94,22 @@ signing_key_option() {
   options+=(-e "SIGNING_PUBLIC_KEY=$KEYS_DIR/signing.asc")
 }
 
+install_files_key() { # install_files_key FILE: the restored files key in place (the old one kept)
+  local live="$SECRETS_DIR/files_master_key" kept
+  [[ -s "$1" ]] || return 0
+  if [[ -s "$live" ]] && cmp -s "$1" "$live"; then
+    say "the files key is the backup's already: $live"
+    return 0
+  fi
+  kept=""
+  if [[ -e "$live" ]]; then
+    kept="$live.replaced-$(date -u +%Y%m%dT%H%M%SZ)"
+    mv "$live" "$kept"
+  fi
+  install -m 0440 -g "$SECRETS_GID" "$1" "$live"
+  say "put the backup's files key in $live${kept:+ (the one it replaced: $kept)}"
+}
+
 restart_app() {
   say "starting the app and the worker again"
   quiet_compose up -d app worker
@@ -183,8 +199,14 @@ case "$action" in
     signing_key_option
     db_up
     stop_app
-    in_ops "${options[@]}" -e FROM=offsite -e "FORCE=${FORCE:-}" \
-      -e "SUDO_USER=${SUDO_USER:-${USER:-root}}" -- node ops/dr.ts failover
+    # The backup's files key comes back through a folder of this run only (the ops container cannot
+    # write config/secrets/), then takes files_master_key's place before the app starts again.
+    agent_dir="$(mktemp -d)"
+    chown 10001:10001 "$agent_dir"
+    in_ops "${options[@]}" -e FROM=offsite -e "FORCE=${FORCE:-}" -e "SUDO_USER=${SUDO_USER:-${USER:-root}}" \
+      -v "$agent_dir:/run/parley-files-key" -e PARLEY_FILES_MASTER_KEY_FILE=/run/parley-files-key/files_master_key \
+      -- node ops/dr.ts failover
+    install_files_key "$agent_dir/files_master_key"
     ;;
   restore-confirm)
     db_up

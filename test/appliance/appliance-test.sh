@@ -26,6 +26,7 @@ HTTPS_PORT=9443
 HTTP_PORT=9080
 SFTP_PORT=9022
 S3_PORT=9023
+METRICS_PORT=9484
 PUBLIC_URL="https://localhost:$HTTPS_PORT"
 
 TEST=appliance-test
@@ -92,7 +93,7 @@ bash "$ROOT/ops/appliance/images.sh"
 phase "make install (non-interactive), with test signatures loaded like an air-gapped site's"
 bash "$ROOT/test/appliance/test-signatures.sh" "$WORK/sigs" >/dev/null
 install_args=(PUBLIC_URL="$PUBLIC_URL" BIND_ADDRESS=127.0.0.1 HTTPS_PORT="$HTTPS_PORT"
-  HTTP_PORT="$HTTP_PORT" TLS_EXTRA_NAMES=IP:127.0.0.1 ADMIN_EMAIL=admin@parley.local)
+  HTTP_PORT="$HTTP_PORT" TLS_EXTRA_NAMES=IP:127.0.0.1 ADMIN_EMAIL=admin@parley.local METRICS_PORT="$METRICS_PORT")
 show_log() { sed 's/^\(  Password: *\).*/\1(hidden)/' "$1" >&2; }
 "${MAKE[@]}" install "${install_args[@]}" SIGS="$WORK/sigs" >"$WORK/install.log" 2>&1 || {
   show_log "$WORK/install.log"
@@ -166,6 +167,19 @@ host_test=("$ROOT/node_modules/.bin/node" "$ROOT/test/appliance/hostTest.ts"
   --email admin@parley.local --password-file "$SECRETS_DIR/initial_admin_password")
 "${host_test[@]}" converse || fail "the conversation failed"
 "${host_test[@]}" limits || fail "the visitor limits are not enforced in Redis"
+
+phase "Prometheus metrics on the management port (127.0.0.1): TLS, only with the bearer token"
+metrics_url="https://127.0.0.1:$METRICS_PORT/metrics"
+code="$(curl -sk -o /dev/null -w '%{http_code}' "$metrics_url")"
+[[ "$code" == 401 ]] || fail "$metrics_url answered $code without the token"
+curl -sk --fail -H "Authorization: Bearer $(cat "$SECRETS_DIR/metrics_token")" "$metrics_url" >"$WORK/metrics.txt" ||
+  fail "$metrics_url refused the token in config/secrets/metrics_token"
+for metric in parley_chats_active parley_chats_queued parley_agents_online parley_messages_total \
+  parley_message_commit_seconds_bucket parley_clamd_up parley_database_up parley_disk_free_bytes \
+  parley_backup_last_result parley_replication_configured parley_semisync_primary_active; do
+  grep -q "^$metric" "$WORK/metrics.txt" || show "$WORK/metrics.txt" "/metrics has no $metric"
+done
+grep -E '^parley_(chats_active|clamd_up|database_up) ' "$WORK/metrics.txt"
 
 # --- Backups in the appliance ------------------------------------------------------------------------
 show() { # show FILE MESSAGE: prints FILE, then fails with MESSAGE
@@ -484,6 +498,9 @@ grep -q 'chat(s)' "$WORK/failover-refused.log" || show "$WORK/failover-refused.l
 grep -qF "$local_only" "$WORK/failover-offsite.log" ||
   show "$WORK/failover-offsite.log" "it did not restore the newest offsite copy, $local_only"
 grep -q 'is lost' "$WORK/failover-offsite.log" || show "$WORK/failover-offsite.log" "it printed no recovery point"
+grep -qF "FILES KEY: restored from" "$WORK/failover-offsite.log" &&
+  grep -qF "the files key is the backup's already" "$WORK/failover-offsite.log" ||
+  show "$WORK/failover-offsite.log" "the backup's files key was not read back (this appliance's own: unchanged)"
 "${MAKE[@]}" appliance-restore-confirm >"$WORK/confirm.log" 2>&1 || show "$WORK/confirm.log" "confirm failed"
 "${host_test[@]}" messages --count 3 || fail "the failover from offsite does not hold the chat as it was"
 files_are appliance-test-marker

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# `make dr-test` (CI, after appliance-test, whose images it reuses): a DR pair of appliances on this host
-# (issue 15). Site A is installed as the primary and site B as its standby, each its own Compose
-# project, settings and volumes, their databases published on docker0 (A :9306, B :9307) as the
-# sites' link, with their file receivers (sftp) on :9322 and :9323. Checks: B is seeded and replicates
-# over TLS with semi-sync, serves no chats (its /readyz says standby); a visitor and an agent talk on A
-# and the visitor shares a file, which A's worker ships to B; A's app and database are killed (SIGKILL);
-# make failover on B refuses without FORCE (A unreachable), promotes with FORCE=1, and every message
-# acknowledged on A is on B, which serves the same chat and the file; A comes back read-only, make rejoin makes it
-# B's standby from its own position, and it receives what B took since. Prints the RTO.
+# `make dr-test` (CI, after appliance-test, whose images it reuses): a DR pair of appliances on this
+# host (issue 15). Site A is installed as the primary and site B as its standby, each its own Compose
+# project, settings and volumes; their databases are published on docker0 (A :9306, B :9307) as the
+# sites' link, their file receivers (sftp) on :9322 and :9323. Checks: B is seeded and replicates over
+# TLS with semi-sync and serves no chats (its /readyz says standby); the published database port takes
+# TLS only; a visitor and an agent talk on A, the visitor shares a file, which A's worker ships to B,
+# and a backup is taken on A; A's app and database are killed (SIGKILL); make failover on B refuses
+# without FORCE (A unreachable) and promotes with FORCE=1; every message acknowledged on A is on B,
+# which serves the same chat and the file; A comes back read-only and make rejoin makes it B's standby
+# from its own position, with nothing B took since missing. Prints the RTO.
 # A separate target rather than more of appliance-test: two whole stacks at once (clamd twice) would
 # double that test's memory, and keeping them apart lets each fail on its own. PARLEY_KEEP_TEST=1
 # keeps the projects.
@@ -23,6 +24,7 @@ ensure_docker
 
 PUBLIC_URL="https://localhost:9453" # the public name both sites answer for
 declare -A HTTPS=([a]=9453 [b]=9463) HTTP=([a]=9090 [b]=9091) DB=([a]=9306 [b]=9307) FILES=([a]=9322 [b]=9323)
+declare -A METRICS=([a]=9474 [b]=9475)
 project() { echo "parley-dr-test-$1"; }
 site() { # site a|b MAKE_TARGET [VAR=VALUE...]: a make target of the appliance, as IT runs it there
   local s="$1"
@@ -82,7 +84,7 @@ common=(PUBLIC_URL="$PUBLIC_URL" BIND_ADDRESS=127.0.0.1 TLS_EXTRA_NAMES=IP:127.0
 install_site() { # install_site SITE ROLE PEER_SITE: make install as IT runs it there (PRIMARY= on a standby)
   local s="$1" role="$2" peer="$3" name=PEER
   [[ "$role" == standby ]] && name=PRIMARY
-  site "$s" install "${common[@]}" HTTPS_PORT="${HTTPS[$s]}" HTTP_PORT="${HTTP[$s]}" ROLE="$role" \
+  site "$s" install "${common[@]}" HTTPS_PORT="${HTTPS[$s]}" HTTP_PORT="${HTTP[$s]}" METRICS_PORT="${METRICS[$s]}" ROLE="$role" \
     "$name=$bridge:${DB[$peer]}" DR_ADDRESS="$bridge:${DB[$s]}" \
     DR_FILES_PORT="${FILES[$s]}" PEER_FILES_PORT="${FILES[$peer]}" >"$WORK/install-$s.log" 2>&1 || {
     cat "$WORK/install-$s.log" >&2
@@ -114,9 +116,21 @@ expect_in "$WORK/status-b.log" 'role +standby' "B is not a standby"
 expect_in "$WORK/status-b.log" 'over TLS: IO running, SQL running' "B does not replicate over TLS"
 expect_in "$WORK/status-b.log" 'semi-sync +on' "semi-sync is not on"
 curl -sk "https://127.0.0.1:${HTTPS[b]}/readyz" | grep -q '"role":"standby"' || fail "B's /readyz does not say standby"
+# The published database port takes TLS only, whoever logs in (here the app's own account).
+if mariadb --no-defaults --skip-ssl -h "$bridge" -P "${DB[a]}" -u parley \
+  -p"$(cat "$WORK/a/config/secrets/db_password")" -e 'SELECT 1' >"$WORK/plain.log" 2>&1; then
+  fail "A's published database port accepted a connection without TLS"
+fi
+expect_in "$WORK/plain.log" 'insecure transport' "a plain connection was refused, but not for want of TLS"
 host_test a converse || fail "the conversation on A failed"
 for i in 1 2 3; do host_test a send --body "Acknowledged on A, number $i." || fail "A did not acknowledge message $i"; done
 host_test a upload || fail "the visitor's file upload on A failed"
+# Backups go on on the primary, over the database's TLS like every other client there.
+site a appliance-backup >"$WORK/backup-a.log" 2>&1 || {
+  cat "$WORK/backup-a.log" >&2
+  fail "make backup failed on the primary of the pair"
+}
+expect_in "$WORK/backup-a.log" '^backup written: ' "make backup on A wrote no backup"
 # Every message of the chat so far: the conversation's, the three the visitor sent, and the file.
 sent=$(("$("$ROOT/node_modules/.bin/node" -p "JSON.parse(require('fs').readFileSync('$WORK/conversation.json','utf8')).bodies.length")" + 4))
 for _ in $(seq 1 30); do
