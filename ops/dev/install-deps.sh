@@ -8,7 +8,8 @@ STATE="$ROOT/.parley"
 LOGDIR="$STATE/logs"
 LOG="$LOGDIR/install-deps.log"
 
-PACKAGES=(mariadb-server mariadb-client clamav-daemon clamdscan clamav-testfiles redis-server openssl curl chromium gnupg openssh-server jq)
+# prometheus: only for promtool, which checks the alert rules (test/metrics/alerts.test.ts).
+PACKAGES=(mariadb-server mariadb-client clamav-daemon clamdscan clamav-testfiles redis-server openssl curl chromium gnupg openssh-server jq prometheus)
 
 die() {
   echo "install-deps: $*" >&2

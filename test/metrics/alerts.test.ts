@@ -38,6 +38,7 @@ describe('compose/prometheus/parley-alerts.yml', () => {
   });
 });
 
+// Debian's prometheus package, which `make deps` installs (ops/dev/install-deps.sh), brings promtool.
 const promtool = spawnSync('promtool', ['--version']).status === 0;
 const work = mkdtempSync(join(tmpdir(), 'parley-alert-rules-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -97,7 +98,11 @@ function expectedAlerts(scenario: Scenario, name: string) {
     .map((d) => ({ exp_labels: { ...labels, volume: d.volume }, exp_annotations: annotations }));
 }
 
-describe.runIf(promtool)('Prometheus (promtool) and make status agree', () => {
+describe('Prometheus (promtool) and make status agree', () => {
+  it('has promtool (make deps installs Debian prometheus)', () => {
+    expect(promtool, 'promtool is missing: run make deps').toBe(true);
+  });
+
   it('the rules file is valid Prometheus rules', () => {
     expect(execFileSync('promtool', ['check', 'rules', ALERT_RULES_FILE]).toString()).toContain(
       `SUCCESS: ${ALERT_CONDITIONS.length} rules found`,
