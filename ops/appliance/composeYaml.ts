@@ -200,6 +200,11 @@ class Parser {
     if (rest !== '')
       return { value: scalar(rest, line.number), line: line.number, comment: line.comment };
     const next = this.lines[this.index];
+    // A flow collection on the next line, indented: how prettier wraps a long `key: [a, b, ...]`.
+    if (next && next.indent > indent && /^[[{]/.test(next.text)) {
+      this.index++;
+      return { value: scalar(next.text, next.number), line: line.number, comment: line.comment };
+    }
     const nestedSequence = next && next.indent === indent && next.text.startsWith('- ');
     if (next && (next.indent > indent || nestedSequence)) {
       const node = this.parseBlock(next.indent);

@@ -210,6 +210,8 @@ describe('the compose YAML reader', () => {
         '  - name: two',
         '    size: 2',
         '  empty: {}',
+        '  wrapped:', // prettier's way with a long flow list
+        '    [p, q]',
       ].join('\n'),
     );
     expect(toPlain(doc)).toEqual({
@@ -219,6 +221,7 @@ describe('the compose YAML reader', () => {
         flag: true,
         items: ['one', { name: 'two', size: 2 }],
         empty: {},
+        wrapped: ['p', 'q'],
       },
     });
   });
