@@ -81,6 +81,8 @@ describe('a site that turns standby and back', () => {
       const banner = agent.getByTestId('standby-banner');
       await expectText(banner, /^This is the standby site .*make failover.* every 5 s/);
       await expectCount(agent.locator('[data-testid=connection-status][data-state=standby]'), 1);
+      // Nothing in the console can be used meanwhile (no Accept, no send that would only be refused).
+      await expectCount(agent.locator('[data-testid=console-main][inert]'), 1);
       await visitor.getByTestId('widget-reconnecting').waitFor();
       await send(visitor, 'Still there?');
       await expectCount(visitor.locator('[data-testid=message][data-status=sending]'), 1);
@@ -105,6 +107,7 @@ describe('a site that turns standby and back', () => {
       site!.setRole('primary');
       await expectCount(banner, 0, FOLLOWS_MS);
       await expectCount(agent.locator('[data-testid=connection-status][data-state=connected]'), 1);
+      await expectCount(agent.locator('[data-testid=console-main][inert]'), 0);
       await expectCount(sent(visitor, 'Still there?'), 1, FOLLOWS_MS);
       await expectCount(visitor.getByTestId('widget-reconnecting'), 0);
       const pane = agent.getByTestId('chat-pane');
