@@ -4,6 +4,7 @@
 import { request } from 'node:https';
 import { loadConfigOrExit } from '../config/load.ts';
 import { openDb } from '../app/storage/db.ts';
+import { ER_NO_SUCH_TABLE, sqlErrno } from '../app/storage/sqlErrors.ts';
 import { filesLag } from '../app/storage/fileShipments.ts';
 import { DrRefusal, failover } from './dr/failover.ts';
 import { failback } from './dr/failback.ts';
@@ -125,9 +126,9 @@ async function main(): Promise<number> {
   }
   if (command === 'resume') {
     if ((await resume(s, { force, say })) === 'resumed')
-      await audited('dr.resume', { force }).catch((error: { code?: string }) => {
+      await audited('dr.resume', { force }).catch((error: unknown) => {
         // make install resumes a new primary before its first migration: no audit log exists yet.
-        if (error.code !== 'ER_NO_SUCH_TABLE') throw error;
+        if (sqlErrno(error) !== ER_NO_SUCH_TABLE) throw error;
         say('Not audited: this database has no schema yet (a first install).');
       });
     return 0;

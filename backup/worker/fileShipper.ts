@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { describeError, type Logger } from '../../app/log.ts';
+import { wakeableSleep } from './wakeableSleep.ts';
 import type { Db } from '../../app/storage/db.ts';
 import { fileShipmentsRepo, type FileToShip } from '../../app/storage/fileShipments.ts';
 import { blobPath } from '../../app/storage/fileStore.ts';
@@ -178,15 +179,7 @@ export function runFileShipper(shipper: FileShipper, options: LoopOptions) {
   const maxBackoffMs = options.maxBackoffMs ?? 60_000;
   const hostKeyRetryMs = options.hostKeyRetryMs ?? 5 * 60_000;
   let stopped = false;
-  let wake = () => {};
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+  const { sleep, wake } = wakeableSleep();
 
   const loop = (async () => {
     let failures = 0;

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Logger } from '../../app/log.ts';
 import type { AuditLog } from '../../app/domain/audit/auditLog.ts';
 import { readReplication, type ReplicationState } from '../../app/storage/replication.ts';
+import { wakeableSleep } from './wakeableSleep.ts';
 
 // Issue 15: a primary whose standby does not acknowledge within PARLEY_DR_SEMISYNC_TIMEOUT_MS goes on
 // asynchronously, and from then on a failover could lose what it commits. make dr-status and the
@@ -60,19 +61,13 @@ export function semiSyncWatch(
     before = now;
   };
   let stopped = false;
-  let wake = () => {};
+  const { sleep, wake } = wakeableSleep();
   const loop = (async () => {
     while (!stopped) {
       await round().catch((error: unknown) =>
         log.warn({ problem: (error as Error).message }, 'semi-sync state could not be read'),
       );
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, intervalMs);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      await sleep(intervalMs);
     }
   })();
   return {

@@ -28,14 +28,6 @@ BACKUP_MOUNT=/run/parley-backup
 
 running() { [[ "$(health_of "$1")" =~ ^(healthy|starting|running|unhealthy)$ ]]; }
 
-in_worker() { # in_worker COMMAND...: in the running worker, else in a one-off worker container
-  if running worker; then
-    compose exec -T worker "$@"
-  else
-    one_off worker "$@"
-  fi
-}
-
 db_up() {
   running db || quiet_compose up -d db
   wait_healthy 180 db || {
@@ -130,15 +122,15 @@ forget_session_key() { [[ -z "$agent_dir" ]] || rm -rf "$agent_dir"; }
 case "$action" in
   backup)
     db_up
-    in_worker node ops/backup.ts "$@"
+    in_service worker node ops/backup.ts "$@"
     ;;
   status)
-    in_worker node ops/backupStatus.ts "$@"
+    in_service worker node ops/backupStatus.ts "$@"
     ;;
   drill)
     db_up
     if [[ " $* " == *" --status "* ]]; then
-      in_worker node ops/backupDrill.ts --status
+      in_service worker node ops/backupDrill.ts --status
       exit
     fi
     [[ -n "${KEY:-}" ]] || die "usage: make backup-drill KEY=<IT private key file (or a drill key among the recipients)>"
@@ -154,7 +146,7 @@ case "$action" in
     backup="$BACKUP"
     if [[ "$BACKUP" != */* && "$BACKUP" != *:* ]]; then
       # A name in the backups volume: checked before the app stops.
-      in_worker test -f "/var/lib/parley/backups/$BACKUP" ||
+      in_service worker test -f "/var/lib/parley/backups/$BACKUP" ||
         die "no backup named $BACKUP in the backups volume (make backup-status shows the newest)"
     elif [[ "$BACKUP" == */* && -f "$BACKUP" ]]; then
       # A file on this host: only that file is mounted, read-only, for this run.

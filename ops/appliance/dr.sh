@@ -116,9 +116,17 @@ secrets() { # secrets ROLE
   say "created this site's database certificate for DNS:db,$san ($DR_DIR/db.crt)"
 }
 
-key_public() { # key_public NAME: the public half of config/secrets/NAME (ssh-keygen in the sftp image: hosts need no OpenSSH)
-  "$DOCKER" run --rm --network none --read-only --cap-drop ALL --security-opt no-new-privileges:true \
-    --user 10001:10001 -v "$SECRETS_DIR/$1:/run/key:ro" "$(image_name sftp)" ssh-keygen -y -f /run/key
+# in_sftp_image [SECRET] -- COMMAND...: COMMAND in the sftp image (hosts need no OpenSSH), with no
+# network, a read-only filesystem and no capabilities; config/secrets/SECRET, if named, at /run/key.
+in_sftp_image() {
+  local mount=()
+  if [[ "$1" != -- ]]; then
+    mount=(-v "$SECRETS_DIR/$1:/run/key:ro")
+    shift
+  fi
+  shift
+  "$DOCKER" run --rm --network none --read-only --tmpfs /tmp --cap-drop ALL \
+    --security-opt no-new-privileges:true --user 10001:10001 "${mount[@]}" "$(image_name sftp)" "$@"
 }
 
 # The files' way to the standby (backup/worker/fileShipper.ts): the pair's SFTP host key and the
@@ -129,19 +137,17 @@ files_keys() {
   for name in dr_files_host_key dr_files_client_key; do
     [[ -s "$SECRETS_DIR/$name" ]] && continue
     # shellcheck disable=SC2016 # the container's shell expands it
-    "$DOCKER" run --rm --network none --read-only --tmpfs /tmp --cap-drop ALL \
-      --security-opt no-new-privileges:true --user 10001:10001 "$(image_name sftp)" \
-      sh -c 'ssh-keygen -q -t ed25519 -N "" -C parley-dr -f /tmp/k && cat /tmp/k' >"$SECRETS_DIR/$name.tmp" ||
-      die "could not generate $SECRETS_DIR/$name"
+    in_sftp_image -- sh -c 'ssh-keygen -q -t ed25519 -N "" -C parley-dr -f /tmp/k && cat /tmp/k' \
+      >"$SECRETS_DIR/$name.tmp" || die "could not generate $SECRETS_DIR/$name"
     protect "$SECRETS_DIR/$name.tmp"
     mv "$SECRETS_DIR/$name.tmp" "$SECRETS_DIR/$name"
     say "generated $SECRETS_DIR/$name"
   done
   protect "$SECRETS_DIR/dr_files_host_key" "$SECRETS_DIR/dr_files_client_key"
-  key_public dr_files_client_key >"$DR_DIR/files_client_key.pub" ||
+  in_sftp_image dr_files_client_key -- ssh-keygen -y -f /run/key >"$DR_DIR/files_client_key.pub" ||
     die "could not read the public half of $SECRETS_DIR/dr_files_client_key"
-  fingerprint="$(key_public dr_files_host_key | "$DOCKER" run --rm -i --network none --read-only --cap-drop ALL \
-    --user 10001:10001 "$(image_name sftp)" ssh-keygen -l -f - | awk '{ print $2 }')"
+  fingerprint="$(in_sftp_image dr_files_host_key -- sh -c 'ssh-keygen -y -f /run/key | ssh-keygen -l -f -' |
+    awk '{ print $2 }')"
   [[ "$fingerprint" == SHA256:* ]] || die "could not read the fingerprint of $SECRETS_DIR/dr_files_host_key"
   if [[ "$(env_value PARLEY_DR_FILES_SFTP_HOST_KEY)" != "$fingerprint" ]]; then
     sed -i '/^PARLEY_DR_FILES_SFTP_HOST_KEY=/d' "$ENV_FILE"

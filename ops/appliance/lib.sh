@@ -263,6 +263,15 @@ offsite_settled() {
   fi
 }
 
+# in_service SERVICE COMMAND...: in the service's running container, else in a one-off one.
+in_service() {
+  if [[ "$(health_of "$1")" =~ ^(healthy|starting|running|unhealthy)$ ]]; then
+    compose exec -T "$@"
+  else
+    one_off "$@"
+  fi
+}
+
 # one_off SERVICE [COMMAND...] (with `compose run` options first): a one-off container, removed after
 # the run, without compose's progress lines and the exit code docker-compose v1 prints on failure.
 one_off() {

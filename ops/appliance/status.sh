@@ -62,11 +62,7 @@ fi
 
 echo
 backup_rc=0
-if [[ "${healths[worker]}" =~ ^(healthy|running|starting|unhealthy)$ ]]; then
-  compose exec -T worker node ops/backupStatus.ts || backup_rc=$?
-else
-  one_off worker node ops/backupStatus.ts || backup_rc=$?
-fi
+in_service worker node ops/backupStatus.ts || backup_rc=$?
 volume="$("$DOCKER" volume inspect -f '{{.Mountpoint}}' "${PROJECT}_backups" 2>/dev/null || true)"
 [[ -z "$volume" ]] || echo "  on this host: $volume (the backups volume)"
 target_dir="$(env_value PARLEY_BACKUP_TARGET_DIR)"
@@ -78,11 +74,7 @@ fi
 
 echo
 conditions_rc=0
-if [[ "${healths[app]}" =~ ^(healthy|running|starting|unhealthy)$ ]]; then
-  compose exec -T app node ops/status.ts || conditions_rc=$?
-else
-  one_off app node ops/status.ts || conditions_rc=$?
-fi
+in_service app node ops/status.ts || conditions_rc=$?
 if ((conditions_rc != 0 && conditions_rc != 3)); then
   echo "  could not evaluate the alert conditions (exit $conditions_rc)"
   rc=1

@@ -19,8 +19,8 @@ import {
   visitorToken,
   type TestParley,
 } from '../harness/parley.ts';
+import { freePort } from '../files/privateClamd.ts';
 import {
-  freePort,
   metricsClient,
   parseExposition,
   tokenFile,

@@ -8,7 +8,7 @@ import { backupName } from '../../app/storage/backupStatus.ts';
 import { ALERT_EXIT } from '../../ops/backupStatus.ts';
 import { TEST_DB, devEnv, repoRoot } from '../harness/config.ts';
 import { testDb, truncateAll } from '../harness/db.ts';
-import { freePort } from './exposition.ts';
+import { freePort } from '../files/privateClamd.ts';
 
 // Issue 15: `make status` natively (ops/status.ts) evaluates the alert conditions against the real
 // database, clamd and folders, one line each, and exits 3 when one fires.

@@ -1,7 +1,7 @@
 import type { Config } from '../../../config/load.ts';
 import type { Logger } from '../../log.ts';
 import { auditEventsRepo } from '../../storage/auditEvents.ts';
-import { sqlErrno } from '../../storage/sqlErrors.ts';
+import { ER_NO_SUCH_TABLE, sqlErrno } from '../../storage/sqlErrors.ts';
 import type { Store } from '../../storage/store.ts';
 import { auditLog, type AuditLog } from './auditLog.ts';
 import { auditForwarding } from './syslogForwarder.ts';
@@ -14,7 +14,6 @@ export function openAuditLog(config: Config, db: Store, log?: Logger): AuditLog 
   return auditLog(db, { sink: auditForwarding(config.env, log), log });
 }
 
-const ER_NO_SUCH_TABLE = 1146;
 const PAGE = 1000;
 
 /** The newest entry's id; 0 when there is none, or no audit table yet (a fresh install). */
